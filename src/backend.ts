@@ -1,0 +1,92 @@
+/**
+ * Backend selection. Order of preference: tfjs-node (native libtensorflow, when it
+ * loads), then wasm with lipbench's kernel fixes, then the stock cpu backend.
+ * tfjs-node is an optionalDependency: on machines where its install script cannot
+ * download libtensorflow, it simply fails to load and we fall through.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { z } from 'zod';
+
+export const BackendChoice = z.enum(['auto', 'tfjs-node', 'wasm', 'cpu']);
+export type BackendChoice = z.infer<typeof BackendChoice>;
+
+export interface BackendInfo {
+  /** The name recorded in results: tfjs-node, wasm+lipbench, wasm or cpu. */
+  readonly name: string;
+  /** tfjs' own backend name (tensorflow, wasm, cpu). */
+  readonly tfBackend: string;
+  /** Why the preferred backends were skipped, one line each. */
+  readonly notes: readonly string[];
+}
+
+const require = createRequire(import.meta.url);
+let current: BackendInfo | undefined;
+
+async function tryTfjsNode(): Promise<string | undefined> {
+  try {
+    // A computed specifier keeps bundlers and tsc from insisting the optional package exists.
+    const spec = '@tensorflow/tfjs-node';
+    await import(spec);
+    if (!(await tf.setBackend('tensorflow'))) return 'tfjs-node loaded but its backend failed to initialize';
+    return undefined;
+  } catch (e) {
+    return `tfjs-node unavailable (${(e as Error).message.split('\n')[0]})`;
+  }
+}
+
+async function tryWasm(withKernels: boolean): Promise<string | undefined> {
+  try {
+    const wasm = await import('@tensorflow/tfjs-backend-wasm');
+    const wasmFile = require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm');
+    wasm.setWasmPaths(path.dirname(wasmFile) + path.sep);
+    if (withKernels) {
+      const { registerWasmKernels } = await import('./kernels/wasm/index.js');
+      registerWasmKernels();
+    }
+    if (!(await tf.setBackend('wasm'))) return 'wasm backend failed to initialize';
+    return undefined;
+  } catch (e) {
+    return `wasm unavailable (${(e as Error).message.split('\n')[0]})`;
+  }
+}
+
+/**
+ * Initialise a backend once per process. `auto` walks the preference order; a forced
+ * choice fails loudly instead of silently falling back, so results never record a
+ * backend the user did not ask for.
+ */
+export async function initBackend(choice: BackendChoice = 'auto'): Promise<BackendInfo> {
+  if (current) {
+    if (choice !== 'auto' && !current.name.startsWith(choice)) {
+      throw new Error(`backend already initialised as ${current.name}; cannot switch to ${choice} in the same process`);
+    }
+    return current;
+  }
+  const notes: string[] = [];
+  if (choice === 'auto' || choice === 'tfjs-node') {
+    const why = await tryTfjsNode();
+    if (!why) return (current = { name: 'tfjs-node', tfBackend: 'tensorflow', notes });
+    if (choice === 'tfjs-node') throw new Error(why);
+    notes.push(why);
+  }
+  if (choice === 'auto' || choice === 'wasm') {
+    const why = await tryWasm(true);
+    if (!why) {
+      await tf.ready();
+      return (current = { name: 'wasm+lipbench', tfBackend: 'wasm', notes });
+    }
+    if (choice === 'wasm') throw new Error(why);
+    notes.push(why);
+  }
+  await tf.setBackend('cpu');
+  await tf.ready();
+  return (current = { name: 'cpu', tfBackend: 'cpu', notes });
+}
+
+export function currentBackend(): BackendInfo {
+  if (!current) throw new Error('initBackend() has not been called');
+  return current;
+}
