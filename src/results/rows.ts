@@ -1,0 +1,111 @@
+/**
+ * The tidy tables lipbench writes under results/<experiment>/. Each table is a zod
+ * schema so that the same definition fixes the CSV column order when writing and
+ * validates (with file + field in the message) when charts read the CSV back.
+ * Numbers that could not be measured are written as empty cells and read back as null.
+ */
+import { z } from 'zod';
+
+const num = z.number();
+const optNum = z.number().nullable();
+const bool = z.boolean();
+
+/** Columns shared by every table, so any row can be joined back to its run. */
+export const RunKey = z.object({
+  runId: z.string().min(1),
+  experiment: z.string(),
+  dataset: z.string(),
+  model: z.string(),
+  /** Regularizer label, e.g. `l2` or `spectral-norm+l2` for composed methods. */
+  regularizer: z.string(),
+  /** The main λ of the run (first regularizer that has one), 0 for `none`. */
+  lambda: num,
+  seed: z.number().int(),
+});
+export type RunKey = z.infer<typeof RunKey>;
+
+/** results.csv: one row per run. */
+export const RunRow = RunKey.extend({
+  regularizers: z.string(), // full JSON of the regularizer list, for traceability
+  backend: z.string(),
+  epochs: z.number().int(),
+  batchSize: z.number().int(),
+  optimizer: z.string(),
+  learningRate: num,
+  trainSize: z.number().int(),
+  testSize: z.number().int(),
+  trainAcc: num,
+  testAcc: num,
+  trainLoss: num,
+  testLoss: num,
+  /** train − test accuracy. */
+  gapAcc: num,
+  /** test − train loss. */
+  gapLoss: num,
+  trainSeconds: num,
+  /** Product of per-layer operator norms × activation factors (sound L2 upper bound). */
+  lipUpper: optNum,
+  /** Product of Frobenius norms (looser upper bound). */
+  lipUpperFrobenius: optNum,
+  /** Product of reshaped-kernel σ; can under-state conv layers, kept for comparison only. */
+  lipUpperReshaped: optNum,
+  /** max ‖∇ₓ uᵀf(x)‖ over test points. */
+  lipLowerGrad: optNum,
+  /** max ‖f(x′)−f(x)‖/‖x′−x‖ over PGD pairs. */
+  lipLowerPgd: optNum,
+  /** Largest relative change of any power iteration at its last step. */
+  powerIterTol: optNum,
+});
+export type RunRow = z.infer<typeof RunRow>;
+
+/** attacks.csv: one row per (run, attack, ε). */
+export const AttackRow = RunKey.extend({
+  attack: z.string(),
+  norm: z.enum(['linf', 'l2']),
+  eps: num,
+  n: z.number().int(),
+  cleanAcc: num,
+  robustAcc: num,
+  /** Fraction of originally-correct points flipped. */
+  successRate: num,
+  /** Certified accuracy at this L2 ε from margin/(√2·L); null for L∞ rows. */
+  certifiedAcc: optNum,
+  flagPgdWeakerThanFgsm: bool,
+  flagRobustAccRises: bool,
+  flagLargeEpsNotZero: bool,
+  flagZeroGrad: bool,
+  seconds: num,
+});
+export type AttackRow = z.infer<typeof AttackRow>;
+
+/** layers.csv: one row per (run, linear layer) after training. */
+export const LayerRow = RunKey.extend({
+  layer: z.string(),
+  kind: z.string(),
+  operatorSigma: num,
+  reshapedSigma: optNum,
+  frobenius: num,
+  iterations: z.number().int(),
+  relChange: num,
+});
+export type LayerRow = z.infer<typeof LayerRow>;
+
+/** epochs.csv: one row per (run, epoch, linear layer); training metrics repeat per layer. */
+export const EpochRow = RunKey.extend({
+  epoch: z.number().int(),
+  layer: z.string(),
+  /** Operator-norm σ for dense, reshaped-kernel σ for conv (cheap per-epoch proxy). */
+  sigma: num,
+  trainLoss: num,
+  trainAcc: num,
+  seconds: num,
+});
+export type EpochRow = z.infer<typeof EpochRow>;
+
+export const TABLES = {
+  results: RunRow,
+  attacks: AttackRow,
+  layers: LayerRow,
+  epochs: EpochRow,
+} as const;
+export type TableName = keyof typeof TABLES;
