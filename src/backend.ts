@@ -46,7 +46,17 @@ async function tryWasm(withKernels: boolean): Promise<string | undefined> {
       const { registerWasmKernels } = await import('./kernels/wasm/index.js');
       registerWasmKernels();
     }
-    if (!(await tf.setBackend('wasm'))) return 'wasm backend failed to initialize';
+    // Emscripten installs process-wide handlers that rethrow every uncaught error
+    // and print the whole minified module source with it; drop them once it is up.
+    const before = {
+      uncaughtException: new Set(process.listeners('uncaughtException')),
+      unhandledRejection: new Set(process.listeners('unhandledRejection')),
+    };
+    const ok = await tf.setBackend('wasm');
+    for (const ev of ['uncaughtException', 'unhandledRejection'] as const) {
+      for (const l of process.listeners(ev)) if (!before[ev].has(l)) process.removeListener(ev, l);
+    }
+    if (!ok) return 'wasm backend failed to initialize';
     return undefined;
   } catch (e) {
     return `wasm unavailable (${(e as Error).message.split('\n')[0]})`;
