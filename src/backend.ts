@@ -53,9 +53,8 @@ async function tryWasm(withKernels: boolean): Promise<string | undefined> {
       unhandledRejection: new Set(process.listeners('unhandledRejection')),
     };
     const ok = await tf.setBackend('wasm');
-    for (const ev of ['uncaughtException', 'unhandledRejection'] as const) {
-      for (const l of process.listeners(ev)) if (!before[ev].has(l)) process.removeListener(ev, l);
-    }
+    for (const l of process.listeners('uncaughtException')) if (!before.uncaughtException.has(l)) process.removeListener('uncaughtException', l);
+    for (const l of process.listeners('unhandledRejection')) if (!before.unhandledRejection.has(l)) process.removeListener('unhandledRejection', l);
     if (!ok) return 'wasm backend failed to initialize';
     return undefined;
   } catch (e) {

@@ -28,6 +28,8 @@ export interface IdxFiles {
 }
 
 const require = createRequire(import.meta.url);
+/** Lookup instead of a division per pixel: 47M pixels make the difference visible. */
+const BYTE_TO_UNIT = Float32Array.from({ length: 256 }, (_, i) => i / 255);
 
 export function mnistFiles(): IdxFiles {
   let dir: string;
@@ -75,12 +77,13 @@ export function loadIdxSplit(
   const order = seed === undefined ? undefined : permutation(n, seed);
   const px = h * w;
   const x = new Float32Array(k * px);
+  const src8 = images.data;
   const y = new Int32Array(k);
   for (let i = 0; i < k; i++) {
     const src = order ? order[i]! : i;
     const off = src * px;
     const dst = i * px;
-    for (let j = 0; j < px; j++) x[dst + j] = images.data[off + j]! / 255;
+    for (let j = 0; j < px; j++) x[dst + j] = BYTE_TO_UNIT[src8[off + j]!]!;
     const label = labels.data[src]!;
     if (label > 9) throw new Error(`${labelsFile}: label ${label} at index ${src} is not a digit class 0-9`);
     y[i] = label;

@@ -1,0 +1,147 @@
+#!/usr/bin/env node
+/**
+ * The lipbench command line: the only module that reads argv and the environment.
+ *   lipbench run <experiment>      train, attack, measure, write CSVs, render charts
+ *   lipbench charts <results-dir>  regenerate charts and report.html from the CSVs
+ *   lipbench attack <model.json>   attack a saved model without retraining
+ *   lipbench list                  list the experiments in experiments/
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import path from 'node:path';
+import { ZodError } from 'zod';
+import { BackendChoice, initBackend } from './backend.js';
+import { formatZodError, UserError } from './config/errors.js';
+import { listExperiments, loadExperiment } from './config/load.js';
+import { IdxFormatError } from './data/idx.js';
+
+function fail(err: unknown): never {
+  if (err instanceof UserError || err instanceof IdxFormatError) {
+    console.error(`lipbench: ${err.message}`);
+    process.exit(2);
+  }
+  if (err instanceof ZodError) {
+    console.error(`lipbench: ${formatZodError('input', err)}`);
+    process.exit(2);
+  }
+  const e = err as Error;
+  console.error(`lipbench: ${e?.message ?? String(err)}`);
+  if (process.env['LIPBENCH_DEBUG']) console.error(e?.stack);
+  else console.error('(set LIPBENCH_DEBUG=1 for the stack trace)');
+  process.exit(1);
+}
+
+function parseBackend(v: string): BackendChoice {
+  const r = BackendChoice.safeParse(v);
+  if (!r.success) throw new InvalidArgumentError(`expected one of ${BackendChoice.options.join(', ')}`);
+  return r.data;
+}
+
+function parseNumberList(v: string): number[] {
+  const nums = v.split(',').map((s) => Number(s.trim()));
+  if (nums.some((n) => !Number.isFinite(n) || n < 0)) throw new InvalidArgumentError(`expected comma-separated numbers ≥ 0, got "${v}"`);
+  return nums;
+}
+
+function parsePositiveInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a positive integer, got "${v}"`);
+  return n;
+}
+
+async function startBackend(choice: BackendChoice, quiet: boolean): Promise<string> {
+  let info;
+  try {
+    info = await initBackend(choice);
+  } catch (e) {
+    throw new UserError(`backend ${choice}: ${(e as Error).message}`);
+  }
+  if (!quiet) {
+    console.log(`backend: ${info.name}`);
+    for (const n of info.notes) console.log(`  (${n})`);
+  }
+  return info.name;
+}
+
+// Ctrl-C / kill: exit through process.exit so the results lock is released; every
+// finished run is already on disk, so a rerun resumes where this one stopped.
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(sig, () => {
+    console.error(`\nlipbench: interrupted (${sig}); finished runs are saved, rerun the same command to resume`);
+    process.exit(130);
+  });
+}
+
+const program = new Command()
+  .name('lipbench')
+  .description('Lipschitz regularization, adversarial attacks and bounds on TensorFlow.js')
+  .showHelpAfterError()
+  .exitOverride((err) => {
+    process.exit(err.exitCode === 0 ? 0 : 2);
+  });
+
+const backendOption = new Option('-b, --backend <name>', 'tfjs-node | wasm | cpu | auto').default('auto').argParser(parseBackend);
+
+program
+  .command('run')
+  .description('run an experiment (name in experiments/, or a .ts/.json path); skips runs already done')
+  .argument('<experiment>')
+  .addOption(backendOption)
+  .option('-o, --results <dir>', 'parent folder of the results', 'results')
+  .option('--no-progress', 'plain per-epoch lines even on a terminal')
+  .option('--no-charts', 'do not render charts after the runs')
+  .action(async (ref: string, o: { backend: BackendChoice; results: string; progress: boolean; charts: boolean }) => {
+    const loaded = await loadExperiment(ref); // validates before anything is written
+    await startBackend(o.backend, false);
+    const { runExperiment } = await import('./pipeline/run-experiment.js');
+    const s = await runExperiment(loaded, {
+      resultsRoot: o.results,
+      backend: (await import('./backend.js')).currentBackend(),
+      progress: o.progress && Boolean(process.stdout.isTTY),
+    });
+    console.log(`${loaded.config.name}: ${s.total} runs (${s.trained} trained, ${s.reevaluated} re-evaluated, ${s.skipped} already done) in ${s.seconds.toFixed(1)} s → ${s.dir}`);
+    if (o.charts) {
+      const { renderResults } = await import('./pipeline/render-results.js');
+      const written = await renderResults(s.dir);
+      console.log(`charts: ${written.length} written, report: ${path.join(s.dir, 'report.html')}`);
+    }
+  });
+
+program
+  .command('charts')
+  .alias('report')
+  .description('regenerate every chart and report.html from a results folder, without retraining')
+  .argument('<results-dir>')
+  .action(async (dir: string) => {
+    const { renderResults } = await import('./pipeline/render-results.js');
+    const written = await renderResults(dir);
+    console.log(`charts: ${written.length} written, report: ${path.join(dir, 'report.html')}`);
+  });
+
+program
+  .command('attack')
+  .description('attack a saved tfjs LayersModel (model.json, inputs in [0,1]) on a test set')
+  .argument('<model-json>')
+  .requiredOption('-a, --attack <name>', 'attack name (fgsm, fgm-l2, pgd-linf, pgd-l2)')
+  .requiredOption('-e, --eps <list>', 'comma-separated ε values', parseNumberList)
+  .option('-d, --dataset <name>', 'test set to attack', 'mnist')
+  .option('-n, --n <count>', 'number of test points', parsePositiveInt, 1000)
+  .option('--steps <count>', 'PGD steps', parsePositiveInt)
+  .option('--step-size <size>', 'absolute PGD step size', Number)
+  .option('--restarts <count>', 'PGD restarts', parsePositiveInt)
+  .option('--seed <seed>', 'random seed', Number, 0)
+  .option('--out <csv>', 'also write the rows to this CSV')
+  .addOption(backendOption)
+  .action(async (modelJson: string, o: { attack: string; eps: number[]; dataset: string; n: number; steps?: number; stepSize?: number; restarts?: number; seed: number; out?: string; backend: BackendChoice }) => {
+    const { attackSavedModel } = await import('./pipeline/attack-saved.js');
+    await startBackend(o.backend, false);
+    await attackSavedModel({ ...o, modelJson });
+  });
+
+program
+  .command('list')
+  .description('list the experiments in experiments/')
+  .action(() => {
+    for (const name of listExperiments()) console.log(name);
+  });
+
+program.parseAsync(process.argv).catch(fail);

@@ -1,0 +1,131 @@
+/**
+ * Experiments are data: a zod schema validates them whether they come from a typed
+ * `experiments/<name>.ts` file (via defineExperiment) or a JSON file, and the grid
+ * (dataset × model × method × λ × seed) expands into runs with stable ids.
+ */
+import { z } from 'zod';
+import { DatasetName } from '../data/index.js';
+import { ModelSpec } from '../models/index.js';
+import { REGULARIZER_NAMES, RegularizerSpec } from '../regularizers/index.js';
+import { TrainOptions } from '../train/options.js';
+import { AttackSpec } from '../attacks/index.js';
+import { formatPath, formatZodError, UserError } from './errors.js';
+import { shortHash } from './hash.js';
+
+/** One regularizer in a grid: like RegularizerSpec, but `lambda` may list several values. */
+const RegularizerGridEntry = z
+  .object({ name: z.string(), lambda: z.union([z.number(), z.array(z.number()).min(1)]).optional() })
+  .loose();
+
+/** A method: one regularizer, or several applied together (e.g. spectral-norm + l2). */
+const MethodGrid = z.union([RegularizerGridEntry, z.array(RegularizerGridEntry).min(1)]);
+
+export const LipschitzOptions = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** Relative-change tolerance at which power iteration stops. */
+    tol: z.number().positive().default(1e-5),
+    maxIters: z.number().int().positive().default(1000),
+    /** Test points used for the gradient-norm lower bound. */
+    gradPoints: z.number().int().positive().default(1000),
+    /** Extra gradient-ascent steps on the gradient norm (0 = evaluate at data points only). */
+    ascentSteps: z.number().int().nonnegative().default(0),
+  })
+  .strict();
+export type LipschitzOptions = z.infer<typeof LipschitzOptions>;
+
+export const ExperimentConfig = z
+  .object({
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'use letters, digits, ".", "_" or "-"'),
+    description: z.string().default(''),
+    datasets: z.array(DatasetName).min(1).default(['mnist']),
+    data: z
+      .object({
+        /** Training examples to use (default: all). */
+        trainSize: z.number().int().positive().optional(),
+        /** Test examples to use for every evaluation (default: all). */
+        testSize: z.number().int().positive().optional(),
+        /** Seed of the shuffle that picks subsets; omitted = the files' first N. */
+        shuffleSeed: z.number().int().optional(),
+        /** Training examples used to measure train accuracy/loss (default: all used for training). */
+        trainEvalSize: z.number().int().positive().optional(),
+      })
+      .strict()
+      .default({}),
+    models: z.array(ModelSpec).min(1),
+    methods: z.array(MethodGrid).min(1),
+    seeds: z.array(z.number().int().nonnegative()).min(1).default([0]),
+    train: TrainOptions,
+    attacks: z.array(AttackSpec).default([]),
+    /** Test points that attacks run on (default: the whole test split). */
+    attackSize: z.number().int().positive().optional(),
+    lipschitz: LipschitzOptions.default(LipschitzOptions.parse({})),
+  })
+  .strict();
+export type ExperimentConfig = z.infer<typeof ExperimentConfig>;
+export type ExperimentInput = z.input<typeof ExperimentConfig>;
+
+/** Identity with types: lets `experiments/*.ts` files get completion and checking. */
+export function defineExperiment(config: ExperimentInput): ExperimentInput {
+  return config;
+}
+
+/** The settings that determine a trained model; its hash is the runId. */
+export interface RunSpec {
+  readonly runId: string;
+  readonly experiment: string;
+  readonly dataset: DatasetName;
+  readonly data: ExperimentConfig['data'];
+  readonly model: ModelSpec;
+  readonly regularizers: readonly RegularizerSpec[];
+  readonly seed: number;
+  readonly train: TrainOptions;
+}
+
+function cartesian<T>(lists: readonly (readonly T[])[]): T[][] {
+  return lists.reduce<T[][]>((acc, list) => acc.flatMap((prefix) => list.map((v) => [...prefix, v])), [[]]);
+}
+
+/** Expand one method's λ lists and validate each concrete regularizer. */
+function expandMethod(source: string, index: number, method: z.infer<typeof MethodGrid>): RegularizerSpec[][] {
+  const entries = Array.isArray(method) ? method : [method];
+  const perEntry = entries.map((entry, j) => {
+    const lambdas = entry.lambda === undefined ? [undefined] : Array.isArray(entry.lambda) ? entry.lambda : [entry.lambda];
+    return lambdas.map((lambda) => {
+      const candidate = lambda === undefined ? entry : { ...entry, lambda };
+      const path = Array.isArray(method) ? ['methods', index, j] : ['methods', index];
+      if (!(REGULARIZER_NAMES as readonly string[]).includes(entry.name)) {
+        throw new UserError(`${source}: ${formatPath([...path, 'name'])}: unknown regularizer "${entry.name}" (known: ${REGULARIZER_NAMES.join(', ')})`);
+      }
+      const parsed = RegularizerSpec.safeParse(candidate);
+      if (!parsed.success) throw new UserError(formatZodError(source, parsed.error, path));
+      return parsed.data;
+    });
+  });
+  return cartesian(perEntry);
+}
+
+export function parseExperiment(source: string, raw: unknown): ExperimentConfig {
+  const parsed = ExperimentConfig.safeParse(raw);
+  if (!parsed.success) throw new UserError(formatZodError(source, parsed.error));
+  return parsed.data;
+}
+
+/** Every run of the grid, in a stable order: dataset, model, method, λ, seed. */
+export function expandRuns(source: string, cfg: ExperimentConfig): RunSpec[] {
+  const methods = cfg.methods.flatMap((m, i) => expandMethod(source, i, m));
+  const runs: RunSpec[] = [];
+  for (const dataset of cfg.datasets) {
+    for (const model of cfg.models) {
+      for (const regularizers of methods) {
+        for (const seed of cfg.seeds) {
+          const settings = { dataset, data: cfg.data, model, regularizers, seed, train: cfg.train };
+          runs.push({ runId: shortHash(settings), experiment: cfg.name, ...settings });
+        }
+      }
+    }
+  }
+  const ids = new Set(runs.map((r) => r.runId));
+  if (ids.size !== runs.length) throw new UserError(`${source}: the grid lists the same run twice (duplicate model, method or seed)`);
+  return runs;
+}

@@ -1,0 +1,27 @@
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { z } from 'zod';
+import { buildMlp, MlpSpec } from './mlp.js';
+import { buildCnn, CnnSpec } from './cnn.js';
+
+export const ModelSpec = z.discriminatedUnion('kind', [MlpSpec, CnnSpec]);
+export type ModelSpec = z.infer<typeof ModelSpec>;
+
+/** A short, stable label for results tables, e.g. `mlp-256x256` or `cnn-32x64-d128`. */
+export function modelLabel(spec: ModelSpec): string {
+  switch (spec.kind) {
+    case 'mlp':
+      return `mlp-${spec.hidden.join('x')}`;
+    case 'cnn':
+      return `cnn-${spec.filters.join('x')}-d${spec.dense}`;
+  }
+}
+
+/** Build a fresh classifier that outputs logits for NHWC inputs in [0,1]. */
+export function buildModel(spec: ModelSpec, inputShape: readonly number[], numClasses: number, seed: number): tfl.LayersModel {
+  switch (spec.kind) {
+    case 'mlp':
+      return buildMlp(spec, inputShape, numClasses, seed);
+    case 'cnn':
+      return buildCnn(spec, inputShape, numClasses, seed);
+  }
+}

@@ -1,0 +1,37 @@
+import * as tfl from '@tensorflow/tfjs-layers';
+import { z } from 'zod';
+
+export const MlpSpec = z
+  .object({
+    kind: z.literal('mlp'),
+    /** Widths of the hidden ReLU layers. */
+    hidden: z.array(z.number().int().positive()).min(1).default([256, 256]),
+  })
+  .strict();
+export type MlpSpec = z.infer<typeof MlpSpec>;
+
+/**
+ * Flatten → Dense+ReLU per hidden width → Dense logits. Activations are separate
+ * layers rather than fused, so Lipschitz measurement sees every non-linearity by name.
+ */
+export function buildMlp(spec: MlpSpec, inputShape: readonly number[], numClasses: number, seed: number): tfl.LayersModel {
+  const layers: tfl.layers.Layer[] = [tfl.layers.flatten({ inputShape: [...inputShape], name: 'flatten' })];
+  spec.hidden.forEach((units, i) => {
+    layers.push(
+      tfl.layers.dense({
+        units,
+        name: `dense_${i + 1}`,
+        kernelInitializer: tfl.initializers.heNormal({ seed: seed * 101 + i }),
+      }),
+      tfl.layers.activation({ activation: 'relu', name: `relu_${i + 1}` }),
+    );
+  });
+  layers.push(
+    tfl.layers.dense({
+      units: numClasses,
+      name: 'logits',
+      kernelInitializer: tfl.initializers.glorotUniform({ seed: seed * 101 + 99 }),
+    }),
+  );
+  return tfl.sequential({ layers, name: 'mlp' });
+}

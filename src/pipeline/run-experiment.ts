@@ -1,0 +1,156 @@
+/**
+ * Runs an experiment's grid: for each run not yet done, train (or reload the saved
+ * model), evaluate, attack, measure, then record the run and rebuild the CSVs.
+ */
+import type * as tfl from '@tensorflow/tfjs-layers';
+import path from 'node:path';
+import type { BackendInfo } from '../backend.js';
+import type { ExperimentConfig, RunSpec } from '../config/experiment.js';
+import { shortHash } from '../config/hash.js';
+import type { LoadedExperiment } from '../config/load.js';
+import type { Dataset } from '../data/types.js';
+import { buildModel, modelLabel } from '../models/index.js';
+import { loadModel, saveModel } from '../models/io.js';
+import { createRegularizer, mainLambda, regularizerLabel } from '../regularizers/index.js';
+import { writeFileAtomic } from '../results/atomic.js';
+import { acquireLock } from '../results/lock.js';
+import type { EpochRow, RunKey } from '../results/rows.js';
+import { RunStore, type RunRecord, type TrainRecord } from '../results/run-store.js';
+import { trainModel } from '../train/loop.js';
+import { DatasetCache } from './datasets.js';
+import { evaluateRun } from './evaluate-run.js';
+import { kernelSigmas } from './sigma-probe.js';
+
+export interface RunExperimentOptions {
+  /** Parent of the experiment's results folder (default `results`). */
+  readonly resultsRoot: string;
+  readonly backend: BackendInfo;
+  readonly log?: (line: string) => void;
+  readonly progress?: boolean;
+  /** Train and evaluate only these runs (by index in the grid); used by sharding and tests. */
+  readonly filter?: (run: RunSpec, index: number) => boolean;
+}
+
+export interface ExperimentSummary {
+  readonly dir: string;
+  readonly total: number;
+  readonly skipped: number;
+  readonly trained: number;
+  readonly reevaluated: number;
+  readonly seconds: number;
+}
+
+/** Bump when evaluation code changes what it writes, so old records are re-evaluated. */
+const EVAL_VERSION = 1;
+
+export function evalKeyOf(cfg: ExperimentConfig): string {
+  return shortHash({ v: EVAL_VERSION, attacks: cfg.attacks, attackSize: cfg.attackSize, lipschitz: cfg.lipschitz, trainEvalSize: cfg.data.trainEvalSize });
+}
+
+export function runKeyOf(run: RunSpec): RunKey {
+  return {
+    runId: run.runId,
+    experiment: run.experiment,
+    dataset: run.dataset,
+    model: modelLabel(run.model),
+    regularizer: regularizerLabel(run.regularizers),
+    lambda: mainLambda(run.regularizers),
+    seed: run.seed,
+  };
+}
+
+export function runLabel(run: RunSpec): string {
+  const lam = mainLambda(run.regularizers);
+  return `${regularizerLabel(run.regularizers)}${lam ? ` λ=${lam}` : ''} seed=${run.seed} ${modelLabel(run.model)}`;
+}
+
+async function trainRun(run: RunSpec, data: Dataset, store: RunStore, opts: RunExperimentOptions, label: string): Promise<{ model: tfl.LayersModel; train: TrainRecord }> {
+  const model = buildModel(run.model, data.imageShape, data.numClasses, run.seed);
+  const regs = run.regularizers.map((s, i) => createRegularizer(s, run.seed * 31 + i));
+  try {
+    const result = await trainModel(model, data.train, regs, run.train, {
+      seed: run.seed,
+      label,
+      progress: opts.progress,
+      log: opts.log,
+      sigmaProbe: run.train.logSigma ? kernelSigmas : undefined,
+    });
+    const key = runKeyOf(run);
+    const epochs: EpochRow[] = result.epochs.flatMap((e) =>
+      (e.sigmas.length ? e.sigmas : [{ layer: '', sigma: Number.NaN }]).map((s) => ({
+        ...key,
+        epoch: e.epoch,
+        layer: s.layer,
+        sigma: s.sigma,
+        trainLoss: e.loss,
+        trainAcc: e.accuracy,
+        seconds: e.seconds,
+      })),
+    );
+    await saveModel(model, store.modelDir(run.runId));
+    const train: TrainRecord = { version: 1, runId: run.runId, backend: opts.backend.name, trainSeconds: result.seconds, epochs };
+    store.writeTrain(train);
+    return { model, train };
+  } finally {
+    for (const r of regs) r.dispose?.();
+  }
+}
+
+export async function runExperiment(loaded: LoadedExperiment, opts: RunExperimentOptions): Promise<ExperimentSummary> {
+  const { config, runs } = loaded;
+  const log = opts.log ?? ((l: string) => console.log(l));
+  const dir = path.join(opts.resultsRoot, config.name);
+  const t0 = performance.now();
+  const lock = acquireLock(dir);
+  const cache = new DatasetCache();
+  let skipped = 0;
+  let trained = 0;
+  let reevaluated = 0;
+  try {
+    writeFileAtomic(path.join(dir, 'config.json'), JSON.stringify({ source: loaded.source, config, runs }, null, 2));
+    const store = new RunStore(dir);
+    const evalKey = evalKeyOf(config);
+    const allIds = runs.map((r) => r.runId);
+    for (const [i, run] of runs.entries()) {
+      if (opts.filter && !opts.filter(run, i)) continue;
+      const label = `[${i + 1}/${runs.length}] ${runLabel(run)}`;
+      const done = store.readRecord(run.runId);
+      if (done && done.evalKey === evalKey) {
+        log(`${label}: done already (${run.runId}), skipped`);
+        skipped++;
+        continue;
+      }
+      const data = await cache.get(run.dataset, run.data);
+      const prior = store.readTrain(run.runId);
+      let model: tfl.LayersModel;
+      let train: TrainRecord;
+      if (prior) {
+        log(`${label}: trained already, re-evaluating the saved model`);
+        model = await loadModel(store.modelJson(run.runId));
+        train = prior;
+        reevaluated++;
+      } else {
+        ({ model, train } = await trainRun(run, data, store, opts, label));
+        trained++;
+      }
+      try {
+        const record: RunRecord = await evaluateRun({ run, key: runKeyOf(run), model, data, train, config, evalKey, log, progress: opts.progress });
+        store.writeRecord(record);
+        store.materialize(allIds);
+        const r = record.result;
+        log(
+          `${label}: test acc ${(r.testAcc * 100).toFixed(2)}%, gap ${(r.gapAcc * 100).toFixed(2)} pts` +
+            (r.lipUpper !== null ? `, L ≤ ${r.lipUpper.toPrecision(4)}` : '') +
+            (r.lipLowerGrad !== null ? `, L ≥ ${r.lipLowerGrad.toPrecision(4)}` : ''),
+        );
+      } finally {
+        model.dispose();
+      }
+    }
+    store.materialize(allIds);
+  } finally {
+    cache.dispose();
+    lock.release();
+  }
+  return { dir, total: runs.length, skipped, trained, reevaluated, seconds: (performance.now() - t0) / 1000 };
+}

@@ -1,0 +1,52 @@
+/**
+ * `l2`: L2 weight decay, penalty λ·Σ‖W‖²_F over every kernel (biases excluded).
+ *
+ * Why it is a Lipschitz regularizer: the spectral norm σ(W) bounds the Lipschitz
+ * constant of x ↦ Wx, and σ(W) ≤ ‖W‖_F. A network's constant is bounded by the
+ * product of its layers' σ, hence by the product of their Frobenius norms; the
+ * penalty is the sum of the squares of those per-layer upper bounds. It is a loose
+ * bound (‖W‖_F² is the sum of all squared singular values, not just the largest),
+ * which is why it shrinks every direction instead of only the worst one.
+ *
+ * Options:
+ *  - `lambda` (≥ 0): strength.
+ *  - `decoupled` (default false): instead of adding the penalty to the loss, shrink
+ *    W ← W·(1 − lr·λ) after each optimizer step (Loshchilov & Hutter's decoupled
+ *    weight decay). With plain SGD the two agree up to a factor 2 in λ; with Adam
+ *    they differ, because the coupled gradient is rescaled by Adam's moments.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { z } from 'zod';
+import { kernelsOf } from './kernels.js';
+import type { Regularizer } from './types.js';
+
+export const L2Options = z
+  .object({
+    name: z.literal('l2'),
+    lambda: z.number().nonnegative(),
+    decoupled: z.boolean().default(false),
+  })
+  .strict();
+export type L2Options = z.infer<typeof L2Options>;
+
+export function createL2(opts: L2Options): Regularizer {
+  const { lambda, decoupled } = opts;
+  if (decoupled) {
+    return {
+      name: 'l2',
+      afterStep({ model, learningRate }) {
+        const factor = 1 - learningRate * lambda;
+        tf.tidy(() => {
+          for (const k of kernelsOf(model)) k.variable.assign(tf.mul(k.variable, factor));
+        });
+      },
+    };
+  }
+  return {
+    name: 'l2',
+    penalty({ model }) {
+      const sq = kernelsOf(model).map((k) => tf.sum(tf.square(k.variable)));
+      return tf.mul(tf.addN(sq), lambda) as tf.Scalar;
+    },
+  };
+}

@@ -1,0 +1,147 @@
+/**
+ * CSV in and out for the tidy tables. Writing goes through csv-writer's stringifier
+ * with the column order fixed by the zod schema, then one atomic file replacement.
+ * Reading converts cells by the schema's column types and validates each row, so a
+ * hand-edited or truncated file fails with the file, line and field named.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { createObjectCsvStringifier } from 'csv-writer';
+import { z } from 'zod';
+import { writeFileAtomic } from './atomic.js';
+import { TABLES, type TableName } from './rows.js';
+
+type Row = Record<string, unknown>;
+type ColumnKind = 'number' | 'boolean' | 'string';
+
+export function tableFile(dir: string, name: TableName): string {
+  return path.join(dir, `${name}.csv`);
+}
+
+export function columnsOf(schema: z.ZodObject): string[] {
+  return Object.keys(schema.shape);
+}
+
+function columnKind(t: z.ZodType): ColumnKind {
+  let inner: z.ZodType = t;
+  while (inner instanceof z.ZodNullable || inner instanceof z.ZodOptional || inner instanceof z.ZodDefault) {
+    inner = (inner as z.ZodNullable<z.ZodType>).unwrap() as z.ZodType;
+  }
+  if (inner instanceof z.ZodNumber) return 'number';
+  if (inner instanceof z.ZodBoolean) return 'boolean';
+  return 'string';
+}
+
+function formatCell(v: unknown): string | number {
+  if (v === null || v === undefined) return '';
+  if (typeof v === 'number') return Number.isFinite(v) ? v : String(v);
+  if (typeof v === 'boolean') return v ? 'true' : 'false';
+  return String(v);
+}
+
+export function toCsv(schema: z.ZodObject, rows: readonly Row[]): string {
+  const cols = columnsOf(schema);
+  const s = createObjectCsvStringifier({ header: cols.map((c) => ({ id: c, title: c })) });
+  const records = rows.map((r) => Object.fromEntries(cols.map((c) => [c, formatCell(r[c])])));
+  return s.getHeaderString() + s.stringifyRecords(records);
+}
+
+export function writeTable(dir: string, name: TableName, rows: readonly Row[]): string {
+  const file = tableFile(dir, name);
+  writeFileAtomic(file, toCsv(TABLES[name], rows));
+  return file;
+}
+
+/** RFC 4180 records; quoted fields may hold commas, quotes and newlines. */
+export function parseCsv(text: string): string[][] {
+  const out: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (quoted) {
+      if (ch === '"') {
+        if (text[i + 1] === '"') {
+          field += '"';
+          i++;
+        } else quoted = false;
+      } else field += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ',') {
+      row.push(field);
+      field = '';
+    } else if (ch === '\n' || ch === '\r') {
+      if (ch === '\r' && text[i + 1] === '\n') i++;
+      row.push(field);
+      out.push(row);
+      row = [];
+      field = '';
+    } else field += ch;
+  }
+  if (field !== '' || row.length) {
+    row.push(field);
+    out.push(row);
+  }
+  return out;
+}
+
+function convert(cell: string, kind: ColumnKind): unknown {
+  if (kind === 'string') return cell;
+  if (cell === '') return null;
+  if (kind === 'boolean') return cell === 'true' ? true : cell === 'false' ? false : cell;
+  const n = Number(cell);
+  return Number.isNaN(n) && cell !== 'NaN' ? cell : n;
+}
+
+/** Parse and validate CSV text against a table schema; `file` is used in messages. */
+export function parseTable<S extends z.ZodObject>(file: string, text: string, schema: S): z.infer<S>[] {
+  const records = parseCsv(text);
+  if (records.length === 0) throw new Error(`${file}: empty file, expected a header row`);
+  const header = records[0]!;
+  const cols = columnsOf(schema);
+  const missing = cols.filter((c) => !header.includes(c));
+  if (missing.length) throw new Error(`${file}: missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`);
+  const kinds = Object.fromEntries(cols.map((c) => [c, columnKind(schema.shape[c] as z.ZodType)]));
+  const rows: z.infer<S>[] = [];
+  for (let i = 1; i < records.length; i++) {
+    const rec = records[i]!;
+    if (rec.length === 1 && rec[0] === '') continue;
+    if (rec.length !== header.length) throw new Error(`${file}: line ${i + 1}: ${rec.length} fields, header has ${header.length}`);
+    const obj: Row = {};
+    header.forEach((h, j) => {
+      if (h in kinds) obj[h] = convert(rec[j]!, kinds[h]!);
+    });
+    const parsed = schema.safeParse(obj);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new Error(`${file}: line ${i + 1}: field "${issue.path.join('.')}": ${issue.message}`);
+    }
+    rows.push(parsed.data);
+  }
+  return rows;
+}
+
+/** Read one table from a results folder; a missing optional table reads as []. */
+export function readTable<N extends TableName>(dir: string, name: N): z.infer<(typeof TABLES)[N]>[] {
+  const file = tableFile(dir, name);
+  if (!fs.existsSync(file)) return [];
+  return parseTable(file, fs.readFileSync(file, 'utf8'), TABLES[name]) as z.infer<(typeof TABLES)[N]>[];
+}
+
+export interface Tables {
+  results: z.infer<typeof TABLES.results>[];
+  attacks: z.infer<typeof TABLES.attacks>[];
+  layers: z.infer<typeof TABLES.layers>[];
+  epochs: z.infer<typeof TABLES.epochs>[];
+}
+
+export function readTables(dir: string): Tables {
+  if (!fs.existsSync(tableFile(dir, 'results'))) throw new Error(`${dir}: no results.csv here; run an experiment first`);
+  return {
+    results: readTable(dir, 'results'),
+    attacks: readTable(dir, 'attacks'),
+    layers: readTable(dir, 'layers'),
+    epochs: readTable(dir, 'epochs'),
+  };
+}

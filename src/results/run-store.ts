@@ -1,0 +1,85 @@
+/**
+ * Per-run records are the source of truth; the CSVs are views rebuilt from them.
+ *
+ *   results/<exp>/runs/<runId>/model/          the trained model (model.json + weights.bin)
+ *   results/<exp>/runs/<runId>/train.json      training outcome (written once the model is saved)
+ *   results/<exp>/runs/<runId>/record.json     every row of the run (written last = run done)
+ *
+ * Each file is replaced atomically, and every CSV is rewritten whole from the records
+ * after each run. So a kill at any moment loses at most the run in progress, a row
+ * can never be half-written, and a rerun can never duplicate a row: a run is either
+ * in the records once or not at all.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { writeFileAtomic } from './atomic.js';
+import { writeTable } from './csv.js';
+import type { AttackRow, EpochRow, LayerRow, RunRow } from './rows.js';
+
+export interface TrainRecord {
+  readonly version: 1;
+  readonly runId: string;
+  readonly backend: string;
+  readonly trainSeconds: number;
+  readonly epochs: EpochRow[];
+}
+
+export interface RunRecord {
+  readonly version: 1;
+  readonly runId: string;
+  /** Hash of the evaluation settings (attacks, Lipschitz options); a change re-evaluates without retraining. */
+  readonly evalKey: string;
+  readonly result: RunRow;
+  readonly attacks: AttackRow[];
+  readonly layers: LayerRow[];
+  readonly epochs: EpochRow[];
+}
+
+function readJson<T>(file: string): T | undefined {
+  if (!fs.existsSync(file)) return undefined;
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
+  } catch (e) {
+    throw new Error(`${file}: unreadable run record (${(e as Error).message}); delete it to redo that run`);
+  }
+}
+
+export class RunStore {
+  constructor(readonly dir: string) {}
+
+  runDir(runId: string): string {
+    return path.join(this.dir, 'runs', runId);
+  }
+  modelDir(runId: string): string {
+    return path.join(this.runDir(runId), 'model');
+  }
+  modelJson(runId: string): string {
+    return path.join(this.modelDir(runId), 'model.json');
+  }
+
+  readTrain(runId: string): TrainRecord | undefined {
+    const rec = readJson<TrainRecord>(path.join(this.runDir(runId), 'train.json'));
+    // A train record without its model (deleted by hand) means: train again.
+    return rec && fs.existsSync(this.modelJson(runId)) ? rec : undefined;
+  }
+  writeTrain(rec: TrainRecord): void {
+    writeFileAtomic(path.join(this.runDir(rec.runId), 'train.json'), JSON.stringify(rec, null, 1));
+  }
+
+  readRecord(runId: string): RunRecord | undefined {
+    return readJson<RunRecord>(path.join(this.runDir(runId), 'record.json'));
+  }
+  writeRecord(rec: RunRecord): void {
+    writeFileAtomic(path.join(this.runDir(rec.runId), 'record.json'), JSON.stringify(rec, null, 1));
+  }
+
+  /** Rewrite every CSV from the records of `runIds` (in that order); runs without a record are left out. */
+  materialize(runIds: readonly string[]): { runs: number } {
+    const recs = runIds.map((id) => this.readRecord(id)).filter((r): r is RunRecord => r !== undefined);
+    writeTable(this.dir, 'results', recs.map((r) => r.result));
+    writeTable(this.dir, 'attacks', recs.flatMap((r) => r.attacks));
+    writeTable(this.dir, 'layers', recs.flatMap((r) => r.layers));
+    writeTable(this.dir, 'epochs', recs.flatMap((r) => r.epochs));
+    return { runs: recs.length };
+  }
+}
