@@ -1,2 +1,19 @@
-/** Kernel fixes for the wasm backend; filled in by the native-speed work. */
-export function registerWasmKernels(): void {}
+/**
+ * Kernel fixes for the wasm backend. Must run before tf.setBackend('wasm') so the engine
+ * runs the (chained) setup functions when it initialises the backend.
+ */
+import { batchMatMulConfig } from './batch_mat_mul.js';
+import { conv2DBackpropFilterConfig } from './conv2d_backprop_filter.js';
+import { conv2DBackpropInputConfig } from './conv2d_backprop_input.js';
+import { fusedMatMulConfig } from './fused_mat_mul.js';
+import { overrideKernel } from './stock.js';
+
+let registered = false;
+
+export function registerWasmKernels(): void {
+  if (registered) return;
+  registered = true;
+  for (const cfg of [batchMatMulConfig, fusedMatMulConfig, conv2DBackpropFilterConfig, conv2DBackpropInputConfig]) {
+    overrideKernel(cfg);
+  }
+}

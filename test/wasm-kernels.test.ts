@@ -1,0 +1,268 @@
+/**
+ * lipbench's wasm kernels against the cpu backend's reference implementations.
+ * Both backends live in one process: tensors are built from plain Float32Arrays after
+ * switching, and results are read back before switching again.
+ */
+import { before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+// tfjs-core's node bundle registers no gradients; the tfjs-layers bundle does.
+import '@tensorflow/tfjs-layers';
+import * as tfwasm from '@tensorflow/tfjs-backend-wasm';
+import { registerWasmKernels } from '../src/kernels/wasm/index.js';
+
+type Backend = 'cpu' | 'wasm';
+type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
+
+const SEED = Number(process.env.LIPBENCH_TEST_SEED ?? 20240611);
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+const rand = rng(SEED);
+const randInt = (lo: number, hi: number): number => lo + Math.floor(rand() * (hi - lo + 1));
+const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
+function randArray(shape: number[]): Float32Array {
+  const out = new Float32Array(shape.reduce((a, b) => a * b, 1));
+  for (let i = 0; i < out.length; i++) out[i] = rand() * 2 - 1;
+  return out;
+}
+
+interface Operand { readonly data: Float32Array; readonly shape: number[] }
+const operand = (shape: number[]): Operand => ({ data: randArray(shape), shape });
+
+/** Runs f on a backend with fresh tensors built from the operands; returns the outputs' values. */
+async function runOn(backend: Backend, ops: Operand[], f: (...ts: tf.Tensor[]) => tf.Tensor | tf.Tensor[]): Promise<Float32Array[]> {
+  await tf.setBackend(backend);
+  const inputs = ops.map((o) => tf.tensor(o.data, o.shape, 'float32'));
+  try {
+    const outs = tf.tidy(() => {
+      const r = f(...inputs);
+      return Array.isArray(r) ? r : [r];
+    });
+    const values = outs.map((t) => Float32Array.from(t.dataSync()));
+    tf.dispose(outs);
+    return values;
+  } finally {
+    tf.dispose(inputs);
+  }
+}
+
+/** |a - e| <= atol * max(1, max|e|) + rtol * |e|, elementwise. */
+function assertClose(actual: Float32Array, expected: Float32Array, what: string, rtol = 1e-4, atol = 1e-4): void {
+  assert.equal(actual.length, expected.length, `${what}: length ${actual.length} != ${expected.length}`);
+  let scale = 1;
+  for (const v of expected) scale = Math.max(scale, Math.abs(v));
+  for (let i = 0; i < expected.length; i++) {
+    const tol = atol * scale + rtol * Math.abs(expected[i]);
+    if (!(Math.abs(actual[i] - expected[i]) <= tol)) {
+      assert.fail(`${what} (seed ${SEED}): element ${i} is ${actual[i]}, expected ${expected[i]} (tol ${tol.toExponential(2)})`);
+    }
+  }
+}
+
+async function compare(what: string, ops: Operand[], f: (...ts: tf.Tensor[]) => tf.Tensor | tf.Tensor[]): Promise<void> {
+  const expected = await runOn('cpu', ops, f);
+  const before = tf.memory().numTensors;
+  const actual = await runOn('wasm', ops, f);
+  assert.equal(tf.memory().numTensors, before, `${what}: leaked tensors`);
+  expected.forEach((e, i) => assertClose(actual[i], e, `${what} [output ${i}]`));
+}
+
+function convOutShape(x: number[], filter: number[], strides: [number, number], pad: Pad): number[] {
+  return tf.backend_util.computeConv2DInfo(x as [number, number, number, number],
+    filter as [number, number, number, number], strides, 1, pad).outShape;
+}
+
+before(async () => {
+  const require = createRequire(import.meta.url);
+  tfwasm.setWasmPaths(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm')) + path.sep);
+  registerWasmKernels();
+  assert.ok(await tf.setBackend('wasm'));
+  await tf.ready();
+});
+
+describe('comparison harness', () => {
+  it('rejects a perturbed result', () => {
+    const e = Float32Array.from([1, 2, 3]);
+    assert.throws(() => assertClose(Float32Array.from([1, 2, 3.01]), e, 'perturbed'));
+    assertClose(Float32Array.from([1, 2, 3.0001]), e, 'within tolerance');
+  });
+});
+
+describe('BatchMatMul on wasm', () => {
+  it('matches cpu for every transpose combination on odd sizes', async () => {
+    for (let rep = 0; rep < 6; rep++) {
+      const [m, k, n] = [randInt(1, 70), randInt(1, 70), randInt(1, 70)];
+      for (const ta of [false, true]) {
+        for (const tb of [false, true]) {
+          const a = operand(ta ? [k, m] : [m, k]);
+          const b = operand(tb ? [n, k] : [k, n]);
+          await compare(`matMul ${m}x${k}x${n} tA=${ta} tB=${tb}`, [a, b],
+            (x, y) => tf.matMul(x, y, ta, tb));
+        }
+      }
+    }
+  });
+
+  it('matches cpu with batch dimensions and broadcasting', async () => {
+    // tfjs only broadcasts when one side's batch is all ones ([2,1] x [1,3] is outside its
+    // contract, and the cpu reference returns a short buffer there).
+    const cases: [number[], number[]][] = [
+      [[3], [3]], [[4], [1]], [[1], [5]], [[], [2]], [[2], []], [[2, 3], [1, 1]], [[1, 1], [2, 3]], [[2, 3], [2, 3]],
+    ];
+    for (const [ba, bb] of cases) {
+      const [m, k, n] = [randInt(1, 20), randInt(1, 20), randInt(1, 20)];
+      const ta = rand() < 0.5;
+      const tb = rand() < 0.5;
+      const a = operand([...ba, ...(ta ? [k, m] : [m, k])]);
+      const b = operand([...bb, ...(tb ? [n, k] : [k, n])]);
+      await compare(`matMul batch ${ba}|${bb} ${m}x${k}x${n} tA=${ta} tB=${tb}`, [a, b],
+        (x, y) => tf.matMul(x, y, ta, tb));
+    }
+  });
+
+  it('matches cpu on a large transposed product (weight-gradient shape)', async () => {
+    const a = operand([128, 300]);
+    const b = operand([128, 257]);
+    await compare('matMul tA 300x128x257', [a, b], (x, y) => tf.matMul(x, y, true, false));
+    await compare('matMul tB 128x257x300', [b, operand([300, 257])], (x, y) => tf.matMul(x, y, false, true));
+  });
+});
+
+describe('_FusedMatMul on wasm', () => {
+  const activations = ['linear', 'relu', 'relu6', 'elu', 'leakyrelu', 'sigmoid', 'prelu'] as const;
+  it('matches cpu for bias, activations, transposes and batches', async () => {
+    for (const activation of activations) {
+      for (const batch of [[], [3]]) {
+        const [m, k, n] = [randInt(1, 40), randInt(1, 40), randInt(1, 40)];
+        const ta = rand() < 0.5;
+        const tb = rand() < 0.5;
+        const ops = [
+          operand([...batch, ...(ta ? [k, m] : [m, k])]),
+          operand([...batch, ...(tb ? [n, k] : [k, n])]),
+          operand([n]),
+          operand([n]),
+        ];
+        await compare(`fused ${activation} batch=${batch} ${m}x${k}x${n} tA=${ta} tB=${tb}`, ops,
+          (a, b, bias, alpha) => tf.fused.matMul({
+            a, b, transposeA: ta, transposeB: tb, bias, activation,
+            preluActivationWeights: activation === 'prelu' ? alpha : undefined, leakyreluAlpha: 0.3,
+          }));
+      }
+    }
+  });
+
+  it('matches cpu with a broadcast [m, n] bias and no bias', async () => {
+    const [m, k, n] = [7, 9, 5];
+    await compare('fused bias [m,n]', [operand([m, k]), operand([n, k]), operand([m, n])],
+      (a, b, bias) => tf.fused.matMul({ a, b, transposeB: true, bias, activation: 'relu' }));
+    await compare('fused no bias', [operand([k, m]), operand([k, n])],
+      (a, b) => tf.fused.matMul({ a, b, transposeA: true, activation: 'relu' }));
+  });
+});
+
+interface ConvCase { n: number; h: number; w: number; ci: number; co: number; k: number; kw: number; s: [number, number]; pad: Pad }
+
+function randomConvCase(): ConvCase {
+  const k = pick([1, 2, 3, 5]);
+  const kw = rand() < 0.8 ? k : pick([1, 3, 4]);
+  const s: [number, number] = rand() < 0.85 ? pick([[1, 1], [2, 2]] as [number, number][]) : [pick([1, 2, 3]), pick([1, 2])];
+  const pad: Pad = pick<Pad>(['same', 'valid', [[0, 0], [randInt(0, 2), randInt(0, 2)], [randInt(0, 2), randInt(0, 2)], [0, 0]]]);
+  return { n: randInt(1, 3), h: randInt(k + 1, 15), w: randInt(kw + 1, 15), ci: randInt(1, 6), co: randInt(1, 7), k, kw, s, pad };
+}
+
+const describeCase = (c: ConvCase): string =>
+  `n${c.n} ${c.h}x${c.w}x${c.ci}->${c.co} k${c.k}x${c.kw} s${c.s} pad=${JSON.stringify(c.pad)}`;
+
+describe('Conv2DBackpropFilter on wasm', () => {
+  it('matches cpu on fixed and randomized convolutions', async () => {
+    const cases: ConvCase[] = [
+      { n: 2, h: 28, w: 28, ci: 1, co: 8, k: 3, kw: 3, s: [1, 1], pad: 'same' },
+      { n: 2, h: 28, w: 28, ci: 8, co: 16, k: 3, kw: 3, s: [2, 2], pad: 'same' },
+      { n: 1, h: 9, w: 11, ci: 3, co: 4, k: 5, kw: 5, s: [2, 2], pad: 'valid' },
+      { n: 2, h: 8, w: 8, ci: 2, co: 3, k: 1, kw: 1, s: [2, 2], pad: 'valid' },
+      ...Array.from({ length: 24 }, randomConvCase),
+    ];
+    for (const c of cases) {
+      const filterShape: [number, number, number, number] = [c.k, c.kw, c.ci, c.co];
+      const x = operand([c.n, c.h, c.w, c.ci]);
+      const dy = operand(convOutShape(x.shape, filterShape, c.s, c.pad));
+      await compare(`backpropFilter ${describeCase(c)}`, [x, dy], (xt, dyt) =>
+        tf.engine().runKernel('Conv2DBackpropFilter', { x: xt, dy: dyt },
+          { strides: c.s, pad: c.pad, dataFormat: 'NHWC', filterShape }) as tf.Tensor);
+    }
+  });
+});
+
+describe('Conv2DBackpropInput on wasm', () => {
+  it('matches cpu on fixed and randomized convolutions', async () => {
+    const cases: ConvCase[] = [
+      { n: 2, h: 28, w: 28, ci: 8, co: 16, k: 3, kw: 3, s: [2, 2], pad: 'same' },
+      { n: 2, h: 13, w: 13, ci: 4, co: 5, k: 3, kw: 3, s: [1, 1], pad: 'same' },
+      { n: 1, h: 9, w: 12, ci: 3, co: 4, k: 5, kw: 5, s: [2, 2], pad: 'valid' },
+      { n: 2, h: 8, w: 9, ci: 2, co: 3, k: 1, kw: 1, s: [2, 2], pad: 'valid' },
+      { n: 1, h: 7, w: 7, ci: 2, co: 2, k: 2, kw: 2, s: [3, 3], pad: 'valid' },
+      ...Array.from({ length: 24 }, randomConvCase),
+    ];
+    for (const c of cases) {
+      const inputShape: [number, number, number, number] = [c.n, c.h, c.w, c.ci];
+      const filter = operand([c.k, c.kw, c.ci, c.co]);
+      const dy = operand(convOutShape(inputShape, filter.shape, c.s, c.pad));
+      await compare(`backpropInput ${describeCase(c)}`, [dy, filter], (dyt, ft) =>
+        tf.engine().runKernel('Conv2DBackpropInput', { dy: dyt, filter: ft },
+          { strides: c.s, pad: c.pad, dataFormat: 'NHWC', inputShape }) as tf.Tensor);
+    }
+  });
+});
+
+describe('tiny CNN on wasm', () => {
+  // conv3x3 -> relu -> conv3x3/2 -> relu -> maxPool -> flatten -> dense -> softmax CE.
+  const batch = 4;
+  const shapes = { x: [batch, 12, 12, 1], w1: [3, 3, 1, 4], b1: [4], w2: [3, 3, 4, 6], b2: [6], w3: [3 * 3 * 6, 10], b3: [10] };
+  const labels = Float32Array.from({ length: batch * 10 }, (_, i) => (i % 10 === (Math.floor(i / 10) * 3) % 10 ? 1 : 0));
+
+  const loss = (x: tf.Tensor, w1: tf.Tensor, b1: tf.Tensor, w2: tf.Tensor, b2: tf.Tensor, w3: tf.Tensor, b3: tf.Tensor): tf.Scalar => {
+    const h1 = tf.relu(tf.add(tf.conv2d(x as tf.Tensor4D, w1 as tf.Tensor4D, 1, 'same'), b1));
+    const h2 = tf.relu(tf.add(tf.conv2d(h1 as tf.Tensor4D, w2 as tf.Tensor4D, 2, 'same'), b2));
+    const pooled = tf.maxPool(h2 as tf.Tensor4D, 2, 2, 'same');
+    const logits = tf.add(tf.matMul(tf.reshape(pooled, [batch, -1]), w3), b3);
+    return tf.losses.softmaxCrossEntropy(tf.tensor2d(labels, [batch, 10]), logits) as tf.Scalar;
+  };
+
+  it('has gradients (params and input) matching cpu', async () => {
+    const ops = Object.values(shapes).map((s) => operand(s));
+    await compare('tiny CNN grads', ops, (...ts) => {
+      const g = tf.grads((...a: tf.Tensor[]) => loss(a[0], a[1], a[2], a[3], a[4], a[5], a[6]));
+      return [loss(ts[0], ts[1], ts[2], ts[3], ts[4], ts[5], ts[6]), ...g(ts)];
+    });
+  });
+
+  it('takes SGD and Adam steps that lower the loss', async () => {
+    await tf.setBackend('wasm');
+    const init = Object.values(shapes).map((s) => tf.tensor(randArray(s), s));
+    const [x, ...params] = init;
+    const vars = params.map((p) => tf.variable(p));
+    for (const opt of [tf.train.sgd(0.05), tf.train.adam(0.01)]) {
+      const evalLoss = (): number => tf.tidy(() => loss(x, vars[0], vars[1], vars[2], vars[3], vars[4], vars[5]).dataSync()[0]);
+      const start = evalLoss();
+      for (let i = 0; i < 5; i++) {
+        opt.minimize(() => loss(x, vars[0], vars[1], vars[2], vars[3], vars[4], vars[5]), false, vars);
+      }
+      const end = evalLoss();
+      assert.ok(Number.isFinite(end) && end < start, `${opt.getClassName()} loss ${start} -> ${end}`);
+      opt.dispose();
+    }
+    tf.dispose([...init, ...vars]);
+  });
+});
