@@ -1,0 +1,71 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import type { ParsedAttackSpec } from '../attacks/index.js';
+import { evaluateAttacks } from '../attacks/checks.js';
+import type { Split } from '../data/types.js';
+import type { AttackRow, RunKey } from '../results/rows.js';
+
+/** Clean/adversarial pairs kept for the empirical Lipschitz lower bound. */
+export interface AdversarialPair {
+  readonly attack: string;
+  readonly eps: number;
+  readonly x: tf.Tensor4D;
+  readonly xAdv: tf.Tensor4D;
+}
+
+export interface AttackStageResult {
+  readonly rows: AttackRow[];
+  readonly pairs: AdversarialPair[];
+  dispose(): void;
+}
+
+/** Pairs kept per (attack, ε): enough for a tight max, small enough to hold in memory. */
+const KEPT_PAIRS = 500;
+
+export async function attackStage(input: {
+  model: tfl.LayersModel;
+  split: Split;
+  specs: readonly ParsedAttackSpec[];
+  key: RunKey;
+  seed: number;
+  log: (line: string) => void;
+  progress?: boolean;
+}): Promise<AttackStageResult> {
+  const { model, split, specs, key } = input;
+  if (specs.length === 0) return { rows: [], pairs: [], dispose() {} };
+  // evaluateAttacks takes the config form; rebuild it from the parsed specs.
+  const configSpecs = specs.map((s) => ({ name: s.name, eps: s.eps, ...s.options }));
+  const ev = await evaluateAttacks(model, split.x, split.y, configSpecs as Parameters<typeof evaluateAttacks>[3], undefined, {
+    seed: input.seed,
+    progress: input.progress ?? false,
+    largeEpsCheck: true,
+    keepAdversarial: { maxExamples: KEPT_PAIRS },
+  });
+  const kept = Math.min(KEPT_PAIRS, split.x.shape[0]);
+  const clean = tf.slice(split.x, [0, 0, 0, 0], [kept, -1, -1, -1]);
+  const pairs: AdversarialPair[] = [];
+  for (const run of ev.runs) {
+    for (const p of run.result.perEps) {
+      if (!p.adversarial) continue;
+      if (p.eps > 0) pairs.push({ attack: run.spec.name, eps: p.eps, x: clean, xAdv: p.adversarial });
+      else p.adversarial.dispose();
+    }
+  }
+  const rows: AttackRow[] = ev.rows.map((r) => ({ ...key, ...r, certifiedAcc: null }));
+  for (const r of rows.filter((r) => r.eps > 0)) {
+    input.log(`  ${r.attack} ε=${r.eps}: robust acc ${(r.robustAcc * 100).toFixed(1)}%, success ${(r.successRate * 100).toFixed(1)}%`);
+  }
+  const flagged = rows.filter((r) => r.flagPgdWeakerThanFgsm || r.flagRobustAccRises || r.flagLargeEpsNotZero || r.flagZeroGrad);
+  for (const r of flagged) {
+    const which = (['flagPgdWeakerThanFgsm', 'flagRobustAccRises', 'flagLargeEpsNotZero', 'flagZeroGrad'] as const).filter((f) => r[f]);
+    input.log(`  sanity: ${r.attack} ε=${r.eps}: ${which.join(', ')}`);
+  }
+  return {
+    rows,
+    pairs,
+    dispose() {
+      clean.dispose();
+      for (const p of pairs) p.xAdv.dispose();
+    },
+  };
+}

@@ -1,0 +1,18 @@
+/**
+ * Charts and the report from a results folder's CSVs alone: nothing here needs the
+ * models, so `lipbench charts` works on results copied from another machine.
+ */
+import { renderCharts, type RenderedChart } from '../charts/render.js';
+import { UserError } from '../config/errors.js';
+import { readTables, type Tables } from '../results/csv.js';
+
+export async function renderResults(dir: string, log: (line: string) => void = (l) => console.log(l)): Promise<RenderedChart[]> {
+  let tables: Tables;
+  try {
+    tables = readTables(dir);
+  } catch (e) {
+    throw new UserError((e as Error).message);
+  }
+  const charts = await renderCharts(dir, tables, { log });
+  return charts;
+}
