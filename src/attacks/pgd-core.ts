@@ -1,0 +1,146 @@
+/**
+ * Projected gradient ascent, the functional core behind every attack in this
+ * package (CleverHans style): FGSM and FGM are a single step of it with step size ε
+ * and no random start; PGD is many steps from a random start, with restarts.
+ *
+ * Each step: x ← Π_{B(x₀,ε) ∩ [0,1]^d}(x + α·dir(∇ₓ L)), dir = sign (L∞) or g/‖g‖₂ (L2).
+ * With several restarts, each example keeps the worst case over restarts: a restart
+ * that reaches the attack's goal (misclassified, or the target hit) beats one that
+ * does not, and among equals the higher objective wins. Restart 0 uses the same seed
+ * whatever the number of restarts, so adding restarts can only make the attack stronger.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { deriveSeed, projectToFeasible, randomInBall, steepestDirection } from './geometry.js';
+import { attackObjective, resolveTargets, type AttackLoss, type TargetMode } from './losses.js';
+import type { Classifier, Norm, PerturbContext } from './types.js';
+
+export interface PgdCoreOptions {
+  readonly norm: Norm;
+  readonly steps: number;
+  /** Absolute step size α, already resolved from relative/default settings. */
+  readonly stepSize: number;
+  readonly randomStart: boolean;
+  readonly restarts: number;
+  readonly loss: AttackLoss;
+  readonly target: TargetMode;
+}
+
+/** Logits in inference mode (dropout off, batch-norm on its moving statistics). */
+export function logits(model: Classifier, x: tf.Tensor4D): tf.Tensor2D {
+  const out = model.apply(x, { training: false });
+  if (Array.isArray(out) || !(out instanceof tf.Tensor)) throw new Error('attacks need a model with one tensor output (logits)');
+  if (out.rank !== 2) throw new Error(`model output has rank ${out.rank}; expected logits [N, K]`);
+  return out as tf.Tensor2D;
+}
+
+/** ∇ₓ of the summed per-example objective; examples are independent, so row i is ∇ of example i. */
+export function objectiveGradient(
+  model: Classifier,
+  x: tf.Tensor4D,
+  y: tf.Tensor1D,
+  loss: AttackLoss,
+  targets?: tf.Tensor1D,
+): tf.Tensor4D {
+  return tf.tidy(() => {
+    const f = (xx: tf.Tensor) => tf.sum(attackObjective(logits(model, xx as tf.Tensor4D), y, loss, targets));
+    return tf.grad(f)(x) as tf.Tensor4D;
+  });
+}
+
+function numClasses(model: Classifier, x: tf.Tensor4D): number {
+  const k = model.outputs[0]?.shape[1];
+  if (typeof k === 'number') return k;
+  return tf.tidy(() => logits(model, tf.slice(x, [0, 0, 0, 0], [1, -1, -1, -1])).shape[1]);
+}
+
+function runOnce(
+  model: Classifier,
+  x: tf.Tensor4D,
+  y: tf.Tensor1D,
+  eps: number,
+  o: PgdCoreOptions,
+  targets: tf.Tensor1D | undefined,
+  seed: number | undefined,
+): tf.Tensor4D {
+  let xAdv = o.randomStart
+    ? tf.tidy(() => projectToFeasible(x, tf.add(x, randomInBall(x.shape, o.norm, eps, seed)) as tf.Tensor4D, o.norm, eps))
+    : x.clone();
+  for (let s = 0; s < o.steps; s++) {
+    const next = tf.tidy(() => {
+      const g = objectiveGradient(model, xAdv, y, o.loss, targets);
+      const stepped = tf.add(xAdv, tf.mul(steepestDirection(g, o.norm), o.stepSize)) as tf.Tensor4D;
+      return projectToFeasible(x, stepped, o.norm, eps);
+    });
+    xAdv.dispose();
+    xAdv = next;
+  }
+  return xAdv;
+}
+
+/** Per-example [goal reached (0/1), objective] at xAdv. */
+function score(
+  model: Classifier,
+  xAdv: tf.Tensor4D,
+  y: tf.Tensor1D,
+  o: PgdCoreOptions,
+  targets: tf.Tensor1D | undefined,
+): { reached: tf.Tensor1D; objective: tf.Tensor1D } {
+  return tf.tidy(() => {
+    const z = logits(model, xAdv);
+    const pred = tf.argMax(z, 1);
+    const reached = targets === undefined ? tf.notEqual(pred, y) : tf.equal(pred, targets);
+    return { reached: tf.cast(reached, 'float32') as tf.Tensor1D, objective: attackObjective(z, y, o.loss, targets) };
+  });
+}
+
+export function pgdCore(
+  model: Classifier,
+  x: tf.Tensor4D,
+  y: tf.Tensor1D,
+  eps: number,
+  o: PgdCoreOptions,
+  ctx: PerturbContext = {},
+): tf.Tensor4D {
+  if (!(eps >= 0) || !Number.isFinite(eps)) throw new Error(`eps must be a finite number ≥ 0, got ${eps}`);
+  if (x.shape[0] !== y.shape[0]) throw new Error(`x has ${x.shape[0]} examples but y has ${y.shape[0]}`);
+  const targets = resolveTargets(o.target, y, o.target === 'next' ? numClasses(model, x) : 0, ctx.targets);
+  try {
+    const seedFor = (r: number) => (ctx.seed === undefined ? undefined : deriveSeed(ctx.seed, r));
+    let best = runOnce(model, x, y, eps, o, targets, seedFor(0));
+    if (o.restarts === 1) return best;
+    let bestScore = score(model, best, y, o, targets);
+    for (let r = 1; r < o.restarts; r++) {
+      const cand = runOnce(model, x, y, eps, o, targets, seedFor(r));
+      const candScore = score(model, cand, y, o, targets);
+      const merged = tf.tidy(() => {
+        const better = tf.logicalOr(
+          tf.greater(candScore.reached, bestScore.reached),
+          tf.logicalAnd(tf.equal(candScore.reached, bestScore.reached), tf.greater(candScore.objective, bestScore.objective)),
+        );
+        const mask4 = tf.reshape(better, [x.shape[0], 1, 1, 1]);
+        return {
+          x: tf.where(tf.broadcastTo(mask4, x.shape), cand, best) as tf.Tensor4D,
+          reached: tf.where(better, candScore.reached, bestScore.reached) as tf.Tensor1D,
+          objective: tf.where(better, candScore.objective, bestScore.objective) as tf.Tensor1D,
+        };
+      });
+      tf.dispose([best, cand, bestScore.reached, bestScore.objective, candScore.reached, candScore.objective]);
+      best = merged.x;
+      bestScore = { reached: merged.reached, objective: merged.objective };
+    }
+    tf.dispose([bestScore.reached, bestScore.objective]);
+    return best;
+  } finally {
+    targets?.dispose();
+  }
+}
+
+/**
+ * Resolve PGD's step size: an absolute `stepSize`, else `relStepSize`·ε, else Madry
+ * et al.'s 2.5·ε/steps (enough to cross the ball from any start within the budget).
+ */
+export function resolveStepSize(eps: number, steps: number, stepSize?: number, relStepSize?: number): number {
+  if (stepSize !== undefined) return stepSize;
+  if (relStepSize !== undefined) return relStepSize * eps;
+  return (2.5 * eps) / steps;
+}
