@@ -74,7 +74,6 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
 const program = new Command()
   .name('lipbench')
   .description('Lipschitz regularization, adversarial attacks and bounds on TensorFlow.js')
-  .showHelpAfterError()
   .exitOverride((err) => {
     process.exit(err.exitCode === 0 ? 0 : 2);
   });
