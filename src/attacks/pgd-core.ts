@@ -28,7 +28,8 @@ export interface PgdCoreOptions {
 /** Logits in inference mode (dropout off, batch-norm on its moving statistics). */
 export function logits(model: Classifier, x: tf.Tensor4D): tf.Tensor2D {
   const out = model.apply(x, { training: false });
-  if (Array.isArray(out) || !(out instanceof tf.Tensor)) throw new Error('attacks need a model with one tensor output (logits)');
+  // Duck-typed: a second copy of tfjs-core in node_modules would defeat instanceof.
+  if (Array.isArray(out) || !('dataSync' in out)) throw new Error('attacks need a model with one tensor output (logits)');
   if (out.rank !== 2) throw new Error(`model output has rank ${out.rank}; expected logits [N, K]`);
   return out as tf.Tensor2D;
 }

@@ -25,7 +25,10 @@ import type { Attack, Classifier, Norm } from './types.js';
 const ScalarOptions = z.strictObject({
   /** Examples per forward/backward pass (default 256). */
   batchSize: z.int().min(1).default(256),
-  /** Base seed; batch b at ε index e uses deriveSeed(seed, b, e) (default 0). */
+  /**
+   * Base seed; batch b at ε index e uses deriveSeed(seed, b, e) (default 0). Results
+   * are identical for the same seed and batchSize; another batchSize regroups the draws.
+   */
   seed: z.int().default(0),
   /** Show a progress bar (only ever on a TTY stdout; default true). */
   progress: z.boolean().default(true),
@@ -140,7 +143,7 @@ export async function runAttack(
   const bar =
     o.progress && process.stdout.isTTY
       ? new cliProgress.SingleBar(
-          { format: `${attack.name} [{bar}] {value}/{total} batch×ε | {eta_buffer}s ETA {eta}s`, hideCursor: true },
+          { format: `${attack.name} [{bar}] {value}/{total} batch×ε | ETA {eta}s`, hideCursor: true },
           cliProgress.Presets.shades_classic,
         )
       : undefined;
