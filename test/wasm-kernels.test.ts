@@ -226,6 +226,18 @@ describe('Conv2DBackpropInput on wasm', () => {
   });
 });
 
+describe('Sum on wasm', () => {
+  it('matches cpu for leading-axis and other reductions', async () => {
+    const cases: [number[], number[], boolean][] = [
+      [[16, 7, 5, 3], [0, 1, 2], false], [[16, 7, 5, 3], [0, 1, 2], true], [[9, 13], [0], false],
+      [[4, 3, 2], [1, 0], true], [[4, 3, 2], [2], false], [[4, 3, 2], [0, 2], false], [[6, 5], [0, 1], false],
+    ];
+    for (const [shape, axes, keepDims] of cases) {
+      await compare(`sum ${shape} axes=${axes} keepDims=${keepDims}`, [operand(shape)], (x) => tf.sum(x, axes, keepDims));
+    }
+  });
+});
+
 describe('tiny CNN on wasm', () => {
   // conv3x3 -> relu -> conv3x3/2 -> relu -> maxPool -> flatten -> dense -> softmax CE.
   const batch = 4;

@@ -8,7 +8,7 @@
  */
 import { backend_util, Conv2DBackpropFilter, util } from '@tensorflow/tfjs-core';
 import type { Conv2DBackpropFilterAttrs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import { channelsFirstToFilter, swapOuterInner } from './layout.js';
+import { channelsFirstToFilter, swapOuterInner, swapOuterMiddle } from './layout.js';
 import { runStock } from './stock.js';
 import { asWasmBackend, f32Index, heapF32, release, reshapeInfo, type WasmBackend } from './wasm_backend.js';
 
@@ -42,12 +42,14 @@ function backpropFilterNHWC(wb: WasmBackend, x: TensorInfo, dy: TensorInfo, attr
   const outH = h + pt + pb - (oh - 1) * sh;
   const outW = w + pl + pr - (ow - 1) * sw;
 
+  // Both rearrangements are JS loops: the stock Transpose kernel is several times slower.
   const xT = wb.makeOutput([ci, h, w, n], 'float32');
   swapOuterInner(heapF32(wb), f32Index(wb, x), f32Index(wb, xT), n, h * w, ci);
-  const dyT = runStock('Transpose', wb, { x: reshapeInfo(dy, [n, oh * ow, co]) }, { perm: [1, 0, 2] });
+  const dyT = wb.makeOutput([oh, ow, n, co], 'float32');
+  swapOuterMiddle(heapF32(wb), f32Index(wb, dy), f32Index(wb, dyT), n, oh * ow, co);
   let corr: TensorInfo | undefined;
   try {
-    corr = runStock('Conv2D', wb, { x: xT, filter: reshapeInfo(dyT, [oh, ow, n, co]) }, {
+    corr = runStock('Conv2D', wb, { x: xT, filter: dyT }, {
       strides: [1, 1], pad: [[0, 0], [pt, pb], [pl, pr], [0, 0]], dataFormat: 'NHWC',
       dilations: [sh, sw], dimRoundingMode: undefined,
     });

@@ -3,12 +3,14 @@
  *
  * The stock wasm BatchMatMul only uses XNNPACK when neither operand is transposed and both
  * batch sizes are 1; every other case runs a scalar C++ loop (~0.7-2 GFLOP/s versus ~27).
- * Transposed operands are therefore materialised once with the wasm Transpose kernel (an
- * O(n^2) copy against O(n^3) work), b-broadcast batches are folded into the row dimension,
+ * Transposed operands are therefore materialised once (an O(n^2) copy against O(n^3) work;
+ * a blocked JS loop, since the stock wasm Transpose kernel is 4-10x slower on these
+ * shapes), b-broadcast batches are folded into the row dimension,
  * and genuinely batched products are issued one XNNPACK call per batch over heap views.
  */
 import { broadcast_util, util } from '@tensorflow/tfjs-core';
 import type { TensorInfo } from '@tensorflow/tfjs-core';
+import { transposeBatched } from './layout.js';
 import { runStock } from './stock.js';
 import {
   f32Index, heapF32, makeView, release, releaseView, reshapeInfo,
@@ -40,8 +42,11 @@ export function matMulDims(a: TensorInfo, b: TensorInfo, transposeA: boolean, tr
 
 function transposeLastTwo(backend: WasmBackend, x: TensorInfo): TensorInfo {
   const r = x.shape.length;
-  const perm = [...Array(r - 2).keys(), r - 1, r - 2];
-  return runStock('Transpose', backend, { x }, { perm });
+  const rows = x.shape[r - 2];
+  const cols = x.shape[r - 1];
+  const out = backend.makeOutput([...x.shape.slice(0, -2), cols, rows], 'float32');
+  transposeBatched(heapF32(backend), f32Index(backend, x), f32Index(backend, out), util.sizeFromShape(x.shape) / (rows * cols), rows, cols);
+  return out;
 }
 
 /** Flat index into an operand's batch for each flat output batch index, honouring broadcasting. */

@@ -1,0 +1,182 @@
+/**
+ * `npm run bench [-- --quick] [--workloads W1,W2] [--backends wasm,wasm+lipbench,cpu,torch]`
+ *
+ * Median wall time of workloads W1-W5 per backend configuration, each configuration in its
+ * own child process (kernel registration is global), plus the PyTorch peer
+ * (bench/peer_torch.py) when /usr/bin/python3 can import torch. The peer is a yardstick
+ * only. Prints a table and writes results/bench/bench.csv atomically.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { BenchResult, ChildRequest, Config } from './child.js';
+import type { WorkloadParams } from './workloads.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '..');
+const PYTHON = '/usr/bin/python3';
+const ALL = ['W1', 'W2', 'W3', 'W4', 'W5', 'W5tA', 'W5tB'];
+/** The cpu backend is far too slow for the conv workloads. */
+const CPU_WORKLOADS = new Set(['W1', 'W5']);
+
+interface Options {
+  quick: boolean;
+  workloads: string[];
+  backends: string[];
+  out: string;
+  peerThreads?: number;
+}
+
+function parseArgs(argv: string[]): Options {
+  const o: Options = {
+    quick: false, workloads: ALL, backends: ['wasm', 'wasm+lipbench', 'cpu', 'torch'],
+    out: path.join(root, 'results', 'bench', 'bench.csv'),
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const next = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    if (a === '--quick') o.quick = true;
+    else if (a === '--workloads') o.workloads = next().split(',');
+    else if (a === '--backends') o.backends = next().split(',');
+    else if (a === '--out') o.out = path.resolve(next());
+    else if (a === '--peer-threads') o.peerThreads = Number(next());
+    else if (a === '--help' || a === '-h') {
+      console.log('usage: npm run bench -- [--quick] [--workloads W1,W2,...] [--backends wasm,wasm+lipbench,cpu,torch] [--out file.csv] [--peer-threads n]');
+      process.exit(0);
+    } else throw new Error(`unknown flag ${a}`);
+  }
+  return o;
+}
+
+function plan(quick: boolean): { params: WorkloadParams; reps: Record<string, number>; warmup: Record<string, number> } {
+  const params: WorkloadParams = quick
+    ? { batch: 128, pgdInputs: 250, pgdSteps: 40, pgdChunk: 250, powerIters: 100, matmulSize: 1024 }
+    : { batch: 128, pgdInputs: 1000, pgdSteps: 40, pgdChunk: 250, powerIters: 100, matmulSize: 1024 };
+  const reps = quick
+    ? { W1: 5, W2: 3, W3: 1, W4: 2, W5: 3, W5tA: 3, W5tB: 3 }
+    : { W1: 20, W2: 10, W3: 3, W4: 5, W5: 10, W5tA: 10, W5tB: 10 };
+  // W3 runs for seconds; a warm-up pass would only double the wall time.
+  const warmup = { W1: 2, W2: 1, W3: 0, W4: 1, W5: 1, W5tA: 1, W5tB: 1 };
+  return { params, reps, warmup };
+}
+
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<BenchResult[]> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const results: BenchResult[] = [];
+    let buf = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => {
+      buf += d.toString();
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        if (line.startsWith('RESULT ')) {
+          const r = JSON.parse(line.slice(7)) as BenchResult;
+          results.push(r);
+          const shown = r.error ? `error: ${r.error}` : `${r.medianMs.toFixed(2)} ms`;
+          console.error(`  ${r.backend.padEnd(14)} ${r.workload.padEnd(5)} ${shown}`);
+        }
+      }
+    });
+    child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    child.on('close', (code) => {
+      if (code !== 0) console.error(`  ${path.basename(args[args.length - 1] ?? cmd)} exited with ${code}: ${err.trim().split('\n').slice(-3).join(' | ')}`);
+      resolve(results);
+    });
+  });
+}
+
+async function checkTorch(env: NodeJS.ProcessEnv): Promise<boolean> {
+  if (!existsSync(PYTHON)) return false;
+  return new Promise((resolve) => {
+    const p = spawn(PYTHON, ['-c', 'import torch'], { env, stdio: 'ignore' });
+    p.on('close', (code) => resolve(code === 0));
+    p.on('error', () => resolve(false));
+  });
+}
+
+/** Debian's OpenBLAS misdetects this CPU family; pin the kernel set when AVX-512 is present. */
+function peerEnv(threads?: number): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  try {
+    if (/\bavx512f\b/.test(readFileSync('/proc/cpuinfo', 'utf8'))) env.OPENBLAS_CORETYPE = 'SkylakeX';
+  } catch { /* not Linux: leave OpenBLAS to detect */ }
+  if (threads) env.LIPBENCH_PEER_THREADS = String(threads);
+  return env;
+}
+
+function csvEscape(v: string): string {
+  return /[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
+}
+
+function writeCsv(file: string, rows: BenchResult[], peer: Map<string, number>): void {
+  const lines = ['workload,backend,medianMs,gflops,ratioToPeer'];
+  for (const r of rows) {
+    const p = peer.get(r.workload);
+    const ratio = p && Number.isFinite(r.medianMs) ? (r.medianMs / p).toFixed(3) : '';
+    lines.push([r.workload, r.backend, Number.isFinite(r.medianMs) ? r.medianMs.toFixed(3) : '',
+      r.gflops !== undefined ? r.gflops.toFixed(2) : '', ratio].map(csvEscape).join(','));
+  }
+  mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, lines.join('\n') + '\n');
+  renameSync(tmp, file);
+}
+
+function printTable(rows: BenchResult[], peer: Map<string, number>): void {
+  const header = ['workload', 'backend', 'median ms', 'GFLOP/s', 'x peer', 'note'];
+  const body = rows.map((r) => {
+    const p = peer.get(r.workload);
+    return [r.workload, r.backend, Number.isFinite(r.medianMs) ? r.medianMs.toFixed(2) : '-',
+      r.gflops !== undefined ? r.gflops.toFixed(1) : '', p && Number.isFinite(r.medianMs) ? (r.medianMs / p).toFixed(2) : '',
+      r.error ?? r.description];
+  });
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const fmt = (cells: string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join('  ');
+  console.log(fmt(header));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const b of body) console.log(fmt(b));
+}
+
+async function main(): Promise<void> {
+  const opts = parseArgs(process.argv.slice(2));
+  const { params, reps, warmup } = plan(opts.quick);
+  const rows: BenchResult[] = [];
+  for (const backend of opts.backends) {
+    if (backend === 'torch') continue;
+    if (!['wasm', 'wasm+lipbench', 'cpu'].includes(backend)) throw new Error(`unknown backend ${backend}`);
+    const config = backend as Config;
+    const workloads = opts.workloads.filter((w) => config !== 'cpu' || CPU_WORKLOADS.has(w));
+    if (workloads.length === 0) continue;
+    // Stock wasm's scalar Conv2DBackpropInput makes W3 take minutes per repetition.
+    const cfgReps = config === 'wasm' ? { ...reps, W3: 1 } : reps;
+    const req: ChildRequest = { config, workloads, params, reps: cfgReps, warmup };
+    console.error(`[${config}]`);
+    rows.push(...(await run(process.execPath, ['--import', 'tsx', path.join(here, 'child.ts'), JSON.stringify(req)], process.env)));
+  }
+  const peer = new Map<string, number>();
+  if (opts.backends.includes('torch')) {
+    const env = peerEnv(opts.peerThreads);
+    if (await checkTorch(env)) {
+      console.error('[torch]');
+      const req = { workloads: opts.workloads, params, reps, warmup };
+      const res = await run(PYTHON, [path.join(here, 'peer_torch.py'), JSON.stringify(req)], env);
+      for (const r of res) if (Number.isFinite(r.medianMs)) peer.set(r.workload, r.medianMs);
+      rows.push(...res);
+    } else {
+      console.error('[torch] skipped: /usr/bin/python3 cannot import torch');
+    }
+  }
+  printTable(rows, peer);
+  writeCsv(opts.out, rows, peer);
+  console.log(`\nwrote ${path.relative(process.cwd(), opts.out)}`);
+}
+
+await main();
