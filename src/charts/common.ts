@@ -1,0 +1,171 @@
+/**
+ * Helpers shared by the chart specs: seed aggregation, stable ordering and labels.
+ * Everything here is pure; specs embed the pre-aggregated rows as inline data so the
+ * .vl.json files are self-contained and the numbers in a chart can be checked by eye.
+ */
+import type { Config } from 'vega-lite';
+import type { RunKey } from '../results/rows.js';
+
+/** Shared look: white background (PNG has no page behind it) and legible font sizes. */
+export const CHART_CONFIG: Config = {
+  background: 'white',
+  font: 'sans-serif',
+  title: { fontSize: 15, subtitleFontSize: 11, subtitleColor: '#555', anchor: 'start', offset: 10 },
+  axis: { labelFontSize: 11, titleFontSize: 12, titleFontWeight: 'normal', gridColor: '#eee' },
+  // symbolOpacity: legends otherwise inherit the faint opacity of error bands/bars.
+  legend: { labelFontSize: 11, titleFontSize: 12, titleFontWeight: 'normal', labelLimit: 400, symbolOpacity: 1 },
+  header: { labelFontSize: 12, titleFontSize: 12 },
+  view: { stroke: '#ccc' },
+};
+
+/** Regularizer order used everywhere: the unregularized baseline first, then by name. */
+export function compareRegularizers(a: string, b: string): number {
+  if (a === b) return 0;
+  if (a === 'none') return -1;
+  if (b === 'none') return 1;
+  return a < b ? -1 : 1;
+}
+
+/** λ as a short human string: 3 significant digits, no trailing float noise. */
+export function formatLambda(lambda: number): string {
+  return String(Number(lambda.toPrecision(3)));
+}
+
+/** `l2 λ=0.01`; the baseline has no meaningful λ so it is just `none`. */
+export function lambdaLabel(key: Pick<RunKey, 'regularizer' | 'lambda'>): string {
+  return key.regularizer === 'none' && key.lambda === 0 ? '' : `λ=${formatLambda(key.lambda)}`;
+}
+
+/**
+ * Labels a (regularizer, λ) series. When one table mixes models or datasets the label
+ * carries them too, otherwise runs of different models would silently be averaged.
+ */
+export interface SeriesNamer {
+  key(row: RunKey): string;
+  label(row: RunKey): string;
+}
+
+export function seriesNamer(rows: readonly RunKey[]): SeriesNamer {
+  const models = new Set(rows.map((r) => r.model));
+  const datasets = new Set(rows.map((r) => r.dataset));
+  const prefix = (r: RunKey): string =>
+    [datasets.size > 1 ? r.dataset : '', models.size > 1 ? r.model : ''].filter((s) => s !== '').join('/');
+  return {
+    key: (r) => JSON.stringify([r.dataset, r.model, r.regularizer, r.lambda]),
+    label: (r) => {
+      const p = prefix(r);
+      const l = lambdaLabel(r);
+      return [p, r.regularizer, l].filter((s) => s !== '').join(' ');
+    },
+  };
+}
+
+/** Sort comparator for rows by (dataset, model, regularizer, λ, seed). */
+export function compareRunKeys(a: RunKey, b: RunKey): number {
+  return (
+    a.dataset.localeCompare(b.dataset) ||
+    a.model.localeCompare(b.model) ||
+    compareRegularizers(a.regularizer, b.regularizer) ||
+    a.lambda - b.lambda ||
+    a.seed - b.seed
+  );
+}
+
+/** Groups in first-seen order (Map keeps insertion order). */
+export function groupBy<T>(rows: readonly T[], key: (row: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const row of rows) {
+    const k = key(row);
+    const g = groups.get(k);
+    if (g) g.push(row);
+    else groups.set(k, [row]);
+  }
+  return groups;
+}
+
+export interface Spread {
+  mean: number;
+  min: number;
+  max: number;
+}
+
+export function spread(values: readonly number[]): Spread {
+  if (values.length === 0) throw new Error('spread() of no values');
+  let sum = 0;
+  let min = Infinity;
+  let max = -Infinity;
+  for (const v of values) {
+    sum += v;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  return { mean: sum / values.length, min, max };
+}
+
+/** Log scales cannot show 0, negatives or NaN; such bounds are "not measured" for a chart. */
+export function isLogSafe(v: number | null): v is number {
+  return v !== null && Number.isFinite(v) && v > 0;
+}
+
+export function isFiniteNumber(v: number | null): v is number {
+  return v !== null && Number.isFinite(v);
+}
+
+/** Colour scheme with enough distinct hues for the number of series. */
+export function categoricalScheme(count: number): 'tableau10' | 'tableau20' {
+  return count <= 10 ? 'tableau10' : 'tableau20';
+}
+
+/** One subtitle line naming what the chart covers, e.g. `mnist-quick · mnist · mlp · …`. */
+export function contextSubtitle(rows: readonly RunKey[], notes: readonly string[]): string {
+  const uniq = (f: (r: RunKey) => string): string => [...new Set(rows.map(f))].sort().join(', ');
+  const parts = [uniq((r) => r.experiment), uniq((r) => r.dataset), uniq((r) => r.model)];
+  return [...parts, ...notes].filter((s) => s !== '').join(' · ');
+}
+
+/** How seeds were folded into a point, for the subtitle. */
+export function seedNote(rows: readonly RunKey[], rangeMark = 'bars'): string {
+  const seeds = new Set(rows.map((r) => r.seed)).size;
+  return seeds > 1 ? `mean over ${seeds} seeds, ${rangeMark} = min–max` : '1 seed';
+}
+
+const ATTACK_ORDER = ['fgsm', 'pgd-linf', 'pgd-l2'];
+
+/** Attacks in the order a reader expects (one-step before iterative, L∞ before L2). */
+export function compareAttacks(a: string, b: string): number {
+  const ia = ATTACK_ORDER.indexOf(a);
+  const ib = ATTACK_ORDER.indexOf(b);
+  if (ia !== ib) return (ia === -1 ? Infinity : ia) - (ib === -1 ? Infinity : ib);
+  return a.localeCompare(b);
+}
+
+/** ε as a short string; budgets like 8/255 would otherwise print 17 digits. */
+export function formatEps(eps: number): string {
+  return String(Number(eps.toPrecision(3)));
+}
+
+/**
+ * Log axis fitted to the data: Vega's default "nice" rounding stretches a 0.15–17 range
+ * to 0.1–100 and squeezes the points; padding keeps edge markers from being clipped.
+ */
+export const LOG_SCALE = { type: 'log', nice: false, padding: 14 } as const;
+
+/**
+ * Colour channel for (regularizer, λ) series. Charts that colour by series pass the
+ * same sorted label list, so a series keeps its colour from chart to chart.
+ */
+export function seriesColor(labels: readonly string[]): {
+  field: 'series';
+  type: 'nominal';
+  title: string;
+  sort: string[];
+  scale: { domain: string[]; scheme: 'tableau10' | 'tableau20' };
+} {
+  return {
+    field: 'series',
+    type: 'nominal',
+    title: 'Regularizer',
+    sort: [...labels],
+    scale: { domain: [...labels], scheme: categoricalScheme(labels.length) },
+  };
+}

@@ -1,0 +1,124 @@
+/**
+ * Chart 1: does a smaller Lipschitz upper bound go with a smaller generalization gap?
+ * One point per (regularizer, λ), seeds folded into mean and min–max bars, λ written
+ * next to each point so the regularization strength can be read without a legend.
+ */
+import type { RunRow } from '../results/rows.js';
+import {
+  CHART_CONFIG,
+  LOG_SCALE,
+  compareRegularizers,
+  compareRunKeys,
+  contextSubtitle,
+  groupBy,
+  isLogSafe,
+  lambdaLabel,
+  seedNote,
+  seriesNamer,
+  spread,
+} from './common.js';
+import type { LayerChild, LayerSpec, TopLevelSpec } from './vlTypes.js';
+
+interface GapPoint {
+  series: string;
+  regularizer: string;
+  lambda: number;
+  lambdaLabel: string;
+  seeds: number;
+  lip: number;
+  lipMin: number;
+  lipMax: number;
+  gapAcc: number;
+  gapAccMin: number;
+  gapAccMax: number;
+  gapLoss: number;
+  gapLossMin: number;
+  gapLossMax: number;
+}
+
+function gapPoints(results: readonly RunRow[]): GapPoint[] {
+  const usable = results.filter((r) => isLogSafe(r.lipUpper)).sort(compareRunKeys);
+  const namer = seriesNamer(usable);
+  return [...groupBy(usable, namer.key).values()].map((runs) => {
+    const first = runs[0]!;
+    const lip = spread(runs.map((r) => r.lipUpper as number));
+    const acc = spread(runs.map((r) => r.gapAcc));
+    const loss = spread(runs.map((r) => r.gapLoss));
+    return {
+      series: namer.label(first),
+      regularizer: first.regularizer,
+      lambda: first.lambda,
+      lambdaLabel: lambdaLabel(first),
+      seeds: runs.length,
+      lip: lip.mean,
+      lipMin: lip.min,
+      lipMax: lip.max,
+      gapAcc: acc.mean,
+      gapAccMin: acc.min,
+      gapAccMax: acc.max,
+      gapLoss: loss.mean,
+      gapLossMin: loss.min,
+      gapLossMax: loss.max,
+    };
+  });
+}
+
+const LIP_AXIS_TITLE = 'Lipschitz upper bound (operator-norm product, log)';
+
+function gapPanel(metric: 'gapAcc' | 'gapLoss', yTitle: string, panelTitle: string, regularizers: string[]): LayerSpec {
+  const x = { field: 'lip', type: 'quantitative', scale: LOG_SCALE, title: LIP_AXIS_TITLE } as const;
+  const y = { field: metric, type: 'quantitative', title: yTitle } as const;
+  const color = { field: 'regularizer', type: 'nominal', title: 'Regularizer', sort: regularizers } as const;
+  const several = { filter: 'datum.seeds > 1' };
+  const layers: LayerChild[] = [
+    {
+      transform: [several],
+      mark: { type: 'rule', opacity: 0.6 },
+      encoding: { x: { ...x, field: 'lipMin' }, x2: { field: 'lipMax' }, y, color },
+    },
+    {
+      transform: [several],
+      mark: { type: 'rule', opacity: 0.6 },
+      encoding: { x, y: { ...y, field: `${metric}Min` }, y2: { field: `${metric}Max` }, color },
+    },
+    {
+      mark: { type: 'point', filled: true, size: 80, opacity: 1 },
+      encoding: {
+        x,
+        y,
+        color,
+        shape: { field: 'regularizer', type: 'nominal', title: 'Regularizer', sort: regularizers },
+        tooltip: [
+          { field: 'series', title: 'series' },
+          { field: 'seeds', title: 'seeds' },
+          { field: 'lip', title: 'lipUpper (mean)', format: '.4g' },
+          { field: metric, title: `${metric} (mean)`, format: '.4f' },
+        ],
+      },
+    },
+    {
+      mark: { type: 'text', align: 'left', dx: 7, dy: -7, fontSize: 10, color: '#333' },
+      encoding: { x, y, text: { field: 'lambdaLabel' } },
+    },
+  ];
+  return { title: { text: panelTitle, fontSize: 12, fontWeight: 'normal' }, width: 340, height: 260, layer: layers };
+}
+
+export function lipVsGapSpec(results: readonly RunRow[]): TopLevelSpec | null {
+  const points = gapPoints(results);
+  if (points.length === 0) return null;
+  const regularizers = [...new Set(points.map((p) => p.regularizer))].sort(compareRegularizers);
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: {
+      text: 'Lipschitz upper bound vs generalization gap',
+      subtitle: contextSubtitle(results, [seedNote(results), 'labels = λ']),
+    },
+    config: CHART_CONFIG,
+    data: { values: points },
+    hconcat: [
+      gapPanel('gapAcc', 'Accuracy gap (train − test)', 'Accuracy gap', regularizers),
+      gapPanel('gapLoss', 'Loss gap (test − train)', 'Loss gap', regularizers),
+    ],
+  };
+}

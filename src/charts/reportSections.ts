@@ -1,0 +1,142 @@
+/**
+ * The report's key-number sections: sanity flags, per-run numbers and robust accuracy
+ * per attack and ε. Pure functions from rows to markup, so they can be tested without
+ * a browser and a later "Claims" section can be built the same way.
+ */
+import type { AttackRow, RunRow } from '../results/rows.js';
+import { compareAttacks, compareRunKeys, formatEps, formatLambda, groupBy, seriesNamer, spread } from './common.js';
+import { Html, html } from './html.js';
+
+/** One block of the report; `body` is trusted markup built with `html`. */
+export interface ReportSection {
+  /** HTML id, used for the table of contents. */
+  id: string;
+  title: string;
+  body: Html;
+}
+
+/** Above this, a power iteration had not settled and its σ may be under-estimated. */
+export const POWER_ITER_TOL_LIMIT = 1e-3;
+/** Relative slack before a lower bound counts as exceeding an upper bound (float noise). */
+const BOUND_SLACK = 1e-6;
+
+export interface SanityFlag {
+  runId: string;
+  where: string;
+  message: string;
+}
+
+export function runFlags(r: RunRow): SanityFlag[] {
+  const flags: SanityFlag[] = [];
+  const add = (message: string): void => {
+    flags.push({ runId: r.runId, where: 'run', message });
+  };
+  if (r.lipUpper === null) add('no sound Lipschitz upper bound was computed');
+  else {
+    const upper = r.lipUpper;
+    const exceeds = (lower: number | null): boolean => lower !== null && lower > upper * (1 + BOUND_SLACK);
+    if (exceeds(r.lipLowerGrad)) add('gradient lower bound exceeds the upper bound (unsound bound or bug)');
+    if (exceeds(r.lipLowerPgd)) add('PGD-pair lower bound exceeds the upper bound (unsound bound or bug)');
+  }
+  if (r.powerIterTol !== null && r.powerIterTol > POWER_ITER_TOL_LIMIT)
+    add(`power iteration not converged (relative change ${r.powerIterTol.toExponential(1)})`);
+  return flags;
+}
+
+const ATTACK_FLAGS: readonly { field: keyof AttackRow & `flag${string}`; message: string }[] = [
+  { field: 'flagPgdWeakerThanFgsm', message: 'PGD weaker than FGSM at the same ε' },
+  { field: 'flagRobustAccRises', message: 'robust accuracy rises with ε' },
+  { field: 'flagLargeEpsNotZero', message: 'robust accuracy not ~0 at a very large ε' },
+  { field: 'flagZeroGrad', message: 'zero input gradients (gradient masking?)' },
+];
+
+export function attackFlags(a: AttackRow): SanityFlag[] {
+  return ATTACK_FLAGS.filter((f) => a[f.field]).map((f) => ({
+    runId: a.runId,
+    where: `${a.attack} ε=${formatEps(a.eps)}`,
+    message: f.message,
+  }));
+}
+
+function pct(v: number | null): string {
+  return v === null || !Number.isFinite(v) ? '—' : `${(v * 100).toFixed(1)}%`;
+}
+
+function sig(v: number | null): string {
+  return v === null || !Number.isFinite(v) ? '—' : Number(v.toPrecision(4)).toString();
+}
+
+function signedPct(v: number): string {
+  return `${v >= 0 ? '+' : ''}${(v * 100).toFixed(1)} pp`;
+}
+
+export function sanityFlagsSection(results: readonly RunRow[], attacks: readonly AttackRow[]): ReportSection {
+  const flags = [...results.flatMap(runFlags), ...attacks.flatMap(attackFlags)];
+  const body =
+    flags.length === 0
+      ? html`<p class="ok">No sanity flags raised.</p>`
+      : html`<p class="flag-summary">${flags.length} sanity flag${flags.length === 1 ? '' : 's'} raised; flagged cells are highlighted in the tables below.</p>
+<table class="flags"><thead><tr><th>Run</th><th>Where</th><th>Flag</th></tr></thead><tbody>
+${flags.map((f) => html`<tr class="flag"><td>${f.runId}</td><td>${f.where}</td><td>${f.message}</td></tr>\n`)}</tbody></table>`;
+  return { id: 'sanity-flags', title: 'Sanity flags', body };
+}
+
+export function runTableSection(results: readonly RunRow[]): ReportSection {
+  if (results.length === 0) return { id: 'runs', title: 'Runs', body: html`<p class="empty">No runs in results.csv.</p>` };
+  const rows = [...results].sort(compareRunKeys).map((r) => {
+    const flags = runFlags(r);
+    const ratio = r.lipUpper !== null && r.lipLowerGrad !== null && r.lipLowerGrad > 0 ? r.lipUpper / r.lipLowerGrad : null;
+    return html`<tr${flags.length > 0 ? html` class="flag" title="${flags.map((f) => f.message).join('; ')}"` : ''}>
+<td class="id">${r.runId}</td><td>${r.regularizer}</td><td class="num">${formatLambda(r.lambda)}</td><td class="num">${r.seed}</td>
+<td class="num">${pct(r.testAcc)}</td><td class="num">${pct(r.trainAcc)}</td><td class="num">${signedPct(r.gapAcc)}</td><td class="num">${sig(r.gapLoss)}</td>
+<td class="num">${sig(r.lipUpper)}</td><td class="num">${sig(r.lipLowerGrad)}</td><td class="num">${sig(r.lipLowerPgd)}</td><td class="num">${ratio === null ? '—' : `${sig(ratio)}×`}</td>
+<td>${flags.length > 0 ? flags.map((f) => f.message).join('; ') : ''}</td></tr>\n`;
+  });
+  const body = html`<table class="runs"><thead><tr>
+<th>Run</th><th>Regularizer</th><th>λ</th><th>Seed</th><th>Test acc</th><th>Train acc</th><th>Acc gap</th><th>Loss gap</th>
+<th>Lip upper</th><th>Lip lower (grad)</th><th>Lip lower (PGD)</th><th>Upper / lower</th><th>Flags</th></tr></thead>
+<tbody>
+${rows}</tbody></table>`;
+  return { id: 'runs', title: 'Runs', body };
+}
+
+/** One table per attack: rows are (regularizer, λ) means over seeds, columns are ε. */
+export function attackTableSection(attacks: readonly AttackRow[]): ReportSection {
+  if (attacks.length === 0)
+    return { id: 'attacks', title: 'Robust accuracy', body: html`<p class="empty">No rows in attacks.csv.</p>` };
+  const namer = seriesNamer(attacks);
+  const byAttack = [...groupBy(attacks, (a) => a.attack).entries()].sort(([a], [b]) => compareAttacks(a, b));
+  const tables = byAttack.map(([attack, rows]) => {
+    const epsList = [...new Set(rows.map((r) => r.eps))].sort((a, b) => a - b);
+    const series = groupBy([...rows].sort(compareRunKeys), namer.key);
+    const hasCertified = rows.some((r) => r.certifiedAcc !== null);
+    const body = [...series.values()].map((sRows) => {
+      const seeds = new Set(sRows.map((r) => r.seed)).size;
+      const cells = epsList.map((eps) => {
+        const at = sRows.filter((r) => r.eps === eps);
+        if (at.length === 0) return html`<td class="num">—</td>`;
+        const robust = spread(at.map((r) => r.robustAcc)).mean;
+        const certs = at.map((r) => r.certifiedAcc).filter((c): c is number => c !== null);
+        const cert = certs.length === at.length ? spread(certs).mean : null;
+        const flags = at.flatMap(attackFlags);
+        const text = cert === null ? pct(robust) : `${pct(robust)} (${pct(cert)})`;
+        return flags.length > 0
+          ? html`<td class="num flag" title="${[...new Set(flags.map((f) => `${f.runId}: ${f.message}`))].join('; ')}">${text} ⚑</td>`
+          : html`<td class="num">${text}</td>`;
+      });
+      return html`<tr><td>${namer.label(sRows[0]!)}</td><td class="num">${seeds}</td><td class="num">${pct(spread(sRows.map((r) => r.cleanAcc)).mean)}</td>${cells}</tr>\n`;
+    });
+    const norm = rows[0]!.norm === 'linf' ? 'L∞' : 'L2';
+    return html`<h3>${attack} (${norm})</h3>
+<table class="attacks"><thead><tr><th>Regularizer</th><th>Seeds</th><th>Clean</th>${epsList.map((e) => html`<th>ε=${formatEps(e)}</th>`)}</tr></thead>
+<tbody>
+${body}</tbody></table>
+${hasCertified ? html`<p class="note">In parentheses: certified accuracy at the same ε.</p>` : ''}`;
+  });
+  return {
+    id: 'attacks',
+    title: 'Robust accuracy',
+    body: html`<p class="note">Mean over seeds; ⚑ marks cells where a sanity flag was raised (hover for details).</p>
+${tables}`,
+  };
+}

@@ -1,0 +1,66 @@
+/**
+ * The catalogue of charts: name (file stem), title and a pure builder from tables to
+ * a Vega-Lite spec, or null when the tables hold nothing to draw. Adding a chart means
+ * adding one entry here; render.ts and report.ts only iterate this list.
+ */
+import { boundLoosenessSpec } from './boundLooseness.js';
+import { layerSigmaSpec } from './layerSigma.js';
+import { lipVsAttackSuccessSpec } from './lipVsAttack.js';
+import { lipVsGapSpec } from './lipVsGap.js';
+import { robustAccVsEpsSpec } from './robustVsEps.js';
+import type { ResultTables } from './tables.js';
+import type { TopLevelSpec } from './vlTypes.js';
+
+export { boundLoosenessSpec, layerSigmaSpec, lipVsAttackSuccessSpec, lipVsGapSpec, robustAccVsEpsSpec };
+
+export interface ChartDef {
+  /** File stem under charts/ and the HTML id in the report. */
+  name: string;
+  title: string;
+  /** One sentence for the report saying what to look for. */
+  description: string;
+  build: (tables: ResultTables) => TopLevelSpec | null;
+}
+
+export const CHARTS: readonly ChartDef[] = [
+  {
+    name: 'lip-vs-gap',
+    title: 'Lipschitz upper bound vs generalization gap',
+    description: 'One point per regularizer and λ; a smaller bound should go with a smaller gap.',
+    build: (t) => lipVsGapSpec(t.results),
+  },
+  {
+    name: 'lip-vs-attack-success',
+    title: 'Lipschitz upper bound vs attack success rate',
+    description: 'One panel per attack and ε > 0; a smaller bound should go with fewer successful attacks.',
+    build: (t) => lipVsAttackSuccessSpec(t.results, t.attacks),
+  },
+  {
+    name: 'robust-acc-vs-eps',
+    title: 'Robust accuracy vs ε',
+    description: 'Accuracy under attack as ε grows; dashed lines are certified accuracy, which must stay below the solid ones.',
+    build: (t) => robustAccVsEpsSpec(t.attacks),
+  },
+  {
+    name: 'bound-looseness',
+    title: 'Lipschitz bound looseness per run',
+    description: 'Every lower bound must lie left of every sound upper bound; the bar length is the looseness.',
+    build: (t) => boundLoosenessSpec(t.results),
+  },
+  {
+    name: 'layer-sigma-epochs',
+    title: 'Per-layer σ during training',
+    description: 'Spectral norm of each layer per epoch; regularizers should hold it down.',
+    build: (t) => layerSigmaSpec(t.epochs),
+  },
+];
+
+export interface BuiltChart {
+  def: ChartDef;
+  /** null when the chart has no rows to draw and is skipped. */
+  spec: TopLevelSpec | null;
+}
+
+export function buildChartSpecs(tables: ResultTables): BuiltChart[] {
+  return CHARTS.map((def) => ({ def, spec: def.build(tables) }));
+}

@@ -1,0 +1,271 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, describe, test } from 'node:test';
+import { Resvg } from '@resvg/resvg-js';
+import { chooseFont } from '../src/charts/fonts.js';
+import { compileChart, renderCharts, renderSvg, svgToPng } from '../src/charts/render.js';
+import {
+  CHARTS,
+  boundLoosenessSpec,
+  buildChartSpecs,
+  layerSigmaSpec,
+  lipVsAttackSuccessSpec,
+  lipVsGapSpec,
+  robustAccVsEpsSpec,
+} from '../src/charts/specs.js';
+import type { ResultTables } from '../src/charts/tables.js';
+import type { TopLevelSpec } from '../src/charts/vlTypes.js';
+import { emptyTables, syntheticTables } from './chartsFixture.js';
+
+const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+function specOf(tables: ResultTables, name: string): TopLevelSpec | null {
+  const def = CHARTS.find((c) => c.name === name);
+  assert.ok(def, `no chart named ${name}`);
+  return def.build(tables);
+}
+
+/** The inline data rows of a spec (top level, or per layer for layered specs). */
+function dataValues(spec: TopLevelSpec): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  const visit = (node: unknown): void => {
+    if (typeof node !== 'object' || node === null) return;
+    if ('data' in node && typeof node.data === 'object' && node.data !== null && 'values' in node.data) {
+      out.push(...(node.data.values as Record<string, unknown>[]));
+    }
+    if ('layer' in node && Array.isArray(node.layer)) node.layer.forEach(visit);
+  };
+  visit(spec);
+  return out;
+}
+
+const BARE_FIELDS = new Set(['lip', 'lipMin', 'acc', 'sigma', 'value', 'lo', 'eps', 'success', 'gapAcc', 'gapLoss', 'epoch', 'run']);
+
+interface AxisLike {
+  orient?: unknown;
+  title?: unknown;
+  labels?: unknown;
+}
+
+/** All axis definitions in a compiled Vega spec, however deeply nested in groups. */
+function collectAxes(node: unknown): AxisLike[] {
+  if (typeof node !== 'object' || node === null) return [];
+  const own = 'axes' in node && Array.isArray(node.axes) ? (node.axes as AxisLike[]) : [];
+  const nested = Object.values(node).flatMap((v) => (Array.isArray(v) ? v.flatMap(collectAxes) : collectAxes(v)));
+  return [...own, ...nested];
+}
+
+function countMarks(svg: string): number {
+  return (svg.match(/<(path|line|circle|rect)\b/g) ?? []).length;
+}
+
+function pngSize(png: Uint8Array): { width: number; height: number } {
+  const view = new DataView(png.buffer, png.byteOffset, png.byteLength);
+  return { width: view.getUint32(16), height: view.getUint32(20) };
+}
+
+describe('chart specs', () => {
+  const tables = syntheticTables();
+
+  test('every chart is built from the synthetic tables', () => {
+    const built = buildChartSpecs(tables);
+    assert.deepEqual(
+      built.map((b) => b.def.name),
+      ['lip-vs-gap', 'lip-vs-attack-success', 'robust-acc-vs-eps', 'bound-looseness', 'layer-sigma-epochs'],
+    );
+    for (const b of built) assert.ok(b.spec, `${b.def.name} was skipped`);
+  });
+
+  for (const def of CHARTS) {
+    test(`${def.name}: compiles with no vega-lite warnings and has a title and axis titles`, () => {
+      const spec = def.build(tables);
+      assert.ok(spec);
+      const { vega, warnings } = compileChart(spec);
+      assert.deepEqual(warnings, []);
+      assert.ok(vega.marks && vega.marks.length > 0, 'compiled spec has no marks');
+      assert.ok(typeof spec.title === 'object' && spec.title !== null && 'text' in spec.title && spec.title.text !== '');
+      // Every labelled x axis needs a human title; a bare field name ("lip") is not one.
+      const axes = collectAxes(vega).filter((a) => a.labels !== false);
+      assert.ok(axes.length > 0, 'no labelled axes');
+      for (const a of axes) {
+        if (a.orient === 'bottom') assert.ok(typeof a.title === 'string' && a.title.length > 3, `x axis title ${String(a.title)}`);
+        if (typeof a.title === 'string') assert.ok(!BARE_FIELDS.has(a.title), `bare field name as axis title: ${a.title}`);
+      }
+    });
+
+    test(`${def.name}: pure (same output twice, frozen input not mutated)`, () => {
+      const input = deepFreeze(syntheticTables());
+      const before = structuredClone(input);
+      const a = def.build(input);
+      const b = def.build(input);
+      assert.deepEqual(a, b);
+      assert.deepEqual(input, before);
+    });
+
+    test(`${def.name}: skipped (null) on empty tables`, () => {
+      assert.equal(def.build(emptyTables()), null);
+    });
+  }
+
+  test('lip-vs-gap: one point per (regularizer, λ), folded over seeds', () => {
+    const values = dataValues(lipVsGapSpec(tables.results)!);
+    assert.equal(values.length, 6);
+    for (const v of values) assert.equal(v.seeds, 2);
+    const none = values.find((v) => v.regularizer === 'none')!;
+    const runs = tables.results.filter((r) => r.regularizer === 'none');
+    assert.equal(none.lipMin, Math.min(...runs.map((r) => r.lipUpper!)));
+    assert.equal(none.lipMax, Math.max(...runs.map((r) => r.lipUpper!)));
+    assert.ok(Math.abs((none.gapAcc as number) - (runs[0]!.gapAcc + runs[1]!.gapAcc) / 2) < 1e-12);
+  });
+
+  test('lip-vs-gap: rows without an upper bound are dropped; none left → skipped', () => {
+    const results = tables.results.map((r) => (r.regularizer === 'l2' ? { ...r, lipUpper: null } : r));
+    const values = dataValues(lipVsGapSpec(results)!);
+    assert.ok(values.every((v) => v.regularizer !== 'l2'));
+    assert.equal(values.length, 4);
+    assert.equal(lipVsGapSpec(tables.results.map((r) => ({ ...r, lipUpper: null }))), null);
+    // A bound of 0 cannot be placed on a log axis either.
+    assert.equal(lipVsGapSpec(tables.results.map((r) => ({ ...r, lipUpper: 0 }))), null);
+  });
+
+  test('lip-vs-attack-success: ε = 0 skipped, one panel per (attack, ε > 0)', () => {
+    const values = dataValues(lipVsAttackSuccessSpec(tables.results, tables.attacks)!);
+    const panels = new Set(values.map((v) => v.panel));
+    assert.equal(panels.size, 9);
+    assert.ok([...panels].every((p) => !String(p).endsWith('ε=0')));
+    const onlyZero = tables.attacks.filter((a) => a.eps === 0);
+    assert.equal(lipVsAttackSuccessSpec(tables.results, onlyZero), null);
+    assert.equal(lipVsAttackSuccessSpec([], tables.attacks), null);
+  });
+
+  test('robust-acc-vs-eps: certified accuracy only for L2, as its own dashed measure', () => {
+    const values = dataValues(robustAccVsEpsSpec(tables.attacks)!);
+    const certified = values.filter((v) => String(v.measure).startsWith('certified'));
+    assert.ok(certified.length > 0);
+    assert.ok(certified.every((v) => String(v.panel).startsWith('pgd-l2')));
+    const spec = JSON.stringify(robustAccVsEpsSpec(tables.attacks));
+    assert.ok(spec.includes('"strokeDash"'));
+    // Without any L2 rows there is no certified series and no dash legend entry for it.
+    const linf = robustAccVsEpsSpec(tables.attacks.filter((a) => a.norm === 'linf'))!;
+    assert.ok(dataValues(linf).every((v) => !String(v.measure).startsWith('certified')));
+  });
+
+  test('bound-looseness: null bounds filtered per kind, not per run', () => {
+    const values = dataValues(boundLoosenessSpec(tables.results)!);
+    const kinds = (runId: string): unknown[] => values.filter((v) => v.runId === runId && 'bound' in v).map((v) => v.bound);
+    assert.equal(kinds('none-0-s1').length, 5);
+    assert.equal(kinds('none-0-s2').length, 4, 'lipLowerPgd is null for this run');
+    assert.equal(kinds('l2-0.0001-s1').length, 4, 'lipUpperReshaped is null for this run');
+    const allNull = tables.results.map((r) => ({
+      ...r,
+      lipUpper: null,
+      lipUpperFrobenius: null,
+      lipUpperReshaped: null,
+      lipLowerGrad: null,
+      lipLowerPgd: null,
+    }));
+    assert.equal(boundLoosenessSpec(allNull), null);
+  });
+
+  test('layer-sigma-epochs: layers keep network order, not name order', () => {
+    const spec = layerSigmaSpec(tables.epochs)!;
+    const values = dataValues(spec);
+    const order = new Map(values.map((v) => [v.layer, v.layerOrder]));
+    assert.deepEqual([...order.entries()], [
+      ['dense_1', 0],
+      ['dense_2', 1],
+      ['dense_10', 2],
+    ]);
+    assert.equal(values.length, 3 * 6 * 5);
+  });
+
+  test('series mixing models are labelled apart, not averaged together', () => {
+    const other = tables.results.map((r) => ({ ...r, model: 'cnn', runId: `cnn-${r.runId}` }));
+    const values = dataValues(lipVsGapSpec([...tables.results, ...other])!);
+    assert.equal(values.length, 12);
+    assert.ok(values.some((v) => String(v.series).startsWith('cnn ')));
+  });
+});
+
+describe('chart rendering', () => {
+  const tables = syntheticTables();
+  const dirs: string[] = [];
+  after(() => {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+
+  for (const { def, spec } of buildChartSpecs(tables)) {
+    test(`${def.name}: SVG has marks and text, PNG is a legible image`, async () => {
+      assert.ok(spec);
+      const { svg, warnings } = await renderSvg(compileChart(spec).vega);
+      assert.deepEqual(warnings, [], 'vega runtime warnings');
+      assert.ok(svg.startsWith('<svg'), 'not an SVG');
+      assert.ok(countMarks(svg) > 20, `only ${countMarks(svg)} mark elements`);
+      assert.ok(svg.includes('<text'), 'no text in SVG');
+      const { png, warnings: pngWarnings } = svgToPng(svg);
+      assert.deepEqual(pngWarnings, []);
+      assert.deepEqual([...png.subarray(0, 8)], PNG_SIGNATURE);
+      const { width, height } = pngSize(png);
+      assert.ok(width >= 800 && width <= 6000, `PNG width ${width}`);
+      assert.ok(height >= 300 && height <= 6000, `PNG height ${height}`);
+      assert.ok(png.byteLength > 20_000, `PNG only ${png.byteLength} bytes`);
+    });
+  }
+
+  test('the PNG font setup draws text (resvg draws nothing without a font)', () => {
+    const font = chooseFont();
+    assert.equal(font.warning, null, font.warning ?? '');
+    const svg =
+      '<svg xmlns="http://www.w3.org/2000/svg" width="120" height="30"><text x="5" y="20" font-family="sans-serif" font-size="16">λ ε σ text</text></svg>';
+    const pixels = new Resvg(svg, { font: font.options, background: 'white' }).render().pixels;
+    let dark = 0;
+    for (let i = 0; i < pixels.length; i += 4) if (pixels[i]! < 128) dark++;
+    assert.ok(dark > 50, `only ${dark} dark pixels: text was not drawn`);
+  });
+
+  test('renderCharts writes .vl.json/.svg/.png for each chart and leaves no temp files', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'lipbench-charts-'));
+    dirs.push(dir);
+    const logged: string[] = [];
+    const charts = await renderCharts(dir, tables, { log: (m) => logged.push(m) });
+    assert.deepEqual(
+      charts.map((c) => c.name),
+      CHARTS.map((c) => c.name),
+    );
+    const files = readdirSync(path.join(dir, 'charts')).sort();
+    assert.equal(files.length, CHARTS.length * 3);
+    assert.ok(files.every((f) => /\.(vl\.json|svg|png)$/.test(f)), files.join(', '));
+    for (const c of charts) {
+      assert.deepEqual(c.warnings, []);
+      const spec: unknown = JSON.parse(readFileSync(path.join(dir, c.files.spec), 'utf8'));
+      assert.deepEqual(spec, JSON.parse(JSON.stringify(c.spec)));
+      assert.deepEqual([...readFileSync(path.join(dir, c.files.png)).subarray(0, 8)], PNG_SIGNATURE);
+      assert.ok(readFileSync(path.join(dir, c.files.svg), 'utf8').startsWith('<svg'));
+    }
+    assert.deepEqual(logged, []);
+  });
+
+  test('renderCharts skips charts without rows and removes their stale files', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'lipbench-charts-'));
+    dirs.push(dir);
+    await renderCharts(dir, tables);
+    const logged: string[] = [];
+    const charts = await renderCharts(dir, { ...tables, epochs: [] }, { log: (m) => logged.push(m) });
+    assert.ok(!charts.some((c) => c.name === 'layer-sigma-epochs'));
+    assert.equal(charts.length, CHARTS.length - 1);
+    assert.ok(!existsSync(path.join(dir, 'charts', 'layer-sigma-epochs.png')));
+    assert.ok(logged.some((m) => m.includes('layer-sigma-epochs') && m.includes('skipped')));
+    assert.deepEqual(await renderCharts(dir, emptyTables()), []);
+    assert.deepEqual(readdirSync(path.join(dir, 'charts')), []);
+  });
+});
