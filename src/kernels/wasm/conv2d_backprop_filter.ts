@@ -1,16 +1,20 @@
 /**
  * Conv2DBackpropFilter for wasm (stock tfjs-backend-wasm has none, so no CNN can train).
  *
- * dW[kh,kw,ci,co] = sum_{n,oh,ow} x[n, oh*s+kh-pt, ow*s+kw-pl, ci] * dy[n,oh,ow,co] is itself
- * a convolution: input x^T laid out [Ci, H, W, N] (channels-in as batch, batch as channels),
- * filter dy laid out [OH, OW, N, Co], dilation = forward stride, stride 1. One XNNPACK
- * Conv2D call does all the arithmetic; the result [Ci, KH, KW, Co] is reordered to HWIO.
+ * dW[(kh,kw,ci), co] = sum_p cols[(kh,kw,ci), p] * dy[p, co] with p = (n, oh, ow): one GEMM
+ * whose right operand is dy exactly as stored, and whose left operand is the transposed
+ * im2col of x built by a JS loop. The product lands directly in HWIO order. This beat the
+ * "one Conv2D with dilation = stride over transposed x and dy" formulation: that needs x
+ * transposed channel-for-batch and XNNPACK re-transposes the dy-sized filter with its slow
+ * generic transpose, while XNNPACK's fully-connected path packs a [K, N] operand cheaply.
  */
 import { backend_util, Conv2DBackpropFilter, util } from '@tensorflow/tfjs-core';
 import type { Conv2DBackpropFilterAttrs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import { channelsFirstToFilter, swapOuterInner, swapOuterMiddle } from './layout.js';
+import { im2colTransposed } from './layout.js';
 import { runStock } from './stock.js';
-import { asWasmBackend, f32Index, heapF32, release, reshapeInfo, type WasmBackend } from './wasm_backend.js';
+import {
+  asWasmBackend, f32Index, heapF32, makeView, release, releaseView, reshapeInfo, type WasmBackend,
+} from './wasm_backend.js';
 
 type Shape4 = [number, number, number, number];
 
@@ -18,52 +22,32 @@ function backpropFilterNHWC(wb: WasmBackend, x: TensorInfo, dy: TensorInfo, attr
   const { strides, pad, dimRoundingMode, filterShape } = attrs;
   const info = backend_util.computeConv2DInfo(
     x.shape as Shape4, filterShape, strides, 1, pad, dimRoundingMode, false, 'channelsLast');
-  const [n, h, w, ci] = x.shape;
+  const [n, h, w, c] = x.shape;
   const [kh, kw, , co] = filterShape;
   const [, oh, ow] = dy.shape;
   util.assert(util.arraysEqual(dy.shape, info.outShape),
     () => `Conv2DBackpropFilter: dy shape ${dy.shape} does not match forward output ${info.outShape}`);
-  const sh = info.strideHeight;
-  const sw = info.strideWidth;
-  const pt = info.padInfo.top;
-  const pl = info.padInfo.left;
-
-  if (n * oh * ow === 0) {
+  const rows = kh * kw * c;
+  const p = n * oh * ow;
+  if (p === 0) {
     const zeros = wb.makeOutput([...filterShape], 'float32');
     heapF32(wb).fill(0, f32Index(wb, zeros), f32Index(wb, zeros) + util.sizeFromShape(filterShape));
     return zeros;
   }
 
-  // Bottom/right padding that makes the correlation exactly KH x KW. It is negative when the
-  // forward pass never read the last rows; XNNPACK cannot crop, so those cases compute a
-  // slightly taller result and the reorder below drops the extra rows.
-  const pb = Math.max(0, kh + (oh - 1) * sh - h - pt);
-  const pr = Math.max(0, kw + (ow - 1) * sw - w - pl);
-  const outH = h + pt + pb - (oh - 1) * sh;
-  const outW = w + pl + pr - (ow - 1) * sw;
-
-  // Both rearrangements are JS loops: the stock Transpose kernel is several times slower.
-  const xT = wb.makeOutput([ci, h, w, n], 'float32');
-  swapOuterInner(heapF32(wb), f32Index(wb, x), f32Index(wb, xT), n, h * w, ci);
-  const dyT = wb.makeOutput([oh, ow, n, co], 'float32');
-  swapOuterMiddle(heapF32(wb), f32Index(wb, dy), f32Index(wb, dyT), n, oh * ow, co);
-  let corr: TensorInfo | undefined;
+  const cols = wb.makeOutput([1, rows, p], 'float32');
+  im2colTransposed(heapF32(wb), f32Index(wb, x), f32Index(wb, cols), {
+    n, h, w, c, kh, kw, oh, ow, sh: info.strideHeight, sw: info.strideWidth, pt: info.padInfo.top, pl: info.padInfo.left,
+  });
+  // A fresh id for dy: XNNPACK caches the packed right operand per tensor id, and dy must not
+  // keep a stale [p, co] operator alive (or be matched later under another shape).
+  const dyView = makeView(wb, [1, p, co], f32Index(wb, dy) * 4);
   try {
-    corr = runStock('Conv2D', wb, { x: xT, filter: dyT }, {
-      strides: [1, 1], pad: [[0, 0], [pt, pb], [pl, pr], [0, 0]], dataFormat: 'NHWC',
-      dilations: [sh, sw], dimRoundingMode: undefined,
-    });
-    util.assert(corr.shape[1] === outH && corr.shape[2] === outW, () => 'Conv2DBackpropFilter: unexpected correlation shape');
-    if (ci === 1 && outH === kh && outW === kw) {
-      const out = reshapeInfo(corr, [...filterShape]);
-      corr = undefined;
-      return out;
-    }
-    const out = wb.makeOutput([...filterShape], 'float32');
-    channelsFirstToFilter(heapF32(wb), f32Index(wb, corr), f32Index(wb, out), ci, outH, outW, kh, kw, co);
-    return out;
+    const out = runStock('BatchMatMul', wb, { a: cols, b: dyView }, { transposeA: false, transposeB: false });
+    return reshapeInfo(out, [...filterShape]);
   } finally {
-    release(wb, xT, dyT, corr);
+    releaseView(wb, dyView);
+    release(wb, cols);
   }
 }
 

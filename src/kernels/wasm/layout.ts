@@ -5,34 +5,6 @@
  * All offsets are HEAPF32 element indices; the heap view must be taken after allocations.
  */
 
-/** [A, P, B] -> [B, P, A]: swaps the outer and inner axes around a shared middle axis. */
-export function swapOuterInner(heap: Float32Array, src: number, dst: number, a: number, p: number, b: number): void {
-  const dstStrideB = p * a;
-  for (let j = 0; j < p; j++) {
-    for (let i = 0; i < a; i++) {
-      const s = src + (i * p + j) * b;
-      let d = dst + j * a + i;
-      for (let c = 0; c < b; c++, d += dstStrideB) heap[d] = heap[s + c];
-    }
-  }
-}
-
-/** [C, KH, KW, Co] (possibly taller/wider than needed) -> [KH, KW, C, Co], cropping to KH x KW. */
-export function channelsFirstToFilter(
-  heap: Float32Array, src: number, dst: number,
-  c: number, srcH: number, srcW: number, kh: number, kw: number, co: number,
-): void {
-  for (let y = 0; y < kh; y++) {
-    for (let x = 0; x < kw; x++) {
-      for (let ci = 0; ci < c; ci++) {
-        const s = src + ((ci * srcH + y) * srcW + x) * co;
-        const d = dst + ((y * kw + x) * c + ci) * co;
-        heap.copyWithin(d, s, s + co);
-      }
-    }
-  }
-}
-
 export interface PhaseWindow {
   /** Rows (or columns) of the phase result to copy. */
   readonly count: number;
@@ -97,12 +69,47 @@ export function transposeBatched(heap: Float32Array, src: number, dst: number, b
   }
 }
 
-/** [A, P, C] -> [P, A, C]: moves whole C-element rows, so each move is a memmove. */
-export function swapOuterMiddle(heap: Float32Array, src: number, dst: number, a: number, p: number, c: number): void {
-  for (let i = 0; i < a; i++) {
-    for (let j = 0; j < p; j++) {
-      const s = src + (i * p + j) * c;
-      heap.copyWithin(dst + (j * a + i) * c, s, s + c);
+export interface Im2ColGeometry {
+  readonly n: number; readonly h: number; readonly w: number; readonly c: number;
+  readonly kh: number; readonly kw: number;
+  readonly oh: number; readonly ow: number;
+  readonly sh: number; readonly sw: number;
+  readonly pt: number; readonly pl: number;
+}
+
+/**
+ * Transposed im2col of an NHWC image: dst[(y, x, ci), (b, i, j)] = src[b, i*sh+y-pt, j*sw+x-pl, ci],
+ * zero outside the image. Rows are written contiguously while one input row stays in cache.
+ */
+export function im2colTransposed(heap: Float32Array, src: number, dst: number, g: Im2ColGeometry): void {
+  const { n, h, w, c, kh, kw, oh, ow, sh, sw, pt, pl } = g;
+  const cols = n * oh * ow;
+  const jLo = (x: number): number => Math.max(0, Math.ceil((pl - x) / sw));
+  const jHi = (x: number): number => Math.min(ow, Math.floor((w - 1 + pl - x) / sw) + 1);
+  for (let y = 0; y < kh; y++) {
+    for (let x = 0; x < kw; x++) {
+      const j0 = jLo(x);
+      const j1 = Math.max(j0, jHi(x));
+      const rowBase = dst + (y * kw + x) * c * cols;
+      for (let b = 0; b < n; b++) {
+        for (let i = 0; i < oh; i++) {
+          const ih = i * sh + y - pt;
+          const col = (b * oh + i) * ow;
+          if (ih < 0 || ih >= h) {
+            for (let ci = 0; ci < c; ci++) heap.fill(0, rowBase + ci * cols + col, rowBase + ci * cols + col + ow);
+            continue;
+          }
+          const inRow = src + (b * h + ih) * w * c;
+          for (let ci = 0; ci < c; ci++) {
+            const d = rowBase + ci * cols + col;
+            if (j0 > 0) heap.fill(0, d, d + j0);
+            let s = inRow + (j0 * sw + x - pl) * c + ci;
+            const step = sw * c;
+            for (let j = j0; j < j1; j++, s += step) heap[d + j] = heap[s];
+            if (j1 < ow) heap.fill(0, d + j1, d + ow);
+          }
+        }
+      }
     }
   }
 }
