@@ -4,12 +4,11 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
+import { EXPERIMENTS_DIR } from '../paths.js';
 import { UserError } from './errors.js';
 import { expandRuns, parseExperiment, type ExperimentConfig, type RunSpec } from './experiment.js';
 
-export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const EXPERIMENTS_DIR = path.join(PROJECT_ROOT, 'experiments');
 
 export interface LoadedExperiment {
   readonly source: string;

@@ -1,10 +1,12 @@
 import { z } from 'zod';
 import type { Dataset } from './types.js';
 import { loadMnist } from './mnist.js';
+import { loadFashionMnist } from './fashion-mnist.js';
+import { loadCifar10 } from './cifar10.js';
 
 export type { Dataset, Split } from './types.js';
 
-export const DatasetName = z.enum(['mnist']);
+export const DatasetName = z.enum(['mnist', 'fashion-mnist', 'cifar10']);
 export type DatasetName = z.infer<typeof DatasetName>;
 
 export interface LoadOptions {
@@ -15,6 +17,8 @@ export interface LoadOptions {
 
 const loaders: Record<DatasetName, (o: LoadOptions) => Dataset | Promise<Dataset>> = {
   mnist: loadMnist,
+  'fashion-mnist': loadFashionMnist,
+  cifar10: loadCifar10,
 };
 
 export async function loadDataset(name: DatasetName, opts: LoadOptions): Promise<Dataset> {

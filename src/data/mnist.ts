@@ -46,14 +46,17 @@ export function mnistFiles(): IdxFiles {
   };
 }
 
-function readFile(file: string, decode?: (b: Buffer) => Buffer): Uint8Array {
+/** Turns raw file bytes into IDX bytes (e.g. gunzip); gets the path for its messages. */
+export type IdxDecoder = (raw: Buffer, file: string) => Buffer;
+
+function readFile(file: string, decode?: IdxDecoder): Uint8Array {
   let raw: Buffer;
   try {
     raw = fs.readFileSync(file);
   } catch (e) {
     throw new Error(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
-  return decode ? decode(raw) : raw;
+  return decode ? decode(raw, file) : raw;
 }
 
 /** Parse one images/labels pair into an NHWC split, taking `size` examples chosen by `order`. */
@@ -62,7 +65,7 @@ export function loadIdxSplit(
   labelsFile: string,
   size: number | undefined,
   seed: number | undefined,
-  decode?: (b: Buffer) => Buffer,
+  decode?: IdxDecoder,
 ): Split {
   const images = parseIdx(readFile(imagesFile, decode), imagesFile, 3);
   const labels = parseIdx(readFile(labelsFile, decode), labelsFile, 1);
@@ -91,7 +94,7 @@ export function loadIdxSplit(
   return { x: tf.tensor4d(x, [k, h, w, 1]), y: tf.tensor1d(y, 'int32') };
 }
 
-export function loadIdxDataset(name: string, files: IdxFiles, opts: IdxSetOptions, decode?: (b: Buffer) => Buffer): Dataset {
+export function loadIdxDataset(name: string, files: IdxFiles, opts: IdxSetOptions, decode?: IdxDecoder): Dataset {
   const train = loadIdxSplit(files.trainImages, files.trainLabels, opts.trainSize, opts.shuffleSeed, decode);
   const test = loadIdxSplit(files.testImages, files.testLabels, opts.testSize, opts.shuffleSeed, decode);
   const [, h, w, c] = train.x.shape;
