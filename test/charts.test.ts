@@ -110,6 +110,11 @@ describe('chart specs', () => {
       const b = def.build(input);
       assert.deepEqual(a, b);
       assert.deepEqual(input, before);
+      // No shared objects between results: editing one spec must not change the next.
+      assert.ok(a && b);
+      const snapshot = structuredClone(b);
+      Object.assign(a.config ?? {}, { background: 'red' });
+      assert.deepEqual(def.build(input), snapshot);
     });
 
     test(`${def.name}: skipped (null) on empty tables`, () => {

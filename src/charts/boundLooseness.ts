@@ -5,7 +5,7 @@
  * product is a grey diamond because it is not a sound bound for conv layers.
  */
 import type { RunRow } from '../results/rows.js';
-import { CHART_CONFIG, LOG_SCALE, compareRunKeys, contextSubtitle, isLogSafe, lambdaLabel } from './common.js';
+import { chartConfig, logScale, compareRunKeys, contextSubtitle, isLogSafe, lambdaLabel } from './common.js';
 import type { TopLevelSpec } from './vlTypes.js';
 
 type BoundField = 'lipLowerGrad' | 'lipLowerPgd' | 'lipUpperReshaped' | 'lipUpper' | 'lipUpperFrobenius';
@@ -71,7 +71,7 @@ export function boundLoosenessSpec(results: readonly RunRow[]): TopLevelSpec | n
       text: 'Lipschitz bound looseness per run',
       subtitle: contextSubtitle(runs, ['bar = span from lowest lower bound to highest upper bound']),
     },
-    config: CHART_CONFIG,
+    config: chartConfig(),
     width: 460,
     height: { step: 20 },
     layer: [
@@ -80,7 +80,7 @@ export function boundLoosenessSpec(results: readonly RunRow[]): TopLevelSpec | n
         mark: { type: 'rule', color: '#bbb', strokeWidth: 2 },
         encoding: {
           y,
-          x: { field: 'lo', type: 'quantitative', scale: LOG_SCALE, title: xTitle },
+          x: { field: 'lo', type: 'quantitative', scale: logScale(), title: xTitle },
           x2: { field: 'hi' },
         },
       },
@@ -89,7 +89,7 @@ export function boundLoosenessSpec(results: readonly RunRow[]): TopLevelSpec | n
         mark: { type: 'point', filled: true, size: 70, opacity: 0.95 },
         encoding: {
           y,
-          x: { field: 'value', type: 'quantitative', scale: LOG_SCALE, title: xTitle },
+          x: { field: 'value', type: 'quantitative', scale: logScale(), title: xTitle },
           color: {
             field: 'bound',
             type: 'nominal',

@@ -6,17 +6,22 @@
 import type { Config } from 'vega-lite';
 import type { RunKey } from '../results/rows.js';
 
-/** Shared look: white background (PNG has no page behind it) and legible font sizes. */
-export const CHART_CONFIG: Config = {
-  background: 'white',
-  font: 'sans-serif',
-  title: { fontSize: 15, subtitleFontSize: 11, subtitleColor: '#555', anchor: 'start', offset: 10 },
-  axis: { labelFontSize: 11, titleFontSize: 12, titleFontWeight: 'normal', gridColor: '#eee' },
-  // symbolOpacity: legends otherwise inherit the faint opacity of error bands/bars.
-  legend: { labelFontSize: 11, titleFontSize: 12, titleFontWeight: 'normal', labelLimit: 400, symbolOpacity: 1 },
-  header: { labelFontSize: 12, titleFontSize: 12 },
-  view: { stroke: '#ccc' },
-};
+/**
+ * Shared look: white background (PNG has no page behind it) and legible font sizes.
+ * A function, not a constant, so specs never share (and let callers mutate) one object.
+ */
+export function chartConfig(): Config {
+  return {
+    background: 'white',
+    font: 'sans-serif',
+    title: { fontSize: 15, subtitleFontSize: 11, subtitleColor: '#555', anchor: 'start', offset: 10 },
+    axis: { labelFontSize: 11, titleFontSize: 12, titleFontWeight: 'normal', gridColor: '#eee' },
+    // symbolOpacity: legends otherwise inherit the faint opacity of error bands/bars.
+    legend: { labelFontSize: 11, titleFontSize: 12, titleFontWeight: 'normal', labelLimit: 400, symbolOpacity: 1 },
+    header: { labelFontSize: 12, titleFontSize: 12 },
+    view: { stroke: '#ccc' },
+  };
+}
 
 /** Regularizer order used everywhere: the unregularized baseline first, then by name. */
 export function compareRegularizers(a: string, b: string): number {
@@ -31,7 +36,7 @@ export function formatLambda(lambda: number): string {
   return String(Number(lambda.toPrecision(3)));
 }
 
-/** `l2 λ=0.01`; the baseline has no meaningful λ so it is just `none`. */
+/** `λ=0.01`; empty for the unregularized baseline, whose λ means nothing. */
 export function lambdaLabel(key: Pick<RunKey, 'regularizer' | 'lambda'>): string {
   return key.regularizer === 'none' && key.lambda === 0 ? '' : `λ=${formatLambda(key.lambda)}`;
 }
@@ -148,7 +153,9 @@ export function formatEps(eps: number): string {
  * Log axis fitted to the data: Vega's default "nice" rounding stretches a 0.15–17 range
  * to 0.1–100 and squeezes the points; padding keeps edge markers from being clipped.
  */
-export const LOG_SCALE = { type: 'log', nice: false, padding: 14 } as const;
+export function logScale(): { type: 'log'; nice: false; padding: number } {
+  return { type: 'log', nice: false, padding: 14 };
+}
 
 /**
  * Colour channel for (regularizer, λ) series. Charts that colour by series pass the

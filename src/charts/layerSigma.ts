@@ -5,8 +5,8 @@
  */
 import type { EpochRow } from '../results/rows.js';
 import {
-  CHART_CONFIG,
-  LOG_SCALE,
+  chartConfig,
+  logScale,
   compareRunKeys,
   contextSubtitle,
   groupBy,
@@ -60,7 +60,7 @@ export function layerSigmaSpec(epochs: readonly EpochRow[]): TopLevelSpec | null
     title: 'Epoch',
     axis: { tickMinStep: 1, format: 'd' },
   } as const;
-  const y = { field: 'sigma', type: 'quantitative', scale: LOG_SCALE, title: 'σ (spectral norm, log)' } as const;
+  const y = { field: 'sigma', type: 'quantitative', scale: logScale(), title: 'σ (spectral norm, log)' } as const;
   const color = seriesColor(seriesLabels);
   const seeds = seedNote(usable, 'band');
   return {
@@ -69,7 +69,7 @@ export function layerSigmaSpec(epochs: readonly EpochRow[]): TopLevelSpec | null
       text: 'Per-layer σ during training',
       subtitle: contextSubtitle(usable, [seeds, 'conv layers: reshaped-kernel σ']),
     },
-    config: CHART_CONFIG,
+    config: chartConfig(),
     data: { values: points },
     facet: {
       field: 'layer',

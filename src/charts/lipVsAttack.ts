@@ -6,8 +6,8 @@
  */
 import type { AttackRow, RunRow } from '../results/rows.js';
 import {
-  CHART_CONFIG,
-  LOG_SCALE,
+  chartConfig,
+  logScale,
   compareAttacks,
   compareRegularizers,
   compareRunKeys,
@@ -100,7 +100,7 @@ export function lipVsAttackSuccessSpec(
   const x = {
     field: 'lip',
     type: 'quantitative',
-    scale: LOG_SCALE,
+    scale: logScale(),
     title: 'Lipschitz upper bound (log)',
   } as const;
   const y: PositionFieldDef = {
@@ -124,7 +124,7 @@ export function lipVsAttackSuccessSpec(
         'success = share of clean-correct points flipped',
       ]),
     },
-    config: CHART_CONFIG,
+    config: chartConfig(),
     data: { values: points },
     facet: {
       field: 'panel',

@@ -5,8 +5,8 @@
  */
 import type { RunRow } from '../results/rows.js';
 import {
-  CHART_CONFIG,
-  LOG_SCALE,
+  chartConfig,
+  logScale,
   compareRegularizers,
   compareRunKeys,
   contextSubtitle,
@@ -66,7 +66,7 @@ function gapPoints(results: readonly RunRow[]): GapPoint[] {
 const LIP_AXIS_TITLE = 'Lipschitz upper bound (operator-norm product, log)';
 
 function gapPanel(metric: 'gapAcc' | 'gapLoss', yTitle: string, panelTitle: string, regularizers: string[]): LayerSpec {
-  const x = { field: 'lip', type: 'quantitative', scale: LOG_SCALE, title: LIP_AXIS_TITLE } as const;
+  const x = { field: 'lip', type: 'quantitative', scale: logScale(), title: LIP_AXIS_TITLE } as const;
   const y = { field: metric, type: 'quantitative', title: yTitle } as const;
   const color = { field: 'regularizer', type: 'nominal', title: 'Regularizer', sort: regularizers } as const;
   const several = { filter: 'datum.seeds > 1' };
@@ -114,7 +114,7 @@ export function lipVsGapSpec(results: readonly RunRow[]): TopLevelSpec | null {
       text: 'Lipschitz upper bound vs generalization gap',
       subtitle: contextSubtitle(results, [seedNote(results), 'labels = λ']),
     },
-    config: CHART_CONFIG,
+    config: chartConfig(),
     data: { values: points },
     hconcat: [
       gapPanel('gapAcc', 'Accuracy gap (train − test)', 'Accuracy gap', regularizers),

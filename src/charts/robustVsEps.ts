@@ -6,7 +6,7 @@
  */
 import type { AttackRow } from '../results/rows.js';
 import {
-  CHART_CONFIG,
+  chartConfig,
   compareAttacks,
   compareRunKeys,
   contextSubtitle,
@@ -86,7 +86,7 @@ export function robustAccVsEpsSpec(attacks: readonly AttackRow[]): TopLevelSpec 
       text: 'Robust accuracy vs ε',
       subtitle: contextSubtitle(usable, [seedNote(usable), hasCertified ? 'dashed = certified accuracy' : '']),
     },
-    config: CHART_CONFIG,
+    config: chartConfig(),
     data: { values: points },
     facet: {
       field: 'panel',
