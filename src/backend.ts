@@ -6,6 +6,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
+// tfjs-core's Node bundle registers no gradients; tfjs-layers' import does, and every
+// part of lipbench that differentiates relies on them.
+import '@tensorflow/tfjs-layers';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { z } from 'zod';
@@ -74,6 +77,9 @@ export async function initBackend(choice: BackendChoice = 'auto'): Promise<Backe
     }
     return current;
   }
+  // PROD only silences tfjs' console advice (e.g. "install tfjs-node" on every cpu
+  // start); lipbench reports the backend choice and its reasons itself.
+  tf.env().set('PROD', true);
   const notes: string[] = [];
   if (choice === 'auto' || choice === 'tfjs-node') {
     const why = await tryTfjsNode();

@@ -12,6 +12,7 @@ import { ZodError } from 'zod';
 import { BackendChoice, initBackend } from './backend.js';
 import { formatZodError, UserError } from './config/errors.js';
 import { listExperiments, loadExperiment } from './config/load.js';
+import { parseShard, shardFromEnv } from './config/shard.js';
 import { IdxFormatError } from './data/idx.js';
 
 function fail(err: unknown): never {
@@ -88,17 +89,31 @@ program
   .option('-o, --results <dir>', 'parent folder of the results', 'results')
   .option('--no-progress', 'plain per-epoch lines even on a terminal')
   .option('--no-charts', 'do not render charts after the runs')
-  .action(async (ref: string, o: { backend: BackendChoice; results: string; progress: boolean; charts: boolean }) => {
+  .option('--shard <k/n>', 'run only shard k of n (default: from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX)')
+  .option('--retry-failed', 'rerun runs that failed before')
+  .action(async (ref: string, o: { backend: BackendChoice; results: string; progress: boolean; charts: boolean; shard?: string; retryFailed?: boolean }) => {
     const loaded = await loadExperiment(ref); // validates before anything is written
+    const shard = o.shard !== undefined ? parseShard(o.shard) : shardFromEnv(process.env);
     await startBackend(o.backend, false);
     const { runExperiment } = await import('./pipeline/run-experiment.js');
     const s = await runExperiment(loaded, {
       resultsRoot: o.results,
       backend: (await import('./backend.js')).currentBackend(),
       progress: o.progress && Boolean(process.stdout.isTTY),
+      ...(shard ? { shard } : {}),
+      retryFailed: Boolean(o.retryFailed),
     });
-    console.log(`${loaded.config.name}: ${s.total} runs (${s.trained} trained, ${s.reevaluated} re-evaluated, ${s.skipped} already done) in ${s.seconds.toFixed(1)} s → ${s.dir}`);
-    if (o.charts) {
+    const where = shard ? ` (shard ${shard.index}/${shard.count})` : '';
+    console.log(
+      `${loaded.config.name}${where}: ${s.total} runs (${s.trained} trained, ${s.reevaluated} re-evaluated, ${s.skipped} already done, ${s.failed} failed) in ${s.seconds.toFixed(1)} s → ${s.csvDir}`,
+    );
+    if (s.failed > 0) {
+      console.error(`lipbench: ${s.failed} run(s) failed; see ${path.join(s.csvDir, 'failures.csv')} (rerun with --retry-failed)`);
+      process.exitCode = 3;
+    }
+    if (shard) {
+      console.log(`when every shard is done: lipbench merge ${s.dir}`);
+    } else if (o.charts) {
       const { renderResults } = await import('./pipeline/render-results.js');
       const written = await renderResults(s.dir);
       console.log(`charts: ${written.length} written, report: ${path.join(s.dir, 'report.html')}`);
@@ -134,6 +149,33 @@ program
     const { attackSavedModel } = await import('./pipeline/attack-saved.js');
     await startBackend(o.backend, false);
     await attackSavedModel({ ...o, modelJson });
+  });
+
+program
+  .command('merge')
+  .description('combine shard results (results/<exp>/shards/*) into the experiment CSVs; refuses duplicate runs')
+  .argument('<results-dir>')
+  .option('--no-charts', 'do not render charts after merging')
+  .action(async (dir: string, o: { charts: boolean }) => {
+    const { mergeShards } = await import('./pipeline/merge.js');
+    const m = mergeShards(dir);
+    console.log(`merged ${m.shards} shard(s): ${m.runs} runs, ${m.failures} failed → ${dir}`);
+    if (o.charts && m.runs > 0) {
+      const { renderResults } = await import('./pipeline/render-results.js');
+      await renderResults(dir);
+    }
+  });
+
+program
+  .command('status')
+  .description('list the done, failed and missing runs of a results folder')
+  .argument('<results-dir>')
+  .action(async (dir: string) => {
+    const { experimentStatus } = await import('./pipeline/merge.js');
+    const st = experimentStatus(dir);
+    for (const r of st) console.log(`${String(r.index + 1).padStart(4)}  ${r.runId}  ${r.state.padEnd(7)}  ${r.detail}`);
+    const count = (s: string) => st.filter((r) => r.state === s).length;
+    console.log(`${count('done')} done, ${count('failed')} failed, ${count('trained')} trained but not evaluated, ${count('missing')} missing, of ${st.length}`);
   });
 
 program

@@ -34,8 +34,8 @@ async function makeCifarArchive(dir: string): Promise<{ archive: string; md5: st
   return { archive, md5: createHash('md5').update(fs.readFileSync(archive)).digest('hex') };
 }
 
-function fakeFetch(bytes: Uint8Array): typeof fetch {
-  return (async () => new Response(bytes, { status: 200, headers: { 'content-length': String(bytes.length) } })) as typeof fetch;
+function fakeFetch(bytes: Buffer): typeof fetch {
+  return (async () => new Response(new Uint8Array(bytes), { status: 200, headers: { 'content-length': String(bytes.length) } })) as typeof fetch;
 }
 
 const offlineFetch = (async () => {

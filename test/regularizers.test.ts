@@ -51,7 +51,7 @@ test('decoupled l2 shrinks kernels by (1 − lr·λ) after a step and adds no pe
   for (let i = 0; i < before.length; i++) assert.ok(Math.abs(after[i]! - before[i]! * 0.95) < 1e-6);
 });
 
-function matrixOf(values: Float32Array, rows: number, cols: number): number[][] {
+function matrixOf(values: ArrayLike<number> & { subarray(a: number, b: number): ArrayLike<number> }, rows: number, cols: number): number[][] {
   return Array.from({ length: rows }, (_, i) => Array.from(values.subarray(i * cols, (i + 1) * cols)));
 }
 

@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Norm } from './types.js';
+import { tfSeed } from '../data/rng.js';
 
 /** Guards divisions by a norm; far below any gradient or perturbation we care about. */
 const TINY = 1e-12;
@@ -75,11 +76,11 @@ export function steepestDirection(g: tf.Tensor4D, norm: Norm): tf.Tensor4D {
  */
 export function randomInBall(shape: [number, number, number, number], norm: Norm, eps: number, seed?: number): tf.Tensor4D {
   return tf.tidy(() => {
-    if (norm === 'linf') return tf.randomUniform(shape, -eps, eps, 'float32', seed) as tf.Tensor4D;
+    if (norm === 'linf') return tf.randomUniform(shape, -eps, eps, 'float32', seed === undefined ? undefined : tfSeed(seed)) as tf.Tensor4D;
     const d = shape[1] * shape[2] * shape[3];
     // Offset the radius stream so it is not the same numbers as the direction stream.
-    const dirSeed = seed;
-    const radSeed = seed === undefined ? undefined : (seed ^ 0x5bd1e995) >>> 0;
+    const dirSeed = seed === undefined ? undefined : tfSeed(seed);
+    const radSeed = seed === undefined ? undefined : tfSeed((seed ^ 0x5bd1e995) >>> 0);
     const dir = normalizeL2(tf.randomNormal(shape, 0, 1, 'float32', dirSeed) as tf.Tensor4D);
     const u = tf.randomUniform([shape[0], 1, 1, 1], 0, 1, 'float32', radSeed);
     const radius = tf.mul(eps, tf.pow(u, 1 / d));

@@ -13,7 +13,7 @@ import { chooseFont } from './fonts.js';
 import { buildChartSpecs } from './specs.js';
 import type { ResultTables } from './tables.js';
 import type { TopLevelSpec } from './vlTypes.js';
-import { writeFileAtomic } from './writeAtomic.js';
+import { writeFileAtomic } from '../results/atomic.js';
 
 /** Where warnings go; the default (none) keeps them only in the returned records. */
 export type ChartLog = (message: string) => void;
@@ -150,9 +150,9 @@ export async function renderCharts(
     const { png, warnings: pngWarnings } = svgToPng(svg, options.pngScale);
     const warnings = [...compiled.warnings, ...renderWarnings, ...pngWarnings];
     for (const w of warnings) log(`chart ${def.name}: ${w}`);
-    await writeFileAtomic(abs(files.spec), `${JSON.stringify(spec, null, 2)}\n`);
-    await writeFileAtomic(abs(files.svg), svg);
-    await writeFileAtomic(abs(files.png), png);
+    writeFileAtomic(abs(files.spec), `${JSON.stringify(spec, null, 2)}\n`);
+    writeFileAtomic(abs(files.svg), svg);
+    writeFileAtomic(abs(files.png), png);
     written.push({ name: def.name, title: def.title, description: def.description, spec, files, warnings });
   }
   return written;

@@ -13,7 +13,7 @@ import { CHARTS } from './specs.js';
 import type { ResultTables } from './tables.js';
 import { html, jsonForScript, rawHtml } from './html.js';
 import { attackTableSection, runTableSection, sanityFlagsSection, type ReportSection } from './reportSections.js';
-import { writeFileAtomic } from './writeAtomic.js';
+import { writeFileAtomic } from '../results/atomic.js';
 
 export type { ReportSection } from './reportSections.js';
 
@@ -48,7 +48,7 @@ export async function copyReportAssets(resultsDir: string): Promise<string[]> {
   const written: string[] = [];
   for (const b of BUNDLES) {
     const name = path.basename(b.file);
-    await writeFileAtomic(path.join(resultsDir, ASSETS_DIR, name), await readFile(path.join(packageRoot(b.pkg), b.file)));
+    writeFileAtomic(path.join(resultsDir, ASSETS_DIR, name), await readFile(path.join(packageRoot(b.pkg), b.file)));
     written.push(`${ASSETS_DIR}/${name}`);
   }
   return written;
@@ -187,7 +187,7 @@ export async function writeReport(
     `${new Set(tables.results.map((r) => r.seed)).size} seeds`,
   ].join(' · ');
   const file = path.join(resultsDir, REPORT_FILE);
-  await writeFileAtomic(file, renderReportHtml({ title: options.title ?? `lipbench report: ${experiment}`, meta, sections, scripts }));
+  writeFileAtomic(file, renderReportHtml({ title: options.title ?? `lipbench report: ${experiment}`, meta, sections, scripts }));
   return file;
 }
 

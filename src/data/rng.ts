@@ -26,3 +26,12 @@ export function permutation(n: number, seed: number): Int32Array {
   }
   return p;
 }
+
+/**
+ * tfjs treats a seed of 0 as "no seed" (it tests `seed ? seed : Math.random()`), so
+ * run seed 0 would silently give a different initialisation in every process. Map
+ * every seed to a non-zero value, one-to-one over the non-negative integers.
+ */
+export function tfSeed(seed: number): number {
+  return seed >= 0 ? seed + 1 : seed;
+}

@@ -10,6 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
+import { tfSeed } from '../data/rng.js';
 
 export interface LowerBoundResult {
   /** The lower bound (0 if nothing was evaluated). */
@@ -163,7 +164,7 @@ export function gradientLowerBound(
         const s = seed++;
         const norms = tf.tidy(() => {
           const k = logits(model, tf.slice(xb, 0, 1)).shape[1];
-          const u = unitRows(tf.randomNormal([size, k], 0, 1, 'float32', s)) as tf.Tensor2D;
+          const u = unitRows(tf.randomNormal([size, k], 0, 1, 'float32', tfSeed(s))) as tf.Tensor2D;
           return rowNorms(inputGradient(model, xb, u));
         });
         consider(norms, start);

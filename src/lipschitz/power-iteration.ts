@@ -12,6 +12,7 @@
  * ratio q = (σ₂/σ₁)² per step the remaining error is about relChange/(1−q).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { tfSeed } from '../data/rng.js';
 
 /** A linear map on tensors; must be exactly linear (no bias) for the estimate to mean anything. */
 export type LinearOp = (x: tf.Tensor) => tf.Tensor;
@@ -62,7 +63,7 @@ export function powerIteration(
   const seed = opts.seed ?? freshSeed();
 
   let v: tf.Tensor = tf.tidy(() => {
-    const r = tf.randomNormal([...inputShape], 0, 1, 'float32', seed);
+    const r = tf.randomNormal([...inputShape], 0, 1, 'float32', tfSeed(seed));
     return tf.div(r, tf.maximum(tf.norm(r), TINY));
   });
   let prev: tf.Scalar | undefined;

@@ -3,6 +3,7 @@
  * models, so `lipbench charts` works on results copied from another machine.
  */
 import { renderCharts, type RenderedChart } from '../charts/render.js';
+import { writeReport } from '../charts/report.js';
 import { UserError } from '../config/errors.js';
 import { readTables, type Tables } from '../results/csv.js';
 
@@ -14,5 +15,6 @@ export async function renderResults(dir: string, log: (line: string) => void = (
     throw new UserError((e as Error).message);
   }
   const charts = await renderCharts(dir, tables, { log });
+  await writeReport(dir, tables, charts);
   return charts;
 }

@@ -5,8 +5,10 @@
 import type * as tfl from '@tensorflow/tfjs-layers';
 import path from 'node:path';
 import type { BackendInfo } from '../backend.js';
+import { UserError } from '../config/errors.js';
 import type { ExperimentConfig, RunSpec } from '../config/experiment.js';
 import { shortHash } from '../config/hash.js';
+import { shardLabel, shardRunIds, type Shard } from '../config/shard.js';
 import type { LoadedExperiment } from '../config/load.js';
 import type { Dataset } from '../data/types.js';
 import { buildModel, modelLabel } from '../models/index.js';
@@ -27,8 +29,10 @@ export interface RunExperimentOptions {
   readonly backend: BackendInfo;
   readonly log?: (line: string) => void;
   readonly progress?: boolean;
-  /** Train and evaluate only these runs (by index in the grid); used by sharding and tests. */
-  readonly filter?: (run: RunSpec, index: number) => boolean;
+  /** Run only this shard's part of the grid, writing its CSVs under `shards/<k>-of-<n>/`. */
+  readonly shard?: Shard;
+  /** Rerun runs that failed before (by default they are skipped like finished ones). */
+  readonly retryFailed?: boolean;
 }
 
 export interface ExperimentSummary {
@@ -37,6 +41,9 @@ export interface ExperimentSummary {
   readonly skipped: number;
   readonly trained: number;
   readonly reevaluated: number;
+  readonly failed: number;
+  /** Where this process wrote its CSVs (the experiment folder, or the shard's folder). */
+  readonly csvDir: string;
   readonly seconds: number;
 }
 
@@ -96,61 +103,94 @@ async function trainRun(run: RunSpec, data: Dataset, store: RunStore, opts: RunE
   }
 }
 
+export function shardDir(dir: string, shard: Shard): string {
+  return path.join(dir, 'shards', shardLabel(shard));
+}
+
 export async function runExperiment(loaded: LoadedExperiment, opts: RunExperimentOptions): Promise<ExperimentSummary> {
   const { config, runs } = loaded;
   const log = opts.log ?? ((l: string) => console.log(l));
   const dir = path.join(opts.resultsRoot, config.name);
+  // A shard writes only files no other shard writes: its own CSVs, lock and config copy,
+  // and the run folders of its own runs.
+  const csvDir = opts.shard ? shardDir(dir, opts.shard) : dir;
+  const mine = opts.shard ? shardRunIds(runs.map((r) => r.runId), opts.shard) : undefined;
+  const myRuns = mine ? runs.filter((r) => mine.has(r.runId)) : runs;
   const t0 = performance.now();
-  const lock = acquireLock(dir);
+  const lock = acquireLock(csvDir);
   const cache = new DatasetCache();
   let skipped = 0;
   let trained = 0;
   let reevaluated = 0;
+  let failed = 0;
   try {
-    writeFileAtomic(path.join(dir, 'config.json'), JSON.stringify({ source: loaded.source, config, runs }, null, 2));
+    writeFileAtomic(path.join(csvDir, 'config.json'), JSON.stringify({ source: loaded.source, config, runs, shard: opts.shard ?? null }, null, 2));
     const store = new RunStore(dir);
     const evalKey = evalKeyOf(config);
-    const allIds = runs.map((r) => r.runId);
-    for (const [i, run] of runs.entries()) {
-      if (opts.filter && !opts.filter(run, i)) continue;
-      const label = `[${i + 1}/${runs.length}] ${runLabel(run)}`;
+    const myIds = myRuns.map((r) => r.runId);
+    for (const run of myRuns) {
+      const label = `[${runs.indexOf(run) + 1}/${runs.length}] ${runLabel(run)}`;
       const done = store.readRecord(run.runId);
       if (done && done.evalKey === evalKey) {
         log(`${label}: done already (${run.runId}), skipped`);
         skipped++;
         continue;
       }
-      const data = await cache.get(run.dataset, run.data);
-      const prior = store.readTrain(run.runId);
-      let model: tfl.LayersModel;
-      let train: TrainRecord;
-      if (prior) {
-        log(`${label}: trained already, re-evaluating the saved model`);
-        model = await loadModel(store.modelJson(run.runId));
-        train = prior;
-        reevaluated++;
-      } else {
-        ({ model, train } = await trainRun(run, data, store, opts, label));
-        trained++;
+      const failure = store.readFailure(run.runId);
+      if (failure && !opts.retryFailed) {
+        log(`${label}: failed before (${failure.reason}), skipped; use --retry-failed to rerun it`);
+        failed++;
+        continue;
       }
       try {
-        const record: RunRecord = await evaluateRun({ run, key: runKeyOf(run), model, data, train, config, evalKey, log, progress: opts.progress });
-        store.writeRecord(record);
-        store.materialize(allIds);
-        const r = record.result;
-        log(
-          `${label}: test acc ${(r.testAcc * 100).toFixed(2)}%, gap ${(r.gapAcc * 100).toFixed(2)} pts` +
-            (r.lipUpper !== null ? `, L ≤ ${r.lipUpper.toPrecision(4)}` : '') +
-            (r.lipLowerGrad !== null ? `, L ≥ ${r.lipLowerGrad.toPrecision(4)}` : ''),
-        );
-      } finally {
-        model.dispose();
+        const outcome = await trainAndEvaluate(run, { store, evalKey, config, opts, label, log, cache });
+        if (outcome === 'trained') trained++;
+        else reevaluated++;
+        store.clearFailure(run.runId);
+      } catch (e) {
+        if (e instanceof UserError) throw e;
+        const reason = (e as Error).message.split('\n')[0] ?? String(e);
+        store.writeFailure({ ...runKeyOf(run), reason, at: new Date().toISOString() });
+        log(`${label}: FAILED: ${reason} (recorded; the grid goes on)`);
+        failed++;
       }
+      store.materialize(myIds, csvDir);
     }
-    store.materialize(allIds);
+    store.materialize(myIds, csvDir);
   } finally {
     cache.dispose();
     lock.release();
   }
-  return { dir, total: runs.length, skipped, trained, reevaluated, seconds: (performance.now() - t0) / 1000 };
+  return { dir, csvDir, total: myRuns.length, skipped, trained, reevaluated, failed, seconds: (performance.now() - t0) / 1000 };
+}
+
+async function trainAndEvaluate(
+  run: RunSpec,
+  ctx: { store: RunStore; evalKey: string; config: ExperimentConfig; opts: RunExperimentOptions; label: string; log: (l: string) => void; cache: DatasetCache },
+): Promise<'trained' | 'reevaluated'> {
+  const { store, label, log } = ctx;
+  const data = await ctx.cache.get(run.dataset, run.data);
+  const prior = store.readTrain(run.runId);
+  let model: tfl.LayersModel;
+  let train: TrainRecord;
+  if (prior) {
+    log(`${label}: trained already, re-evaluating the saved model`);
+    model = await loadModel(store.modelJson(run.runId));
+    train = prior;
+  } else {
+    ({ model, train } = await trainRun(run, data, store, ctx.opts, label));
+  }
+  try {
+    const record: RunRecord = await evaluateRun({ run, key: runKeyOf(run), model, data, train, config: ctx.config, evalKey: ctx.evalKey, log, progress: ctx.opts.progress });
+    store.writeRecord(record);
+    const r = record.result;
+    log(
+      `${label}: test acc ${(r.testAcc * 100).toFixed(2)}%, gap ${(r.gapAcc * 100).toFixed(2)} pts` +
+        (r.lipUpper !== null ? `, L ≤ ${r.lipUpper.toPrecision(4)}` : '') +
+        (r.lipLowerGrad !== null ? `, L ≥ ${r.lipLowerGrad.toPrecision(4)}` : ''),
+    );
+  } finally {
+    model.dispose();
+  }
+  return prior ? 'reevaluated' : 'trained';
 }

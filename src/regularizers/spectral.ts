@@ -15,6 +15,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { asMatrix, kernelsOf } from './kernels.js';
 import type { Regularizer } from './types.js';
+import { tfSeed } from '../data/rng.js';
 
 export const SpectralOptions = z
   .object({
@@ -59,7 +60,7 @@ export function createSpectral(opts: SpectralOptions, seed = 0): Regularizer {
         const prev = state.get(k.variable);
         const next = tf.tidy(() => {
           const w = asMatrix(k.variable);
-          const u0 = prev?.u ?? l2normalize(tf.randomNormal([w.shape[0], 1], 0, 1, 'float32', seed + state.size));
+          const u0 = prev?.u ?? l2normalize(tf.randomNormal([w.shape[0], 1], 0, 1, 'float32', tfSeed(seed + state.size)));
           return powerStep(w, u0, powerIters);
         });
         if (prev) {

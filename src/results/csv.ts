@@ -134,6 +134,7 @@ export interface Tables {
   attacks: z.infer<typeof TABLES.attacks>[];
   layers: z.infer<typeof TABLES.layers>[];
   epochs: z.infer<typeof TABLES.epochs>[];
+  failures: z.infer<typeof TABLES.failures>[];
 }
 
 export function readTables(dir: string): Tables {
@@ -143,5 +144,6 @@ export function readTables(dir: string): Tables {
     attacks: readTable(dir, 'attacks'),
     layers: readTable(dir, 'layers'),
     epochs: readTable(dir, 'epochs'),
+    failures: readTable(dir, 'failures'),
   };
 }

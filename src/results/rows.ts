@@ -102,10 +102,18 @@ export const EpochRow = RunKey.extend({
 });
 export type EpochRow = z.infer<typeof EpochRow>;
 
+/** failures.csv: one row per run that failed (diverged, threw); the grid went on without it. */
+export const FailureRow = RunKey.extend({
+  reason: z.string(),
+  at: z.string(),
+});
+export type FailureRow = z.infer<typeof FailureRow>;
+
 export const TABLES = {
   results: RunRow,
   attacks: AttackRow,
   layers: LayerRow,
   epochs: EpochRow,
+  failures: FailureRow,
 } as const;
 export type TableName = keyof typeof TABLES;

@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from './atomic.js';
 import { writeTable } from './csv.js';
-import type { AttackRow, EpochRow, LayerRow, RunRow } from './rows.js';
+import type { AttackRow, EpochRow, FailureRow, LayerRow, RunRow } from './rows.js';
 
 export interface TrainRecord {
   readonly version: 1;
@@ -73,13 +73,30 @@ export class RunStore {
     writeFileAtomic(path.join(this.runDir(rec.runId), 'record.json'), JSON.stringify(rec, null, 1));
   }
 
-  /** Rewrite every CSV from the records of `runIds` (in that order); runs without a record are left out. */
-  materialize(runIds: readonly string[]): { runs: number } {
+  readFailure(runId: string): FailureRow | undefined {
+    return readJson<FailureRow>(path.join(this.runDir(runId), 'failed.json'));
+  }
+  writeFailure(f: FailureRow): void {
+    writeFileAtomic(path.join(this.runDir(f.runId), 'failed.json'), JSON.stringify(f, null, 1));
+  }
+  clearFailure(runId: string): void {
+    fs.rmSync(path.join(this.runDir(runId), 'failed.json'), { force: true });
+  }
+
+  /**
+   * Rewrite every CSV in `outDir` (default: the experiment folder) from the records of
+   * `runIds`, in that order; runs without a record are left out, failed runs go to
+   * failures.csv.
+   */
+  materialize(runIds: readonly string[], outDir = this.dir): { runs: number; failures: number } {
     const recs = runIds.map((id) => this.readRecord(id)).filter((r): r is RunRecord => r !== undefined);
-    writeTable(this.dir, 'results', recs.map((r) => r.result));
-    writeTable(this.dir, 'attacks', recs.flatMap((r) => r.attacks));
-    writeTable(this.dir, 'layers', recs.flatMap((r) => r.layers));
-    writeTable(this.dir, 'epochs', recs.flatMap((r) => r.epochs));
-    return { runs: recs.length };
+    const done = new Set(recs.map((r) => r.runId));
+    const failures = runIds.filter((id) => !done.has(id)).map((id) => this.readFailure(id)).filter((f): f is FailureRow => f !== undefined);
+    writeTable(outDir, 'results', recs.map((r) => r.result));
+    writeTable(outDir, 'attacks', recs.flatMap((r) => r.attacks));
+    writeTable(outDir, 'layers', recs.flatMap((r) => r.layers));
+    writeTable(outDir, 'epochs', recs.flatMap((r) => r.epochs));
+    writeTable(outDir, 'failures', failures);
+    return { runs: recs.length, failures: failures.length };
   }
 }
