@@ -17,21 +17,21 @@ test('a rerun skips completed runs and leaves the CSVs identical', () => {
   const out = path.join(dir, 'results');
   const first = runCli(['run', cfg, '-o', out, ...BACKEND]);
   assert.equal(first.status, 0, first.stderr);
-  assert.match(first.stdout, /3 runs \(3 trained, 0 re-evaluated, 0 already done\)/);
+  assert.match(first.stdout, /3 runs \(3 trained, 0 re-evaluated, 0 already done, 0 failed\)/);
   const exp = path.join(out, 'resume');
   const before = Object.fromEntries(['results', 'attacks', 'layers', 'epochs'].map((t) => [t, fs.readFileSync(path.join(exp, `${t}.csv`), 'utf8')]));
   assert.equal(runIds(exp).length, 3);
 
   const second = runCli(['run', cfg, '-o', out, ...BACKEND]);
   assert.equal(second.status, 0, second.stderr);
-  assert.match(second.stdout, /3 runs \(0 trained, 0 re-evaluated, 3 already done\)/);
+  assert.match(second.stdout, /3 runs \(0 trained, 0 re-evaluated, 3 already done, 0 failed\)/);
   for (const [t, text] of Object.entries(before)) assert.equal(fs.readFileSync(path.join(exp, `${t}.csv`), 'utf8'), text, `${t}.csv changed`);
 
   // Changing only the attack settings re-evaluates the saved models instead of retraining.
   writeTinyExperiment(dir, 'resume', { attacks: [{ name: 'fgsm', eps: [0, 0.1, 0.2] }] });
   const third = runCli(['run', cfg, '-o', out, ...BACKEND]);
   assert.equal(third.status, 0, third.stderr);
-  assert.match(third.stdout, /3 runs \(0 trained, 3 re-evaluated, 0 already done\)/);
+  assert.match(third.stdout, /3 runs \(0 trained, 3 re-evaluated, 0 already done, 0 failed\)/);
   assert.equal(readTables(exp).attacks.filter((r) => r.eps === 0.2).length, 3);
   assert.equal(new Set(runIds(exp)).size, 3, "re-evaluation must not duplicate rows");
 });
