@@ -90,11 +90,30 @@ describe('powerIteration', () => {
 
   it('too few iterations on a close gap is reported as not converged', () => {
     const W = tf.tensor2d(withSingularValues(30, 30, [5, 4.95, 1], 9));
-    const r = matrixSpectralNorm(W, { maxIters: 5, tol: 1e-7, seed: 1 });
+    const r = matrixSpectralNorm(W, { maxIters: 5, tol: 1e-7, seed: 1, method: 'power' });
+    // Lanczos closes the rank-3 Krylov space in 3 steps and is exact.
+    const l = matrixSpectralNorm(W, { maxIters: 5, tol: 1e-7, seed: 1, method: 'lanczos' });
     W.dispose();
     assert.equal(r.converged, false);
     assert.equal(r.iterations, 5);
     assert.ok(r.relChange >= 1e-7);
+    assert.equal(l.converged, true);
+    assert.ok(l.iterations <= 4, `lanczos used ${l.iterations} iterations`);
+    assert.ok(Math.abs(l.sigma - 5) < 1e-4, `lanczos σ ${l.sigma}`);
+  });
+
+  it('Lanczos finds σ_max where power iteration stalls on a cluster (3×3 conv, 7×7×2 → 3, valid)', () => {
+    // Top singular values 7.96591 and 7.94914: power iteration from an unlucky start
+    // reported the second one as converged.
+    const K = tf.randomNormal([3, 3, 2, 3], 0, 1, 'float32', 52) as tf.Tensor4D;
+    const shape = [1, 7, 7, 2] as const;
+    const op = (x: tf.Tensor) => tf.conv2d(x as tf.Tensor4D, K, 1, 'valid');
+    const adj = (y: tf.Tensor) => tf.conv2dTranspose(y as tf.Tensor4D, K, [...shape], 1, 'valid');
+    for (let seed = 0; seed < 12; seed++) {
+      const r = powerIteration(op, adj, shape, { seed, tol: 1e-6 });
+      assert.ok(Math.abs(r.sigma - 7.9659145) / 7.9659145 < 1e-5, `seed ${seed}: ${r.sigma} after ${r.iterations}`);
+    }
+    K.dispose();
   });
 
   it('handles the zero operator and does not leak tensors', () => {

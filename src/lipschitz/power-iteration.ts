@@ -13,6 +13,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { tfSeed } from '../data/rng.js';
+import { lanczosSigma } from './lanczos.js';
+
+/** The Krylov basis is kept in memory; 300 vectors suffice for the spectra seen here. */
+const LANCZOS_MAX_BASIS = 300;
 
 /** A linear map on tensors; must be exactly linear (no bias) for the estimate to mean anything. */
 export type LinearOp = (x: tf.Tensor) => tf.Tensor;
@@ -29,6 +33,12 @@ export interface PowerIterationOptions {
    * is a sync point; on the synchronous cpu/wasm backends it costs little. Default 1.
    */
   readonly checkEvery?: number;
+  /**
+   * `lanczos` (default): Krylov refinement of the same op/adjoint calls, robust to
+   * clusters of near-equal top singular values (see lanczos.ts). `power`: the plain
+   * method, e.g. to show its convergence.
+   */
+  readonly method?: 'lanczos' | 'power';
 }
 
 export interface PowerIterationResult {
@@ -61,6 +71,7 @@ export function powerIteration(
   const checkEvery = Math.max(1, Math.floor(opts.checkEvery ?? POWER_ITERATION_DEFAULTS.checkEvery));
   if (!(maxIters >= 1)) throw new Error(`powerIteration: maxIters must be ≥ 1, got ${maxIters}`);
   const seed = opts.seed ?? freshSeed();
+  if ((opts.method ?? 'lanczos') === 'lanczos') return lanczosSigma(op, adjoint, inputShape, { maxIters: Math.min(maxIters, LANCZOS_MAX_BASIS), tol, seed });
 
   let v: tf.Tensor = tf.tidy(() => {
     const r = tf.randomNormal([...inputShape], 0, 1, 'float32', tfSeed(seed));
