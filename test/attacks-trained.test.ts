@@ -87,8 +87,8 @@ test('evaluateAttacks: rows, definitions and quiet flags on a sound evaluation',
     // Robust accuracy counts all points; success rate only the clean-correct ones.
     assert.ok(Math.abs(r.robustAcc - r.cleanAcc * (1 - r.successRate)) < 1e-9);
   }
-  assert.ok(runs.every((run) => run.largeEps !== undefined));
-  assert.deepEqual(runs.map((run) => run.largeEps!.eps), [1, 1, Math.sqrt(D), Math.sqrt(D)]);
+  // Only the iterative attacks get the box-covering check; one-step attacks may fail there.
+  assert.deepEqual(runs.map((run) => run.largeEps?.eps), [undefined, 1, undefined, Math.sqrt(D)]);
 });
 
 test('flags fire: a crippled PGD is weaker than FGSM, and does not reach zero at huge ε', async () => {

@@ -55,10 +55,12 @@ export async function attackStage(input: {
   for (const r of rows.filter((r) => r.eps > 0)) {
     input.log(`  ${r.attack} ε=${r.eps}: robust acc ${(r.robustAcc * 100).toFixed(1)}%, success ${(r.successRate * 100).toFixed(1)}%`);
   }
-  const flagged = rows.filter((r) => r.flagPgdWeakerThanFgsm || r.flagRobustAccRises || r.flagLargeEpsNotZero || r.flagZeroGrad);
-  for (const r of flagged) {
-    const which = (['flagPgdWeakerThanFgsm', 'flagRobustAccRises', 'flagLargeEpsNotZero', 'flagZeroGrad'] as const).filter((f) => r[f]);
-    input.log(`  sanity: ${r.attack} ε=${r.eps}: ${which.join(', ')}`);
+  // One line per (attack, flag), listing the ε it was raised at.
+  for (const attack of [...new Set(rows.map((r) => r.attack))]) {
+    for (const flag of ['flagPgdWeakerThanFgsm', 'flagRobustAccRises', 'flagLargeEpsNotZero', 'flagZeroGrad'] as const) {
+      const at = rows.filter((r) => r.attack === attack && r[flag]).map((r) => r.eps);
+      if (at.length) input.log(`  sanity: ${attack}: ${flag} at ε = ${at.join(', ')}`);
+    }
   }
   return {
     rows,
