@@ -5,6 +5,7 @@
  */
 import type { Config } from 'vega-lite';
 import type { RunKey } from '../results/rows.js';
+import type { LayerChild } from './vlTypes.js';
 
 /**
  * Shared look: white background (PNG has no page behind it) and legible font sizes.
@@ -175,4 +176,12 @@ export function seriesColor(labels: readonly string[]): {
     sort: [...labels],
     scale: { domain: [...labels], scheme: categoricalScheme(labels.length) },
   };
+}
+
+/**
+ * Range layers (error bars, bands) only when some point folds several seeds: a layer
+ * whose data is all filtered out makes vega warn "Infinite extent" while rendering.
+ */
+export function whenSeveralSeeds(points: ReadonlyArray<{ seeds: number }>, layers: LayerChild[]): LayerChild[] {
+  return points.some((p) => p.seeds > 1) ? layers : [];
 }

@@ -15,6 +15,7 @@ import {
   seriesColor,
   seriesNamer,
   spread,
+  whenSeveralSeeds,
 } from './common.js';
 import type { TopLevelSpec } from './vlTypes.js';
 
@@ -83,11 +84,13 @@ export function layerSigmaSpec(epochs: readonly EpochRow[]): TopLevelSpec | null
       width: 240,
       height: 180,
       layer: [
-        {
+        ...whenSeveralSeeds(points, [
+{
           transform: [{ filter: 'datum.seeds > 1' }],
           mark: { type: 'area', opacity: 0.15 },
           encoding: { x, y: { ...y, field: 'sigmaMin' }, y2: { field: 'sigmaMax' }, color },
         },
+]),
         {
           mark: { type: 'line', strokeWidth: 1.8, point: { filled: true, size: 20 } },
           encoding: {

@@ -19,6 +19,7 @@ import {
   seriesColor,
   seriesNamer,
   spread,
+  whenSeveralSeeds,
 } from './common.js';
 import type { PositionFieldDef, TopLevelSpec } from './vlTypes.js';
 
@@ -138,7 +139,8 @@ export function lipVsAttackSuccessSpec(
       width: 220,
       height: 170,
       layer: [
-        {
+        ...whenSeveralSeeds(points, [
+{
           transform: [several],
           mark: { type: 'rule', opacity: 0.6 },
           encoding: { x: { ...x, field: 'lipMin' }, x2: { field: 'lipMax' }, y, color },
@@ -148,6 +150,7 @@ export function lipVsAttackSuccessSpec(
           mark: { type: 'rule', opacity: 0.6 },
           encoding: { x, y: { ...y, field: 'successMin' }, y2: { field: 'successMax' }, color },
         },
+]),
         {
           mark: { type: 'point', filled: true, size: 60, opacity: 1 },
           encoding: {

@@ -16,6 +16,7 @@ import {
   seedNote,
   seriesNamer,
   spread,
+  whenSeveralSeeds,
 } from './common.js';
 import type { LayerChild, LayerSpec, TopLevelSpec } from './vlTypes.js';
 
@@ -65,13 +66,14 @@ function gapPoints(results: readonly RunRow[]): GapPoint[] {
 
 const LIP_AXIS_TITLE = 'Lipschitz upper bound (operator-norm product, log)';
 
-function gapPanel(metric: 'gapAcc' | 'gapLoss', yTitle: string, panelTitle: string, regularizers: string[]): LayerSpec {
+function gapPanel(points: readonly GapPoint[], metric: 'gapAcc' | 'gapLoss', yTitle: string, panelTitle: string, regularizers: string[]): LayerSpec {
   const x = { field: 'lip', type: 'quantitative', scale: logScale(), title: LIP_AXIS_TITLE } as const;
   const y = { field: metric, type: 'quantitative', title: yTitle } as const;
   const color = { field: 'regularizer', type: 'nominal', title: 'Regularizer', sort: regularizers } as const;
   const several = { filter: 'datum.seeds > 1' };
   const layers: LayerChild[] = [
-    {
+    ...whenSeveralSeeds(points, [
+{
       transform: [several],
       mark: { type: 'rule', opacity: 0.6 },
       encoding: { x: { ...x, field: 'lipMin' }, x2: { field: 'lipMax' }, y, color },
@@ -81,6 +83,7 @@ function gapPanel(metric: 'gapAcc' | 'gapLoss', yTitle: string, panelTitle: stri
       mark: { type: 'rule', opacity: 0.6 },
       encoding: { x, y: { ...y, field: `${metric}Min` }, y2: { field: `${metric}Max` }, color },
     },
+]),
     {
       mark: { type: 'point', filled: true, size: 80, opacity: 1 },
       encoding: {
@@ -117,8 +120,8 @@ export function lipVsGapSpec(results: readonly RunRow[]): TopLevelSpec | null {
     config: chartConfig(),
     data: { values: points },
     hconcat: [
-      gapPanel('gapAcc', 'Accuracy gap (train − test)', 'Accuracy gap', regularizers),
-      gapPanel('gapLoss', 'Loss gap (test − train)', 'Loss gap', regularizers),
+      gapPanel(points, 'gapAcc', 'Accuracy gap (train − test)', 'Accuracy gap', regularizers),
+      gapPanel(points, 'gapLoss', 'Loss gap (test − train)', 'Loss gap', regularizers),
     ],
   };
 }

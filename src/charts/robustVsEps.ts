@@ -16,6 +16,7 @@ import {
   seriesColor,
   seriesNamer,
   spread,
+  whenSeveralSeeds,
 } from './common.js';
 import type { PositionFieldDef, TopLevelSpec } from './vlTypes.js';
 
@@ -101,11 +102,13 @@ export function robustAccVsEpsSpec(attacks: readonly AttackRow[]): TopLevelSpec 
       width: 260,
       height: 200,
       layer: [
-        {
+        ...whenSeveralSeeds(points, [
+{
           transform: [{ filter: 'datum.seeds > 1' }],
           mark: { type: 'rule', opacity: 0.5 },
           encoding: { x, y: { ...y, field: 'accMin' }, y2: { field: 'accMax' }, color },
         },
+]),
         {
           mark: { type: 'line', strokeWidth: 1.8 },
           encoding: { x, y, color, strokeDash, order: { field: 'eps' } },
