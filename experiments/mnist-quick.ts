@@ -15,7 +15,7 @@ export const experiment = defineExperiment({
   datasets: ['mnist'],
   data: { trainEvalSize: 10000 },
   models: [{ kind: 'mlp', hidden: [256, 256] }],
-  methods: [{ name: 'none' }, { name: 'l2', lambda: 5e-4 }, { name: 'spectral', lambda: 0.05 }],
+  methods: [{ name: 'none' }, { name: 'l2', lambda: 5e-4 }, { name: 'spectral', lambda: 0.02 }],
   seeds: [0],
   train: { epochs: 5, batchSize: 128, optimizer: { name: 'adam', learningRate: 1e-3 } },
   attacks: [
