@@ -1,5 +1,7 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import { z } from 'zod';
+import { standardLayers, type LayerFactory } from './layer-factory.js';
+import { tfSeed } from '../data/rng.js';
 
 export const CnnSpec = z
   .object({
@@ -16,17 +18,23 @@ export type CnnSpec = z.infer<typeof CnnSpec>;
  * A small conv net: [conv3×3 same → ReLU → maxpool 2×2]×k → flatten → dense → ReLU → logits.
  * Non-overlapping pooling keeps the max-pool's L2 Lipschitz factor at 1.
  */
-export function buildCnn(spec: CnnSpec, inputShape: readonly number[], numClasses: number, seed: number): tfl.LayersModel {
+export function buildCnn(
+  spec: CnnSpec,
+  inputShape: readonly number[],
+  numClasses: number,
+  seed: number,
+  make: LayerFactory = standardLayers,
+): tfl.LayersModel {
   const layers: tfl.layers.Layer[] = [];
   spec.filters.forEach((filters, i) => {
     layers.push(
-      tfl.layers.conv2d({
+      make.conv2d({
         ...(i === 0 ? { inputShape: [...inputShape] } : {}),
         filters,
         kernelSize: 3,
         padding: 'same',
         name: `conv_${i + 1}`,
-        kernelInitializer: tfl.initializers.heNormal({ seed: seed * 101 + i }),
+        kernelInitializer: tfl.initializers.heNormal({ seed: tfSeed(seed * 101 + i) }),
       }),
       tfl.layers.activation({ activation: 'relu', name: `conv_relu_${i + 1}` }),
       tfl.layers.maxPooling2d({ poolSize: 2, strides: 2, name: `pool_${i + 1}` }),
@@ -35,12 +43,12 @@ export function buildCnn(spec: CnnSpec, inputShape: readonly number[], numClasse
   layers.push(tfl.layers.flatten({ name: 'flatten' }));
   if (spec.dense > 0) {
     layers.push(
-      tfl.layers.dense({ units: spec.dense, name: 'dense_1', kernelInitializer: tfl.initializers.heNormal({ seed: seed * 101 + 50 }) }),
+      make.dense({ units: spec.dense, name: 'dense_1', kernelInitializer: tfl.initializers.heNormal({ seed: tfSeed(seed * 101 + 50) }) }),
       tfl.layers.activation({ activation: 'relu', name: 'relu_1' }),
     );
   }
   layers.push(
-    tfl.layers.dense({ units: numClasses, name: 'logits', kernelInitializer: tfl.initializers.glorotUniform({ seed: seed * 101 + 99 }) }),
+    make.dense({ units: numClasses, name: 'logits', kernelInitializer: tfl.initializers.glorotUniform({ seed: tfSeed(seed * 101 + 99) }) }),
   );
   return tfl.sequential({ layers, name: 'cnn' });
 }

@@ -2,6 +2,9 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { z } from 'zod';
 import { buildMlp, MlpSpec } from './mlp.js';
 import { buildCnn, CnnSpec } from './cnn.js';
+import { standardLayers, type LayerFactory } from './layer-factory.js';
+
+export { standardLayers, type LayerFactory } from './layer-factory.js';
 
 export const ModelSpec = z.discriminatedUnion('kind', [MlpSpec, CnnSpec]);
 export type ModelSpec = z.infer<typeof ModelSpec>;
@@ -16,12 +19,21 @@ export function modelLabel(spec: ModelSpec): string {
   }
 }
 
+export interface BuildOptions {
+  /**
+   * Constructors for the dense and conv layers (default: tfjs-layers' own). A run
+   * passes the factory its regularizers ask for, e.g. spectral-norm's SN layers.
+   */
+  readonly layers?: LayerFactory;
+}
+
 /** Build a fresh classifier that outputs logits for NHWC inputs in [0,1]. */
-export function buildModel(spec: ModelSpec, inputShape: readonly number[], numClasses: number, seed: number): tfl.LayersModel {
+export function buildModel(spec: ModelSpec, inputShape: readonly number[], numClasses: number, seed: number, opts: BuildOptions = {}): tfl.LayersModel {
+  const make = opts.layers ?? standardLayers;
   switch (spec.kind) {
     case 'mlp':
-      return buildMlp(spec, inputShape, numClasses, seed);
+      return buildMlp(spec, inputShape, numClasses, seed, make);
     case 'cnn':
-      return buildCnn(spec, inputShape, numClasses, seed);
+      return buildCnn(spec, inputShape, numClasses, seed, make);
   }
 }

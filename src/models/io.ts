@@ -9,6 +9,8 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import fs from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../results/atomic.js';
+// Registers the custom layer classes (SNDense, SNConv2D) so their saved models load.
+import './spectral-layers.js';
 
 const WEIGHTS_FILE = 'weights.bin';
 

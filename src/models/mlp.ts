@@ -1,5 +1,7 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import { z } from 'zod';
+import { standardLayers, type LayerFactory } from './layer-factory.js';
+import { tfSeed } from '../data/rng.js';
 
 export const MlpSpec = z
   .object({
@@ -14,23 +16,29 @@ export type MlpSpec = z.infer<typeof MlpSpec>;
  * Flatten → Dense+ReLU per hidden width → Dense logits. Activations are separate
  * layers rather than fused, so Lipschitz measurement sees every non-linearity by name.
  */
-export function buildMlp(spec: MlpSpec, inputShape: readonly number[], numClasses: number, seed: number): tfl.LayersModel {
+export function buildMlp(
+  spec: MlpSpec,
+  inputShape: readonly number[],
+  numClasses: number,
+  seed: number,
+  make: LayerFactory = standardLayers,
+): tfl.LayersModel {
   const layers: tfl.layers.Layer[] = [tfl.layers.flatten({ inputShape: [...inputShape], name: 'flatten' })];
   spec.hidden.forEach((units, i) => {
     layers.push(
-      tfl.layers.dense({
+      make.dense({
         units,
         name: `dense_${i + 1}`,
-        kernelInitializer: tfl.initializers.heNormal({ seed: seed * 101 + i }),
+        kernelInitializer: tfl.initializers.heNormal({ seed: tfSeed(seed * 101 + i) }),
       }),
       tfl.layers.activation({ activation: 'relu', name: `relu_${i + 1}` }),
     );
   });
   layers.push(
-    tfl.layers.dense({
+    make.dense({
       units: numClasses,
       name: 'logits',
-      kernelInitializer: tfl.initializers.glorotUniform({ seed: seed * 101 + 99 }),
+      kernelInitializer: tfl.initializers.glorotUniform({ seed: tfSeed(seed * 101 + 99) }),
     }),
   );
   return tfl.sequential({ layers, name: 'mlp' });

@@ -13,7 +13,7 @@ import type { LoadedExperiment } from '../config/load.js';
 import type { Dataset } from '../data/types.js';
 import { buildModel, modelLabel } from '../models/index.js';
 import { loadModel, saveModel } from '../models/io.js';
-import { createRegularizer, mainLambda, regularizerLabel } from '../regularizers/index.js';
+import { createRegularizer, layerFactoryFor, mainLambda, regularizerLabel } from '../regularizers/index.js';
 import { writeFileAtomic } from '../results/atomic.js';
 import { acquireLock } from '../results/lock.js';
 import type { EpochRow, RunKey } from '../results/rows.js';
@@ -72,9 +72,10 @@ export function runLabel(run: RunSpec): string {
 }
 
 async function trainRun(run: RunSpec, data: Dataset, store: RunStore, opts: RunExperimentOptions, label: string): Promise<{ model: tfl.LayersModel; train: TrainRecord }> {
-  const model = buildModel(run.model, data.imageShape, data.numClasses, run.seed);
   const regs = run.regularizers.map((s, i) => createRegularizer(s, run.seed * 31 + i));
   try {
+    // Regularizers that change what the layers are (spectral-norm) act at build time.
+    const model = buildModel(run.model, data.imageShape, data.numClasses, run.seed, { layers: layerFactoryFor(regs) });
     const result = await trainModel(model, data.train, regs, run.train, {
       seed: run.seed,
       label,

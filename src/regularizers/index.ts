@@ -7,13 +7,30 @@ import { z } from 'zod';
 import { createNone } from './none.js';
 import { createL2, L2Options } from './l2.js';
 import { createSpectral, SpectralOptions } from './spectral.js';
+import { createSpectralNorm, SpectralNormOptions } from './spectral-norm.js';
+import { createSpectralProjection, SpectralProjectionOptions } from './spectral-projection.js';
+import { createGradPenalty, GradPenaltyOptions } from './grad-penalty.js';
+import { ClipOptions, createClip } from './clip.js';
+import { createFrobeniusNorm, FrobeniusNormOptions } from './frobenius-norm.js';
+import { AdversarialTrainingOptions, createAdversarialTraining } from './adversarial-training.js';
+import type { LayerFactory } from '../models/layer-factory.js';
 import type { Regularizer } from './types.js';
 
-export type { Regularizer, StepContext, HookContext } from './types.js';
+export type { Regularizer, StepContext, HookContext, BatchContext } from './types.js';
 
 const NoneOptions = z.object({ name: z.literal('none') }).strict();
 
-export const RegularizerSpec = z.discriminatedUnion('name', [NoneOptions, L2Options, SpectralOptions]);
+export const RegularizerSpec = z.discriminatedUnion('name', [
+  NoneOptions,
+  L2Options,
+  SpectralOptions,
+  SpectralNormOptions,
+  SpectralProjectionOptions,
+  GradPenaltyOptions,
+  ClipOptions,
+  FrobeniusNormOptions,
+  AdversarialTrainingOptions,
+]);
 export type RegularizerSpec = z.infer<typeof RegularizerSpec>;
 export const REGULARIZER_NAMES = RegularizerSpec.options.map((o) => o.shape.name.value);
 
@@ -25,7 +42,32 @@ export function createRegularizer(spec: RegularizerSpec, seed: number): Regulari
       return createL2(spec);
     case 'spectral':
       return createSpectral(spec, seed);
+    case 'spectral-norm':
+      return createSpectralNorm(spec);
+    case 'spectral-projection':
+      return createSpectralProjection(spec, seed);
+    case 'grad-penalty':
+      return createGradPenalty(spec, seed);
+    case 'clip':
+      return createClip(spec);
+    case 'frobenius-norm':
+      return createFrobeniusNorm(spec);
+    case 'adversarial-training':
+      return createAdversarialTraining(spec, seed);
   }
+}
+
+/**
+ * The layer constructors a run's model must be built with: the one a regularizer asks
+ * for (spectral-norm), else undefined (tfjs-layers' own). Two different requests cannot
+ * both be honoured, so they are an error rather than a silent pick.
+ */
+export function layerFactoryFor(regs: readonly Regularizer[]): LayerFactory | undefined {
+  const wanted = regs.filter((r) => r.layerFactory !== undefined);
+  if (wanted.length > 1) {
+    throw new Error(`regularizers ${wanted.map((r) => r.name).join(' and ')} each need their own layer types; they cannot be combined`);
+  }
+  return wanted[0]?.layerFactory;
 }
 
 /** `l2`, or `spectral-norm+l2` for a composed method. */

@@ -94,8 +94,13 @@ export async function trainModel(
         for (const r of regularizers) r.beforeStep?.({ model, step, learningRate });
         const stats = tf.tidy(() => {
           const idxT = tf.tensor1d(idx, 'int32');
-          const x = tf.gather(data.x, idxT) as tf.Tensor4D;
           const y = tf.gather(data.y, idxT) as tf.Tensor1D;
+          // Batch transforms (adversarial examples) run before the tape: their own
+          // gradients w.r.t. the inputs must not become part of the weight gradient.
+          let x = tf.gather(data.x, idxT) as tf.Tensor4D;
+          for (const r of regularizers) {
+            if (r.transformBatch) x = r.transformBatch({ model, x, y, step });
+          }
           let logitsKept: tf.Tensor2D | undefined;
           const { value, grads } = tf.variableGrads(() => {
             const logits = model.apply(x, { training: true }) as tf.Tensor2D;
