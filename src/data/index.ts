@@ -31,3 +31,14 @@ export function disposeDataset(d: Dataset): void {
   d.test.x.dispose();
   d.test.y.dispose();
 }
+
+/**
+ * ε lists used when an attack in a config gives none: the budgets each dataset is
+ * usually evaluated at (MNIST 0.1/0.3 L∞ after Madry et al.; CIFAR-10 2, 4, 8/255).
+ * PGD's default step size (2.5·ε/steps) scales with ε, so steps match too.
+ */
+export const DEFAULT_EPSILONS: Record<DatasetName, { readonly linf: readonly number[]; readonly l2: readonly number[] }> = {
+  mnist: { linf: [0, 0.1, 0.3], l2: [0, 1, 2, 3] },
+  'fashion-mnist': { linf: [0, 0.05, 0.1, 0.2], l2: [0, 0.5, 1, 2] },
+  cifar10: { linf: [0, 2 / 255, 4 / 255, 8 / 255], l2: [0, 0.25, 0.5, 1] },
+};

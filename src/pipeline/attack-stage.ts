@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import type { ParsedAttackSpec } from '../attacks/index.js';
+import { attackNorm, type ParsedAttackSpec } from '../attacks/index.js';
+import { DEFAULT_EPSILONS, type DatasetName } from '../data/index.js';
 import { evaluateAttacks } from '../attacks/checks.js';
 import type { Split } from '../data/types.js';
 import type { AttackRow, RunKey } from '../results/rows.js';
@@ -33,8 +34,10 @@ export async function attackStage(input: {
 }): Promise<AttackStageResult> {
   const { model, split, specs, key } = input;
   if (specs.length === 0) return { rows: [], pairs: [], dispose() {} };
-  // evaluateAttacks takes the config form; rebuild it from the parsed specs.
-  const configSpecs = specs.map((s) => ({ name: s.name, eps: s.eps, ...s.options }));
+  // evaluateAttacks takes the config form; rebuild it from the parsed specs, with the
+  // dataset's customary ε list where a spec gives none.
+  const defaults = DEFAULT_EPSILONS[key.dataset as DatasetName];
+  const configSpecs = specs.map((s) => ({ name: s.name, eps: s.eps ?? [...(defaults?.[attackNorm(s.name)] ?? [])], ...s.options }));
   const ev = await evaluateAttacks(model, split.x, split.y, configSpecs as Parameters<typeof evaluateAttacks>[3], undefined, {
     seed: input.seed,
     progress: input.progress ?? false,

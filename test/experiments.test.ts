@@ -1,0 +1,14 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { listExperiments, loadExperiment } from '../src/config/load.js';
+
+test('every shipped experiment validates and expands into runs with unique ids', async () => {
+  const names = listExperiments();
+  assert.ok(names.includes('mnist-quick'));
+  for (const name of names) {
+    const { config, runs } = await loadExperiment(name);
+    assert.equal(config.name, name, `${name}: config.name must match the file name`);
+    assert.ok(runs.length > 0);
+    assert.equal(new Set(runs.map((r) => r.runId)).size, runs.length);
+  }
+});
