@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { createRegularizer, RegularizerSpec } from '../src/regularizers/index.js';
-import { inputGradientNorms, penaltyFromNorms, summedCrossEntropy } from '../src/regularizers/grad-penalty.js';
+import { GradPenaltyOptions, inputGradientNorms, penaltyFromNorms, sampleProbe, summedCrossEntropy } from '../src/regularizers/grad-penalty.js';
 import { buildModel } from '../src/models/index.js';
 import { trainModel } from '../src/train/loop.js';
 import { TrainOptions } from '../src/train/options.js';
@@ -78,20 +78,27 @@ test('the one-sided penalty is exactly zero (value and gradient) when every grad
   model.dispose();
 });
 
-test("same-class interpolation pairs each point with one of its own class", async () => {
+test('interpolation pairs: same-class stays within each class, any mixes classes', async () => {
   await testBackend();
-  // A model whose CE gradient is zero iff the point is a convex mix of same-class points
-  // would be contrived; instead check the points directly through the probe's labels.
-  const reg = createRegularizer(RegularizerSpec.parse({ name: 'grad-penalty', lambda: 1, points: 'interpolate', pairs: 'same-class' }), 0);
-  const model = tinyCnn('max', 2);
-  const x = tf.randomUniform([12, 6, 6, 1], 0, 1, 'float32', 5) as tf.Tensor4D;
-  const y = tf.tensor1d([0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3], 'int32');
-  // With same-class pairs every soft label is one-hot, so fn 'loss' with mixed labels is
-  // never used; the penalty must equal the one computed with one-hot labels at the same points.
-  const p = reg.penalty!({ model, x, y, logits: tf.zeros([12, 4]) as tf.Tensor2D, step: 0 }).dataSync()[0]!;
-  assert.ok(Number.isFinite(p) && p > 0);
-  tf.dispose([x, y]);
-  model.dispose();
+  // Every image of class c is the constant c/4, so a same-class interpolation returns the
+  // point itself, and a cross-class one lands strictly between two constants.
+  const labels = [0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3];
+  const y = tf.tensor1d(labels, 'int32');
+  const x = tf.mul(tf.ones([12, 6, 6, 1]), tf.reshape(tf.div(tf.cast(y, 'float32'), 4), [12, 1, 1, 1])) as tf.Tensor4D;
+  const opts = (pairs: 'any' | 'same-class') => GradPenaltyOptions.parse({ name: 'grad-penalty', lambda: 1, points: 'interpolate', pairs });
+  const same = sampleProbe(opts('same-class'), x, y, 4, 11);
+  assert.ok(tf.max(tf.abs(tf.sub(same.x, x))).dataSync()[0]! < 1e-6, 'same-class interpolation left its class');
+  assert.equal(tf.min(tf.max(same.weights, 1)).dataSync()[0], 1, 'same-class soft labels are not one-hot');
+  const any = sampleProbe(opts('any'), x, y, 4, 11);
+  assert.ok(tf.max(tf.abs(tf.sub(any.x, x))).dataSync()[0]! > 0.05, 'cross-class interpolation never mixed classes');
+  // The mixed label puts weight t on yᵢ and 1 − t on yⱼ, matching the mixed image.
+  const xi = any.x.dataSync();
+  const w = any.weights.arraySync();
+  for (let i = 0; i < 12; i++) {
+    const expected = w[i]!.reduce((acc, wk, k) => acc + wk * (k / 4), 0);
+    assert.ok(Math.abs(xi[i * 36]! - expected) < 1e-5, `point ${i}: image ${xi[i * 36]} vs label mix ${expected}`);
+  }
+  tf.dispose([x, y, same.x, same.weights, any.x, any.weights]);
 });
 
 test('a model with an op lacking a second-order gradient fails at the first step, naming the op', async () => {

@@ -88,7 +88,7 @@ export function summedCrossEntropy(z: tf.Tensor2D, t: tf.Tensor2D): tf.Scalar {
   });
 }
 
-interface Probe {
+export interface Probe {
   /** Points where the gradient is taken [N,H,W,C]. */
   readonly x: tf.Tensor4D;
   /** Soft labels [N,K] (fn 'loss') or unit directions [N,K] (fn 'projection'). */
@@ -116,7 +116,8 @@ function partners(labels: Int32Array | Float32Array | Uint8Array, sameClass: boo
   return out;
 }
 
-function sampleProbe(o: GradPenaltyOptions, x: tf.Tensor4D, y: tf.Tensor1D, numClasses: number, seed: number): Probe {
+/** The points and per-example weights of one step's penalty (exported for tests). */
+export function sampleProbe(o: GradPenaltyOptions, x: tf.Tensor4D, y: tf.Tensor1D, numClasses: number, seed: number): Probe {
   return tf.tidy(() => {
     const n = x.shape[0];
     const oneHot = tf.cast(tf.oneHot(tf.cast(y, 'int32'), numClasses), 'float32') as tf.Tensor2D;

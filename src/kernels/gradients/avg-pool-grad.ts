@@ -12,27 +12,12 @@
  * shape, so its gradient is zero.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { windowSums } from './max-pool-grad.js';
 
 function adjoint(ddx: tf.Tensor4D, input: tf.Tensor4D, dyShape: number[], attrs: tf.AvgPoolGradAttrs): tf.Tensor4D {
   if (typeof attrs.pad === 'object') throw new Error('AvgPoolGrad gradient: explicit padding is not supported');
   const info = tf.backend_util.computePool2DInfo(input.shape, attrs.filterSize, attrs.strides, 1, attrs.pad);
-  const { top, bottom, left, right } = info.padInfo;
-  const padded = tf.pad(ddx, [
-    [0, 0],
-    [top, Math.max(0, bottom)],
-    [left, Math.max(0, right)],
-    [0, 0],
-  ]);
-  let out = tf.avgPool(padded as tf.Tensor4D, [info.filterHeight, info.filterWidth], [info.strideHeight, info.strideWidth], 'valid');
-  // 'valid' pooling of the padded map can have an extra row/column where TF's padding
-  // arithmetic leaves a partial window out; keep exactly the forward's output grid.
-  if (out.shape[1] !== dyShape[1] || out.shape[2] !== dyShape[2]) {
-    if (out.shape[1] < dyShape[1]! || out.shape[2] < dyShape[2]!) {
-      throw new Error(`AvgPoolGrad gradient: pooled shape [${out.shape}] does not cover dy [${dyShape}]`);
-    }
-    out = tf.slice(out, [0, 0, 0, 0], [-1, dyShape[1]!, dyShape[2]!, -1]);
-  }
-  return out;
+  return tf.div(windowSums(ddx, info, dyShape), info.filterHeight * info.filterWidth);
 }
 
 export const avgPoolGradGradConfig: tf.GradConfig = {
