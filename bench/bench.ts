@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [--workloads W1,W2] [--backends wasm,wasm+lipbench,cpu,torch]`
+ * `npm run bench [-- --quick] [--workloads W1,W2] [--backends wasm,wasm+lipbench,wasm+native,cpu,torch]`
  *
  * Median wall time of workloads W1-W5 per backend configuration, each configuration in its
  * own child process (kernel registration is global), plus the PyTorch peer
@@ -46,7 +46,7 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--out') o.out = path.resolve(next());
     else if (a === '--peer-threads') o.peerThreads = Number(next());
     else if (a === '--help' || a === '-h') {
-      console.log('usage: npm run bench -- [--quick] [--workloads W1,W2,...] [--backends wasm,wasm+lipbench,cpu,torch] [--out file.csv] [--peer-threads n]');
+      console.log('usage: npm run bench -- [--quick] [--workloads W1,W2,...] [--backends wasm,wasm+lipbench,wasm+native,cpu,torch] [--out file.csv] [--peer-threads n]');
       process.exit(0);
     } else throw new Error(`unknown flag ${a}`);
   }
@@ -151,7 +151,7 @@ async function main(): Promise<void> {
   const rows: BenchResult[] = [];
   for (const backend of opts.backends) {
     if (backend === 'torch') continue;
-    if (!['wasm', 'wasm+lipbench', 'cpu'].includes(backend)) throw new Error(`unknown backend ${backend}`);
+    if (!['wasm', 'wasm+lipbench', 'wasm+native', 'cpu'].includes(backend)) throw new Error(`unknown backend ${backend}`);
     const config = backend as Config;
     const workloads = opts.workloads.filter((w) => config !== 'cpu' || CPU_WORKLOADS.has(w));
     if (workloads.length === 0) continue;

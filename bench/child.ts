@@ -12,7 +12,7 @@ import path from 'node:path';
 import { initBackend } from '../src/backend.js';
 import { makeWorkloads, type WorkloadParams } from './workloads.js';
 
-export const CONFIGS = ['wasm', 'wasm+lipbench', 'cpu'] as const;
+export const CONFIGS = ['wasm', 'wasm+lipbench', 'wasm+native', 'cpu'] as const;
 export type Config = (typeof CONFIGS)[number];
 
 export interface ChildRequest {
@@ -43,7 +43,7 @@ async function init(config: Config): Promise<void> {
     await tf.ready();
     return;
   }
-  const info = await initBackend(config === 'cpu' ? 'cpu' : 'wasm');
+  const info = await initBackend(config === 'cpu' ? 'cpu' : config === 'wasm+native' ? 'wasm+native' : 'wasm');
   if (info.name !== config) throw new Error(`asked for ${config}, got ${info.name}`);
 }
 

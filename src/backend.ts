@@ -1,6 +1,8 @@
 /**
  * Backend selection. Order of preference: tfjs-node (native libtensorflow, when it
- * loads), then wasm with lipbench's kernel fixes, then the stock cpu backend.
+ * loads), then wasm + lipbench's native addon (GEMM and convolutions in C++ on the wasm
+ * heap; built at install time when a compiler is present, LIPBENCH_NATIVE=0 disables it),
+ * then wasm with lipbench's kernel fixes, then the stock cpu backend.
  * tfjs-node is an optionalDependency: on machines where its install script cannot
  * download libtensorflow, it simply fails to load and we fall through.
  */
@@ -12,12 +14,13 @@ import '@tensorflow/tfjs-layers';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { z } from 'zod';
+import { activateNative, loadNative, type NativeAddon } from './kernels/native/addon.js';
 
-export const BackendChoice = z.enum(['auto', 'tfjs-node', 'wasm', 'cpu']);
+export const BackendChoice = z.enum(['auto', 'tfjs-node', 'wasm+native', 'wasm', 'cpu']);
 export type BackendChoice = z.infer<typeof BackendChoice>;
 
 export interface BackendInfo {
-  /** The name recorded in results: tfjs-node, wasm+lipbench, wasm or cpu. */
+  /** The name recorded in results: tfjs-node, wasm+native, wasm+lipbench, wasm or cpu. */
   readonly name: string;
   /** tfjs' own backend name (tensorflow, wasm, cpu). */
   readonly tfBackend: string;
@@ -40,12 +43,15 @@ async function tryTfjsNode(): Promise<string | undefined> {
   }
 }
 
-async function tryWasm(withKernels: boolean): Promise<string | undefined> {
+async function tryWasm(withKernels: boolean, native?: NativeAddon): Promise<string | undefined> {
   try {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
     const wasmFile = require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm');
     wasm.setWasmPaths(path.dirname(wasmFile) + path.sep);
-    if (withKernels) {
+    if (native) {
+      const { registerNativeKernels } = await import('./kernels/native/index.js');
+      registerNativeKernels(native);
+    } else if (withKernels) {
       const { registerWasmKernels } = await import('./kernels/wasm/index.js');
       registerWasmKernels();
     }
@@ -86,6 +92,17 @@ export async function initBackend(choice: BackendChoice = 'auto'): Promise<Backe
     if (!why) return (current = { name: 'tfjs-node', tfBackend: 'tensorflow', notes });
     if (choice === 'tfjs-node') throw new Error(why);
     notes.push(why);
+  }
+  if (choice === 'auto' || choice === 'wasm+native') {
+    const { addon, why: missing } = loadNative();
+    const why = addon ? await tryWasm(true, addon) : missing;
+    if (!why) {
+      await tf.ready();
+      return (current = { name: 'wasm+native', tfBackend: 'wasm', notes });
+    }
+    if (choice === 'wasm+native') throw new Error(why ?? 'native addon unavailable');
+    if (addon) activateNative(undefined);
+    notes.push(why ?? 'native addon unavailable');
   }
   if (choice === 'auto' || choice === 'wasm') {
     const why = await tryWasm(true);

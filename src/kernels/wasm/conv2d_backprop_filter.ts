@@ -10,6 +10,8 @@
  */
 import { backend_util, Conv2DBackpropFilter, util } from '@tensorflow/tfjs-core';
 import type { Conv2DBackpropFilterAttrs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import { activeNative } from '../native/addon.js';
+import { nativeConv2DBackpropFilter } from '../native/conv.js';
 import { im2colTransposed } from './layout.js';
 import { runStock } from './stock.js';
 import {
@@ -27,6 +29,8 @@ function backpropFilterNHWC(wb: WasmBackend, x: TensorInfo, dy: TensorInfo, attr
   const [, oh, ow] = dy.shape;
   util.assert(util.arraysEqual(dy.shape, info.outShape),
     () => `Conv2DBackpropFilter: dy shape ${dy.shape} does not match forward output ${info.outShape}`);
+  const addon = activeNative();
+  if (addon && x.dtype === 'float32' && dy.dtype === 'float32') return nativeConv2DBackpropFilter(wb, addon, x, dy, info);
   const rows = kh * kw * c;
   const p = n * oh * ow;
   if (p === 0) {

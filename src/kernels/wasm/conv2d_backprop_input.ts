@@ -9,6 +9,8 @@
  */
 import { backend_util, Conv2DBackpropInput, util } from '@tensorflow/tfjs-core';
 import type { Conv2DBackpropInputAttrs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import { activeNative } from '../native/addon.js';
+import { nativeConv2DBackpropInput } from '../native/conv.js';
 import { scatterPhase, type PhaseWindow } from './layout.js';
 import { runStock } from './stock.js';
 import { asWasmBackend, f32Index, heapF32, release, type WasmBackend } from './wasm_backend.js';
@@ -74,6 +76,8 @@ function backpropInputNHWC(wb: WasmBackend, dy: TensorInfo, filter: TensorInfo, 
   const { inputShape, strides, pad, dimRoundingMode } = attrs;
   const info = backend_util.computeConv2DInfo(
     inputShape, filter.shape as Shape4, strides, 1, pad, dimRoundingMode, false, 'channelsLast');
+  const addon = activeNative();
+  if (addon && dy.dtype === 'float32' && filter.dtype === 'float32') return nativeConv2DBackpropInput(wb, addon, dy, filter, info);
   const [n, h, w, ci] = inputShape;
   const [kh, kw] = filter.shape;
   const [, oh, ow] = dy.shape;

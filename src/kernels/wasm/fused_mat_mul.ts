@@ -6,7 +6,8 @@
  */
 import { _FusedMatMul, util } from '@tensorflow/tfjs-core';
 import type { _FusedMatMulAttrs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import { fastMatMul, matMulDims } from './mat_mul_core.js';
+import { activeNative } from '../native/addon.js';
+import { fastMatMul, matMulDims, nativeMatMul } from './mat_mul_core.js';
 import { runStock } from './stock.js';
 import { asWasmBackend, release, type WasmBackend } from './wasm_backend.js';
 
@@ -43,6 +44,22 @@ const fusedMatMul: KernelFunc = ({ inputs, backend, attrs }) => {
   const { a, b, bias, preluActivationWeights } = inputs as unknown as FusedInputs;
   const { transposeA, transposeB, activation, leakyreluAlpha } = attrs as unknown as _FusedMatMulAttrs;
   const dims = matMulDims(a, b, transposeA, transposeB);
+  const addon = activeNative();
+  if (addon && a.dtype === 'float32' && b.dtype === 'float32') {
+    // Native SGEMM with a per-column bias and ReLU fused into its epilogue.
+    const biasFused = bias == null || (bias.dtype === 'float32' && bias.shape.length === 1 && bias.shape[0] === dims.n);
+    const reluFused = biasFused && activation === 'relu';
+    const prod = nativeMatMul(wb, addon, a, b, transposeA, transposeB, biasFused ? bias : undefined, reluFused);
+    let withBias = prod;
+    if (!biasFused && bias) {
+      withBias = runStock('Add', wb, { a: prod, b: bias });
+      release(wb, prod);
+    }
+    if (reluFused) return withBias;
+    const out = applyActivation(wb, withBias, activation, preluActivationWeights, leakyreluAlpha ?? 0.2);
+    if (out !== withBias) release(wb, withBias);
+    return out;
+  }
   const plain = !transposeA && !transposeB && util.sizeFromShape(dims.batchShape) === 1
     && a.shape.length === 3 && b.shape.length === 3;
   const biasPerColumn = bias == null || (bias.shape.length === 1 && bias.shape[0] === dims.n);

@@ -10,6 +10,7 @@
  */
 import { broadcast_util, util } from '@tensorflow/tfjs-core';
 import type { TensorInfo } from '@tensorflow/tfjs-core';
+import { activeNative, type NativeAddon } from '../native/addon.js';
 import { transposeBatched } from './layout.js';
 import { runStock } from './stock.js';
 import {
@@ -72,12 +73,51 @@ function batchIndexMap(operandBatch: number[], outBatch: number[]): Int32Array {
 }
 
 /**
+ * a·b on the native addon's SGEMM, straight on the heap: transposes are packing flags, a
+ * shared b folds batches into rows, other batches are one call each. An optional per-column
+ * bias ([n]) and ReLU are applied in the GEMM epilogue.
+ */
+export function nativeMatMul(
+  backend: WasmBackend, addon: NativeAddon, a: TensorInfo, b: TensorInfo, transposeA: boolean, transposeB: boolean,
+  bias?: TensorInfo, relu = false,
+): TensorInfo {
+  const { m, k, n, batchShape, outShape } = matMulDims(a, b, transposeA, transposeB);
+  const batch = util.sizeFromShape(batchShape);
+  const aBatchShape = a.shape.slice(0, -2);
+  const bBatchShape = b.shape.slice(0, -2);
+  const out = backend.makeOutput(outShape, 'float32');
+  if (batch * m * n === 0) return out;
+  const heap = heapF32(backend);
+  const aOff = f32Index(backend, a);
+  const bOff = f32Index(backend, b);
+  const cOff = f32Index(backend, out);
+  const biasOff = bias ? f32Index(backend, bias) : -1;
+  const act = relu ? 1 : 0;
+  const lda = transposeA ? m : k;
+  const ldb = transposeB ? k : n;
+  if (util.sizeFromShape(bBatchShape) === 1 && !transposeA) {
+    const rows = util.sizeFromShape(aBatchShape) * m;
+    addon.sgemm(heap, false, transposeB, rows, n, k, 1, aOff, lda, bOff, ldb, 0, cOff, n, biasOff, act);
+    return out;
+  }
+  const aMap = batchIndexMap(aBatchShape, batchShape);
+  const bMap = batchIndexMap(bBatchShape, batchShape);
+  for (let i = 0; i < batch; i++) {
+    addon.sgemm(heap, transposeA, transposeB, m, n, k, 1, aOff + aMap[i] * m * k, lda, bOff + bMap[i] * k * n, ldb,
+      0, cOff + i * m * n, n, biasOff, act);
+  }
+  return out;
+}
+
+/**
  * a·b (with optional logical transposes) as a new float32 tensor of shape dims.outShape,
- * owned by the caller. Inputs are not consumed.
+ * owned by the caller. Inputs are not consumed. Runs on the native addon when one is active.
  */
 export function fastMatMul(
   backend: WasmBackend, a: TensorInfo, b: TensorInfo, transposeA: boolean, transposeB: boolean,
 ): TensorInfo {
+  const addon = activeNative();
+  if (addon) return nativeMatMul(backend, addon, a, b, transposeA, transposeB);
   const dims = matMulDims(a, b, transposeA, transposeB);
   const { m, k, n, batchShape, outShape } = dims;
   const batch = util.sizeFromShape(batchShape);

@@ -1,0 +1,800 @@
+// lipbench native addon: packed SGEMM and implicit-im2col convolutions that read and write
+// the tfjs wasm backend's heap in place (a Float32Array over the whole wasm memory plus
+// element offsets), so wasm keeps its elementwise ops while the O(n^3) work runs here.
+//
+// Built with baseline x86-64 flags; the micro-kernels carry their own target attributes
+// and one is picked at load time with __builtin_cpu_supports (AVX-512F, AVX2+FMA, or
+// portable C++). Large problems are split over a small persistent thread pool.
+#include <node_api.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <mutex>
+#include <new>
+#include <string>
+#include <thread>
+#include <vector>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define LB_X86 1
+#endif
+
+namespace {
+
+// ---------------------------------------------------------------------------------------
+// Micro-kernels: C[MR x NR] (+)= Ap[kc x MR]^T * Bp[kc x NR]. beta == 0 stores without
+// reading C (it may hold garbage); beta == 1 accumulates; anything else scales C first.
+
+using KernFn = void (*)(int kc, const float* A, const float* B, float* C, long ldc, float beta);
+
+struct Isa {
+  const char* name;
+  int mr;
+  int nr;
+  KernFn kern;
+};
+
+static void kern_generic(int kc, const float* A, const float* B, float* C, long ldc, float beta) {
+  constexpr int MR = 4, NR = 16;
+  float acc[MR][NR] = {};
+  for (int p = 0; p < kc; p++) {
+    for (int i = 0; i < MR; i++) {
+      const float a = A[i];
+      for (int j = 0; j < NR; j++) acc[i][j] += a * B[j];
+    }
+    A += MR;
+    B += NR;
+  }
+  for (int i = 0; i < MR; i++) {
+    float* c = C + i * ldc;
+    if (beta == 0.f) for (int j = 0; j < NR; j++) c[j] = acc[i][j];
+    else if (beta == 1.f) for (int j = 0; j < NR; j++) c[j] += acc[i][j];
+    else for (int j = 0; j < NR; j++) c[j] = beta * c[j] + acc[i][j];
+  }
+}
+
+#ifdef LB_X86
+__attribute__((target("avx2,fma"))) static void kern_avx2(int kc, const float* A, const float* B, float* C, long ldc, float beta) {
+  constexpr int MR = 6;
+  __m256 c0[MR], c1[MR];
+#pragma GCC unroll 8
+  for (int i = 0; i < MR; i++) { c0[i] = _mm256_setzero_ps(); c1[i] = _mm256_setzero_ps(); }
+  for (int p = 0; p < kc; p++) {
+    const __m256 b0 = _mm256_load_ps(B);
+    const __m256 b1 = _mm256_load_ps(B + 8);
+#pragma GCC unroll 8
+    for (int i = 0; i < MR; i++) {
+      const __m256 a = _mm256_broadcast_ss(A + i);
+      c0[i] = _mm256_fmadd_ps(a, b0, c0[i]);
+      c1[i] = _mm256_fmadd_ps(a, b1, c1[i]);
+    }
+    A += MR;
+    B += 16;
+  }
+  const __m256 vb = _mm256_set1_ps(beta);
+#pragma GCC unroll 8
+  for (int i = 0; i < MR; i++) {
+    float* c = C + i * ldc;
+    if (beta == 0.f) {
+      _mm256_storeu_ps(c, c0[i]);
+      _mm256_storeu_ps(c + 8, c1[i]);
+    } else if (beta == 1.f) {
+      _mm256_storeu_ps(c, _mm256_add_ps(_mm256_loadu_ps(c), c0[i]));
+      _mm256_storeu_ps(c + 8, _mm256_add_ps(_mm256_loadu_ps(c + 8), c1[i]));
+    } else {
+      _mm256_storeu_ps(c, _mm256_fmadd_ps(vb, _mm256_loadu_ps(c), c0[i]));
+      _mm256_storeu_ps(c + 8, _mm256_fmadd_ps(vb, _mm256_loadu_ps(c + 8), c1[i]));
+    }
+  }
+}
+
+template <int MR>
+__attribute__((target("avx512f"))) static void kern_avx512(int kc, const float* A, const float* B, float* C, long ldc, float beta) {
+  __m512 c0[MR], c1[MR];
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; i++) { c0[i] = _mm512_setzero_ps(); c1[i] = _mm512_setzero_ps(); }
+  for (int p = 0; p < kc; p++) {
+    const __m512 b0 = _mm512_load_ps(B);
+    const __m512 b1 = _mm512_load_ps(B + 16);
+    _mm_prefetch(reinterpret_cast<const char*>(B + 32 * 8), _MM_HINT_T0);
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; i++) {
+      const __m512 a = _mm512_set1_ps(A[i]);
+      c0[i] = _mm512_fmadd_ps(a, b0, c0[i]);
+      c1[i] = _mm512_fmadd_ps(a, b1, c1[i]);
+    }
+    A += MR;
+    B += 32;
+  }
+  const __m512 vb = _mm512_set1_ps(beta);
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; i++) {
+    float* c = C + i * ldc;
+    if (beta == 0.f) {
+      _mm512_storeu_ps(c, c0[i]);
+      _mm512_storeu_ps(c + 16, c1[i]);
+    } else if (beta == 1.f) {
+      _mm512_storeu_ps(c, _mm512_add_ps(_mm512_loadu_ps(c), c0[i]));
+      _mm512_storeu_ps(c + 16, _mm512_add_ps(_mm512_loadu_ps(c + 16), c1[i]));
+    } else {
+      _mm512_storeu_ps(c, _mm512_fmadd_ps(vb, _mm512_loadu_ps(c), c0[i]));
+      _mm512_storeu_ps(c + 16, _mm512_fmadd_ps(vb, _mm512_loadu_ps(c + 16), c1[i]));
+    }
+  }
+}
+#endif
+
+#ifndef LB_AVX512_MR
+#define LB_AVX512_MR 14
+#endif
+
+Isa detect_isa() {
+  const char* force = std::getenv("LIPBENCH_NATIVE_ISA");
+  const std::string f = force ? force : "";
+#ifdef LB_X86
+  __builtin_cpu_init();
+  if ((f.empty() || f == "avx512") && __builtin_cpu_supports("avx512f")) return {"avx512", LB_AVX512_MR, 32, kern_avx512<LB_AVX512_MR>};
+  if ((f.empty() || f == "avx512" || f == "avx2") && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+    return {"avx2", 6, 16, kern_avx2};
+  }
+#endif
+  return {"generic", 4, 16, kern_generic};
+}
+
+Isa g_isa;
+
+// ---------------------------------------------------------------------------------------
+// Thread pool: worker threads spin briefly after a job (training steps issue GEMMs back to
+// back), then sleep on a condition variable. The caller takes part as thread 0.
+
+class Pool {
+ public:
+  explicit Pool(int workers) {
+    for (int i = 0; i < workers; i++) threads_.emplace_back([this, i] { loop(i + 1); });
+    for (auto& t : threads_) t.detach();  // never joined: the process may exit at any time
+  }
+  int size() const { return static_cast<int>(threads_.size()) + 1; }
+
+  void run(int n, const std::function<void(int)>& fn) {
+    n = std::min(n, size());
+    if (n <= 1) { fn(0); return; }
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      job_ = &fn;
+      active_ = n;
+      pending_.store(n - 1, std::memory_order_relaxed);
+      gen_.fetch_add(1, std::memory_order_release);
+    }
+    cv_.notify_all();
+    fn(0);
+    while (pending_.load(std::memory_order_acquire) != 0) pause();
+  }
+
+ private:
+  static void pause() {
+#ifdef LB_X86
+    _mm_pause();
+#endif
+  }
+  void loop(int id) {
+    uint64_t seen = 0;
+    for (;;) {
+      uint64_t g = gen_.load(std::memory_order_acquire);
+      for (int spin = 0; g == seen && spin < 4000; spin++) { pause(); g = gen_.load(std::memory_order_acquire); }
+      if (g == seen) {
+        std::unique_lock<std::mutex> lk(mu_);
+        cv_.wait(lk, [&] { return gen_.load(std::memory_order_acquire) != seen; });
+        g = gen_.load(std::memory_order_acquire);
+      }
+      seen = g;
+      const std::function<void(int)>* job;
+      int active;
+      {
+        std::lock_guard<std::mutex> lk(mu_);
+        job = job_;
+        active = active_;
+      }
+      if (id < active) {
+        (*job)(id);
+        pending_.fetch_sub(1, std::memory_order_acq_rel);
+      }
+    }
+  }
+
+  std::vector<std::thread> threads_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  const std::function<void(int)>* job_ = nullptr;
+  int active_ = 0;
+  std::atomic<uint64_t> gen_{0};
+  std::atomic<int> pending_{0};
+};
+
+Pool* g_pool = nullptr;
+int g_threads = 1;
+
+// ---------------------------------------------------------------------------------------
+// Blocking parameters and per-thread packing buffers.
+
+constexpr int KC = 256;
+constexpr int MC = 252;   // multiple of MR (4, 6, 14)
+constexpr int NC = 3072;  // multiple of 16 and 32
+
+struct Workspace {
+  float* a = nullptr;
+  float* b = nullptr;
+  float* c = nullptr;  // scratch for col2im
+  size_t ca = 0, cb = 0, cc = 0;
+  static float* grow(float*& p, size_t& cap, size_t need) {
+    if (need > cap) {
+      std::free(p);
+      cap = (need + 4095) & ~size_t(4095);
+      p = static_cast<float*>(std::aligned_alloc(64, cap * sizeof(float)));
+      if (!p) throw std::bad_alloc();
+    }
+    return p;
+  }
+};
+
+Workspace& workspace() {
+  static thread_local Workspace ws;
+  return ws;
+}
+
+// ---------------------------------------------------------------------------------------
+// Operand accessors. Each packs a block of the logical left operand into MR-row panels:
+// dst[panel][p][i] = alpha * A(i0 + panel*MR + i, p0 + p), zero-padded past m.
+
+struct DenseA {
+  const float* a;
+  long lda;
+  bool trans;  // logical A(i, p) = trans ? a[p*lda + i] : a[i*lda + p]
+  void pack(float* dst, int i0, int m, int p0, int kc, float alpha, int MR) const {
+    for (int ip = 0; ip < m; ip += MR) {
+      const int mr = std::min(MR, m - ip);
+      if (trans) {
+        for (int p = 0; p < kc; p++) {
+          const float* src = a + static_cast<long>(p0 + p) * lda + i0 + ip;
+          float* d = dst + p * MR;
+          int i = 0;
+          for (; i < mr; i++) d[i] = alpha * src[i];
+          for (; i < MR; i++) d[i] = 0.f;
+        }
+      } else {
+        for (int i = 0; i < mr; i++) {
+          const float* src = a + static_cast<long>(i0 + ip + i) * lda + p0;
+          for (int p = 0; p < kc; p++) dst[p * MR + i] = alpha * src[p];
+        }
+        for (int i = mr; i < MR; i++) for (int p = 0; p < kc; p++) dst[p * MR + i] = 0.f;
+      }
+      dst += static_cast<long>(MR) * kc;
+    }
+  }
+};
+
+struct DenseB {
+  const float* b;
+  long ldb;
+  bool trans;  // logical B(p, j) = trans ? b[j*ldb + p] : b[p*ldb + j]
+  void pack(float* dst, int p0, int kc, int j0, int n, int NR) const {
+    for (int jp = 0; jp < n; jp += NR) {
+      const int nr = std::min(NR, n - jp);
+      if (!trans) {
+        for (int p = 0; p < kc; p++) {
+          const float* src = b + static_cast<long>(p0 + p) * ldb + j0 + jp;
+          float* d = dst + p * NR;
+          std::memcpy(d, src, nr * sizeof(float));
+          for (int j = nr; j < NR; j++) d[j] = 0.f;
+        }
+      } else {
+        for (int j = 0; j < nr; j++) {
+          const float* src = b + static_cast<long>(j0 + jp + j) * ldb + p0;
+          for (int p = 0; p < kc; p++) dst[p * NR + j] = src[p];
+        }
+        for (int j = nr; j < NR; j++) for (int p = 0; p < kc; p++) dst[p * NR + j] = 0.f;
+      }
+      dst += static_cast<long>(NR) * kc;
+    }
+  }
+};
+
+/** NHWC convolution geometry. K index k = (ky*kw + kx)*c + ci; pixel = (b*oh + oy)*ow + ox. */
+struct ConvGeom {
+  int n, h, w, c, kh, kw, oh, ow, sh, sw, pt, pl, dh, dw;
+  long pixels() const { return static_cast<long>(n) * oh * ow; }
+  int kdim() const { return kh * kw * c; }
+};
+
+/** Per-K-index lookup: spatial offsets and channel, shared by the gather accessors. */
+struct KTable {
+  std::vector<int> dy, dx, ci;
+  explicit KTable(const ConvGeom& g) {
+    const int K = g.kdim();
+    dy.resize(K); dx.resize(K); ci.resize(K);
+    for (int ky = 0; ky < g.kh; ky++)
+      for (int kx = 0; kx < g.kw; kx++)
+        for (int c = 0; c < g.c; c++) {
+          const int k = (ky * g.kw + kx) * g.c + c;
+          dy[k] = ky * g.dh - g.pt;
+          dx[k] = kx * g.dw - g.pl;
+          ci[k] = c;
+        }
+  }
+};
+
+/** Implicit im2col: A(pixel, k) = x[b, oy*sh + dy[k], ox*sw + dx[k], ci[k]] or 0. */
+struct Im2colA {
+  const float* x;
+  const ConvGeom* g;
+  const KTable* t;
+  void pack(float* dst, int i0, int m, int p0, int kc, float alpha, int MR) const {
+    const ConvGeom& G = *g;
+    for (int ip = 0; ip < m; ip += MR) {
+      const int mr = std::min(MR, m - ip);
+      for (int i = 0; i < mr; i++) {
+        const long pix = i0 + ip + i;
+        const int ox = static_cast<int>(pix % G.ow);
+        const long r = pix / G.ow;
+        const int oy = static_cast<int>(r % G.oh);
+        const int b = static_cast<int>(r / G.oh);
+        const int by = oy * G.sh, bx = ox * G.sw;
+        const float* img = x + static_cast<long>(b) * G.h * G.w * G.c;
+        float* d = dst + i;
+        int p = 0;
+        while (p < kc) {
+          // One (ky, kx) tap: a contiguous run of channels.
+          const int k = p0 + p;
+          const int c0 = t->ci[k];
+          const int run = std::min(G.c - c0, kc - p);
+          const int iy = by + t->dy[k], ix = bx + t->dx[k];
+          if (static_cast<unsigned>(iy) < static_cast<unsigned>(G.h) && static_cast<unsigned>(ix) < static_cast<unsigned>(G.w)) {
+            const float* s = img + (static_cast<long>(iy) * G.w + ix) * G.c + c0;
+            for (int q = 0; q < run; q++) d[(p + q) * MR] = alpha * s[q];
+          } else {
+            for (int q = 0; q < run; q++) d[(p + q) * MR] = 0.f;
+          }
+          p += run;
+        }
+      }
+      for (int i = mr; i < MR; i++) for (int p = 0; p < kc; p++) dst[p * MR + i] = 0.f;
+      dst += static_cast<long>(MR) * kc;
+    }
+  }
+};
+
+/** Transposed implicit im2col: A(k, pixel), used for the filter gradient cols^T * dy. */
+struct Im2colAT {
+  const float* x;
+  const ConvGeom* g;
+  const KTable* t;
+  void pack(float* dst, int i0, int m, int p0, int kc, float alpha, int MR) const {
+    const ConvGeom& G = *g;
+    long pix = p0;
+    int ox = static_cast<int>(pix % G.ow);
+    long r = pix / G.ow;
+    int oy = static_cast<int>(r % G.oh);
+    int b = static_cast<int>(r / G.oh);
+    const long panel = static_cast<long>(MR) * kc;
+    const int panels = (m + MR - 1) / MR;
+    for (int p = 0; p < kc; p++) {
+      const int by = oy * G.sh, bx = ox * G.sw;
+      const float* img = x + static_cast<long>(b) * G.h * G.w * G.c;
+      for (int ipn = 0; ipn < panels; ipn++) {
+        float* d = dst + ipn * panel + p * MR;
+        const int base = i0 + ipn * MR;
+        const int mr = std::min(MR, m - ipn * MR);
+        for (int i = 0; i < mr; i++) {
+          const int k = base + i;
+          const int iy = by + t->dy[k], ix = bx + t->dx[k];
+          d[i] = (static_cast<unsigned>(iy) < static_cast<unsigned>(G.h) && static_cast<unsigned>(ix) < static_cast<unsigned>(G.w))
+              ? alpha * img[(static_cast<long>(iy) * G.w + ix) * G.c + t->ci[k]] : 0.f;
+        }
+        for (int i = mr; i < MR; i++) d[i] = 0.f;
+      }
+      if (++ox == G.ow) { ox = 0; if (++oy == G.oh) { oy = 0; b++; } }
+    }
+  }
+};
+
+// ---------------------------------------------------------------------------------------
+// Single-threaded GEMM over rows [m0, m1) and columns [n0, n1) of C:
+// C = alpha*A*B + beta*C, then + bias[j] and ReLU when act == 1.
+
+template <class AAcc, class BAcc>
+void gemm_block(const AAcc& A, const BAcc& B, int m0, int m1, int n0, int n1, int K, float alpha, float beta,
+                float* C, long ldc, const float* bias, int act) {
+  const Isa isa = g_isa;
+  const int MR = isa.mr, NR = isa.nr;
+  Workspace& ws = workspace();
+  float* Ap = Workspace::grow(ws.a, ws.ca, static_cast<size_t>(MC + MR) * KC);
+  float tmp[16 * 32] __attribute__((aligned(64)));
+  for (int jc = n0; jc < n1; jc += NC) {
+    const int nc = std::min(NC, n1 - jc);
+    const int ncp = (nc + NR - 1) / NR * NR;
+    float* Bp = Workspace::grow(ws.b, ws.cb, static_cast<size_t>(ncp) * KC);
+    for (int pc = 0; pc < K; pc += KC) {
+      const int kc = std::min(KC, K - pc);
+      const bool last = pc + kc >= K;
+      const float b = pc == 0 ? beta : 1.f;
+      B.pack(Bp, pc, kc, jc, nc, NR);
+      for (int ic = m0; ic < m1; ic += MC) {
+        const int mc = std::min(MC, m1 - ic);
+        A.pack(Ap, ic, mc, pc, kc, alpha, MR);
+        for (int jr = 0; jr < nc; jr += NR) {
+          const int nr = std::min(NR, nc - jr);
+          const float* bp = Bp + static_cast<long>(jr) * kc;
+          for (int ir = 0; ir < mc; ir += MR) {
+            const int mr = std::min(MR, mc - ir);
+            const float* ap = Ap + static_cast<long>(ir) * kc;
+            float* c = C + static_cast<long>(ic + ir) * ldc + jc + jr;
+            if (mr == MR && nr == NR) {
+              isa.kern(kc, ap, bp, c, ldc, b);
+            } else {
+              isa.kern(kc, ap, bp, tmp, NR, 0.f);
+              for (int i = 0; i < mr; i++) {
+                float* ci = c + static_cast<long>(i) * ldc;
+                const float* ti = tmp + i * NR;
+                if (b == 0.f) for (int j = 0; j < nr; j++) ci[j] = ti[j];
+                else if (b == 1.f) for (int j = 0; j < nr; j++) ci[j] += ti[j];
+                else for (int j = 0; j < nr; j++) ci[j] = b * ci[j] + ti[j];
+              }
+            }
+            if (last && (bias || act)) {
+              for (int i = 0; i < mr; i++) {
+                float* ci = c + static_cast<long>(i) * ldc;
+                if (bias) { const float* bb = bias + jc + jr; for (int j = 0; j < nr; j++) ci[j] += bb[j]; }
+                if (act == 1) for (int j = 0; j < nr; j++) ci[j] = ci[j] > 0.f ? ci[j] : 0.f;
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/** Epilogue for K == 0: C = beta*C (+ bias, ReLU). */
+void scale_only(int M, int N, float beta, float* C, long ldc, const float* bias, int act) {
+  for (int i = 0; i < M; i++) {
+    float* c = C + static_cast<long>(i) * ldc;
+    for (int j = 0; j < N; j++) {
+      float v = beta == 0.f ? 0.f : beta * c[j];
+      if (bias) v += bias[j];
+      if (act == 1 && !(v > 0.f)) v = 0.f;
+      c[j] = v;
+    }
+  }
+}
+
+/** Splits the product over threads: along M when it has enough row panels, else along N. */
+template <class AAcc, class BAcc>
+void gemm(const AAcc& A, const BAcc& B, int M, int N, int K, float alpha, float beta, float* C, long ldc,
+          const float* bias, int act) {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0) { scale_only(M, N, beta, C, ldc, bias, act); return; }
+  const double flops = 2.0 * M * N * K;
+  int nt = flops >= 4e6 ? g_threads : 1;
+  const int MR = g_isa.mr, NR = g_isa.nr;
+  const int mpanels = (M + MR - 1) / MR, npanels = (N + NR - 1) / NR;
+  if (nt > 1 && mpanels < nt && npanels < nt) nt = 1;
+  if (nt == 1) { gemm_block(A, B, 0, M, 0, N, K, alpha, beta, C, ldc, bias, act); return; }
+  const bool byRows = mpanels >= 2 * npanels || npanels < nt;
+  const int panels = byRows ? mpanels : npanels;
+  const int unit = byRows ? MR : NR;
+  const int total = byRows ? M : N;
+  g_pool->run(nt, [&](int t) {
+    const int lo = std::min(total, static_cast<int>(static_cast<long>(panels) * t / nt) * unit);
+    const int hi = std::min(total, static_cast<int>(static_cast<long>(panels) * (t + 1) / nt) * unit);
+    if (lo >= hi) return;
+    if (byRows) gemm_block(A, B, lo, hi, 0, N, K, alpha, beta, C, ldc, bias, act);
+    else gemm_block(A, B, 0, M, lo, hi, K, alpha, beta, C, ldc, bias, act);
+  });
+}
+
+/**
+ * dx = col2im(dy * W^T), image by image per thread so scatter-adds never race; pixel rows
+ * are processed in blocks whose dcols stay in cache.
+ */
+void conv_backprop_input(const ConvGeom& g, const KTable& t, const float* dy, const float* f, int co, float* dx) {
+  const int K = g.kdim();
+  const long imgPix = static_cast<long>(g.oh) * g.ow;
+  const long imgSize = static_cast<long>(g.h) * g.w * g.c;
+  const double flops = 2.0 * g.pixels() * K * co;
+  const int nt = flops >= 4e6 ? std::min(g_threads, g.n) : 1;
+  DenseB B{f, co, true};  // B(p = co, j = k) = f[k*co + p]
+  auto work = [&](int tid) {
+    const int b0 = static_cast<int>(static_cast<long>(g.n) * tid / nt);
+    const int b1 = static_cast<int>(static_cast<long>(g.n) * (tid + 1) / nt);
+    if (b0 >= b1) return;
+    std::memset(dx + b0 * imgSize, 0, static_cast<size_t>(b1 - b0) * imgSize * sizeof(float));
+    const long pix0 = b0 * imgPix, pix1 = b1 * imgPix;
+    const int rowsPerBlock = std::max<long>(1, std::min<long>(pix1 - pix0, (1 << 16) / std::max(K, 1)));
+    Workspace& ws = workspace();
+    float* dc = Workspace::grow(ws.c, ws.cc, static_cast<size_t>(rowsPerBlock) * K);
+    for (long r0 = pix0; r0 < pix1; r0 += rowsPerBlock) {
+      const int rows = static_cast<int>(std::min<long>(rowsPerBlock, pix1 - r0));
+      DenseA A{dy + r0 * co, co, false};
+      gemm_block(A, B, 0, rows, 0, K, co, 1.f, 0.f, dc, K, nullptr, 0);
+      for (int r = 0; r < rows; r++) {
+        const long pix = r0 + r;
+        const int ox = static_cast<int>(pix % g.ow);
+        const long q = pix / g.ow;
+        const int oy = static_cast<int>(q % g.oh);
+        const int b = static_cast<int>(q / g.oh);
+        float* img = dx + b * imgSize;
+        const float* src = dc + static_cast<long>(r) * K;
+        const int by = oy * g.sh, bx = ox * g.sw;
+        for (int k = 0; k < K; k += g.c) {
+          const int iy = by + t.dy[k], ix = bx + t.dx[k];
+          if (static_cast<unsigned>(iy) >= static_cast<unsigned>(g.h) || static_cast<unsigned>(ix) >= static_cast<unsigned>(g.w)) continue;
+          float* d = img + (static_cast<long>(iy) * g.w + ix) * g.c;
+          const float* s = src + k;
+          for (int c = 0; c < g.c; c++) d[c] += s[c];
+        }
+      }
+    }
+  };
+  if (nt <= 1) work(0);
+  else g_pool->run(nt, work);
+}
+
+// ---------------------------------------------------------------------------------------
+// N-API glue.
+
+struct Heap {
+  float* data;
+  size_t length;  // in floats
+};
+
+#define NAPI_OK(call)                                      \
+  do {                                                     \
+    if ((call) != napi_ok) throw ArgError("N-API call failed: " #call); \
+  } while (0)
+
+struct ArgError {
+  std::string msg;
+  explicit ArgError(std::string m) : msg(std::move(m)) {}
+};
+
+template <size_t N>
+struct Args {
+  napi_value v[N];
+  size_t argc = N;
+  Args(napi_env env, napi_callback_info info, size_t required) {
+    NAPI_OK(napi_get_cb_info(env, info, &argc, v, nullptr, nullptr));
+    if (argc < required) throw ArgError("expected " + std::to_string(required) + " arguments");
+  }
+};
+
+Heap get_heap(napi_env env, napi_value v) {
+  bool is_ta = false;
+  NAPI_OK(napi_is_typedarray(env, v, &is_ta));
+  if (!is_ta) throw ArgError("heap must be a Float32Array");
+  napi_typedarray_type type;
+  size_t length;
+  void* data;
+  napi_value ab;
+  size_t off;
+  NAPI_OK(napi_get_typedarray_info(env, v, &type, &length, &data, &ab, &off));
+  if (type != napi_float32_array) throw ArgError("heap must be a Float32Array");
+  return {static_cast<float*>(data), length};
+}
+
+const int32_t* get_i32(napi_env env, napi_value v, size_t need) {
+  napi_typedarray_type type;
+  size_t length;
+  void* data;
+  napi_value ab;
+  size_t off;
+  bool is_ta = false;
+  NAPI_OK(napi_is_typedarray(env, v, &is_ta));
+  if (!is_ta) throw ArgError("geometry must be an Int32Array");
+  NAPI_OK(napi_get_typedarray_info(env, v, &type, &length, &data, &ab, &off));
+  if (type != napi_int32_array || length < need) throw ArgError("geometry must be an Int32Array of length " + std::to_string(need));
+  return static_cast<const int32_t*>(data);
+}
+
+long get_int(napi_env env, napi_value v) {
+  double d;
+  if (napi_get_value_double(env, v, &d) != napi_ok) throw ArgError("expected a number");
+  return static_cast<long>(d);
+}
+double get_num(napi_env env, napi_value v) {
+  double d;
+  if (napi_get_value_double(env, v, &d) != napi_ok) throw ArgError("expected a number");
+  return d;
+}
+bool get_bool(napi_env env, napi_value v) {
+  bool b;
+  if (napi_get_value_bool(env, v, &b) != napi_ok) throw ArgError("expected a boolean");
+  return b;
+}
+
+/** Checks that a rows x cols matrix with leading dimension ld at offset off lies inside the heap. */
+void check_span(const Heap& h, long off, long rows, long cols, long ld, const char* what) {
+  if (rows <= 0 || cols <= 0) return;
+  if (off < 0 || ld < cols) throw ArgError(std::string(what) + ": bad offset or leading dimension");
+  const long end = off + (rows - 1) * ld + cols;
+  if (static_cast<size_t>(end) > h.length) throw ArgError(std::string(what) + " lies outside the heap");
+}
+
+template <class F>
+napi_value guarded(napi_env env, F&& f) {
+  try {
+    return f();
+  } catch (const ArgError& e) {
+    napi_throw_error(env, "LIPBENCH_NATIVE", e.msg.c_str());
+  } catch (const std::bad_alloc&) {
+    napi_throw_error(env, "LIPBENCH_NATIVE", "out of memory");
+  }
+  return nullptr;
+}
+
+napi_value undefined(napi_env env) {
+  napi_value u;
+  napi_get_undefined(env, &u);
+  return u;
+}
+
+// sgemm(heap, transA, transB, M, N, K, alpha, aOff, lda, bOff, ldb, beta, cOff, ldc, biasOff, act)
+napi_value js_sgemm(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args<16> a(env, info, 16);
+    const Heap h = get_heap(env, a.v[0]);
+    const bool ta = get_bool(env, a.v[1]), tb = get_bool(env, a.v[2]);
+    const long M = get_int(env, a.v[3]), N = get_int(env, a.v[4]), K = get_int(env, a.v[5]);
+    const float alpha = static_cast<float>(get_num(env, a.v[6]));
+    const long aOff = get_int(env, a.v[7]), lda = get_int(env, a.v[8]);
+    const long bOff = get_int(env, a.v[9]), ldb = get_int(env, a.v[10]);
+    const float beta = static_cast<float>(get_num(env, a.v[11]));
+    const long cOff = get_int(env, a.v[12]), ldc = get_int(env, a.v[13]);
+    const long biasOff = get_int(env, a.v[14]);
+    const int act = static_cast<int>(get_int(env, a.v[15]));
+    if (M < 0 || N < 0 || K < 0 || M > INT32_MAX || N > INT32_MAX || K > INT32_MAX) throw ArgError("bad GEMM sizes");
+    if (K > 0) {
+      check_span(h, aOff, ta ? K : M, ta ? M : K, lda, "A");
+      check_span(h, bOff, tb ? N : K, tb ? K : N, ldb, "B");
+    }
+    check_span(h, cOff, M, N, ldc, "C");
+    if (biasOff >= 0) check_span(h, biasOff, 1, N, N, "bias");
+    gemm(DenseA{h.data + aOff, lda, ta}, DenseB{h.data + bOff, ldb, tb}, static_cast<int>(M), static_cast<int>(N),
+         static_cast<int>(K), alpha, beta, h.data + cOff, ldc, biasOff >= 0 ? h.data + biasOff : nullptr, act);
+    return undefined(env);
+  });
+}
+
+ConvGeom read_geom(napi_env env, napi_value v) {
+  const int32_t* g = get_i32(env, v, 14);
+  ConvGeom c{g[0], g[1], g[2], g[3], g[4], g[5], g[6], g[7], g[8], g[9], g[10], g[11], g[12], g[13]};
+  if (c.n < 0 || c.h < 1 || c.w < 1 || c.c < 1 || c.kh < 1 || c.kw < 1 || c.oh < 0 || c.ow < 0 || c.sh < 1 || c.sw < 1 ||
+      c.dh < 1 || c.dw < 1) {
+    throw ArgError("bad convolution geometry");
+  }
+  return c;
+}
+
+// conv2d(heap, geom, xOff, fOff, co, biasOff, yOff, act): y[P, co] = im2col(x) * f[K, co] (+bias, relu)
+napi_value js_conv2d(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args<8> a(env, info, 8);
+    const Heap h = get_heap(env, a.v[0]);
+    const ConvGeom g = read_geom(env, a.v[1]);
+    const long xOff = get_int(env, a.v[2]), fOff = get_int(env, a.v[3]), co = get_int(env, a.v[4]);
+    const long biasOff = get_int(env, a.v[5]), yOff = get_int(env, a.v[6]);
+    const int act = static_cast<int>(get_int(env, a.v[7]));
+    const long P = g.pixels(), K = g.kdim();
+    if (co < 1) throw ArgError("bad output channels");
+    check_span(h, xOff, 1, static_cast<long>(g.n) * g.h * g.w * g.c, 0x7fffffffffffL, "x");
+    check_span(h, fOff, K, co, co, "filter");
+    check_span(h, yOff, P, co, co, "y");
+    if (biasOff >= 0) check_span(h, biasOff, 1, co, co, "bias");
+    if (P > INT32_MAX) throw ArgError("too many output pixels");
+    const KTable t(g);
+    gemm(Im2colA{h.data + xOff, &g, &t}, DenseB{h.data + fOff, co, false}, static_cast<int>(P), static_cast<int>(co),
+         static_cast<int>(K), 1.f, 0.f, h.data + yOff, co, biasOff >= 0 ? h.data + biasOff : nullptr, act);
+    return undefined(env);
+  });
+}
+
+// conv2dBackpropFilter(heap, geom, xOff, dyOff, co, dwOff): dw[K, co] = im2col(x)^T * dy[P, co]
+napi_value js_conv2d_bf(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args<6> a(env, info, 6);
+    const Heap h = get_heap(env, a.v[0]);
+    const ConvGeom g = read_geom(env, a.v[1]);
+    const long xOff = get_int(env, a.v[2]), dyOff = get_int(env, a.v[3]), co = get_int(env, a.v[4]);
+    const long dwOff = get_int(env, a.v[5]);
+    const long P = g.pixels(), K = g.kdim();
+    if (co < 1) throw ArgError("bad output channels");
+    check_span(h, xOff, 1, static_cast<long>(g.n) * g.h * g.w * g.c, 0x7fffffffffffL, "x");
+    check_span(h, dyOff, P, co, co, "dy");
+    check_span(h, dwOff, K, co, co, "dw");
+    if (P > INT32_MAX) throw ArgError("too many output pixels");
+    const KTable t(g);
+    gemm(Im2colAT{h.data + xOff, &g, &t}, DenseB{h.data + dyOff, co, false}, static_cast<int>(K), static_cast<int>(co),
+         static_cast<int>(P), 1.f, 0.f, h.data + dwOff, co, nullptr, 0);
+    return undefined(env);
+  });
+}
+
+// conv2dBackpropInput(heap, geom, dyOff, fOff, co, dxOff): dx = col2im(dy[P, co] * f[K, co]^T)
+napi_value js_conv2d_bi(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args<6> a(env, info, 6);
+    const Heap h = get_heap(env, a.v[0]);
+    const ConvGeom g = read_geom(env, a.v[1]);
+    const long dyOff = get_int(env, a.v[2]), fOff = get_int(env, a.v[3]), co = get_int(env, a.v[4]);
+    const long dxOff = get_int(env, a.v[5]);
+    const long P = g.pixels(), K = g.kdim();
+    if (co < 1) throw ArgError("bad output channels");
+    check_span(h, dyOff, P, co, co, "dy");
+    check_span(h, fOff, K, co, co, "filter");
+    check_span(h, dxOff, 1, static_cast<long>(g.n) * g.h * g.w * g.c, 0x7fffffffffffL, "dx");
+    const KTable t(g);
+    conv_backprop_input(g, t, h.data + dyOff, h.data + fOff, static_cast<int>(co), h.data + dxOff);
+    return undefined(env);
+  });
+}
+
+napi_value js_info(napi_env env, napi_callback_info) {
+  napi_value o, isa, thr, mr, nr;
+  napi_create_object(env, &o);
+  napi_create_string_utf8(env, g_isa.name, NAPI_AUTO_LENGTH, &isa);
+  napi_create_int32(env, g_threads, &thr);
+  napi_create_int32(env, g_isa.mr, &mr);
+  napi_create_int32(env, g_isa.nr, &nr);
+  napi_set_named_property(env, o, "isa", isa);
+  napi_set_named_property(env, o, "threads", thr);
+  napi_set_named_property(env, o, "mr", mr);
+  napi_set_named_property(env, o, "nr", nr);
+  return o;
+}
+
+// setThreads(n): 1 .. pool size; returns the value in force.
+napi_value js_set_threads(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args<1> a(env, info, 1);
+    const long n = get_int(env, a.v[0]);
+    g_threads = static_cast<int>(std::max(1L, std::min<long>(n, g_pool->size())));
+    napi_value r;
+    napi_create_int32(env, g_threads, &r);
+    return r;
+  });
+}
+
+}  // namespace
+
+NAPI_MODULE_INIT() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    g_isa = detect_isa();
+    unsigned hw = std::thread::hardware_concurrency();
+    int want = hw ? static_cast<int>(std::min(hw, 2u)) : 1;
+    if (const char* e = std::getenv("LIPBENCH_NATIVE_THREADS")) {
+      const int v = std::atoi(e);
+      if (v >= 1) want = std::min(v, 64);
+    }
+    g_pool = new Pool(want - 1);  // intentionally leaked: detached workers outlive unloading
+    g_threads = want;
+  });
+  const struct { const char* name; napi_callback cb; } fns[] = {
+      {"sgemm", js_sgemm},
+      {"conv2d", js_conv2d},
+      {"conv2dBackpropFilter", js_conv2d_bf},
+      {"conv2dBackpropInput", js_conv2d_bi},
+      {"info", js_info},
+      {"setThreads", js_set_threads},
+  };
+  for (const auto& f : fns) {
+    napi_value fn;
+    if (napi_create_function(env, f.name, NAPI_AUTO_LENGTH, f.cb, nullptr, &fn) != napi_ok) return nullptr;
+    if (napi_set_named_property(env, exports, f.name, fn) != napi_ok) return nullptr;
+  }
+  return exports;
+}

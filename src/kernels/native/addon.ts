@@ -1,0 +1,73 @@
+/**
+ * Loader for the optional native addon (native/build/lipbench_native.node, built by
+ * native/build.mjs at install time). Nothing here throws: a missing or broken addon is
+ * reported as a one-line reason and lipbench stays on pure wasm.
+ *
+ * The wasm kernels route their GEMM work here only while an addon is *active*
+ * (activateNative), so loading it never changes the plain wasm+lipbench backend.
+ */
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface NativeInfo {
+  /** Micro-kernel picked at load time: avx512, avx2 or generic. */
+  readonly isa: string;
+  readonly threads: number;
+  readonly mr: number;
+  readonly nr: number;
+}
+
+/**
+ * The addon's functions. `heap` is a Float32Array over the whole wasm memory; every offset
+ * is a float index into it, and the addon checks each operand's extent against its length.
+ */
+export interface NativeAddon {
+  /** C = alpha*op(A)*op(B) + beta*C (+ bias[j], then ReLU when act = 1); row-major; biasOff < 0 for none. */
+  sgemm(heap: Float32Array, transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
+    aOff: number, lda: number, bOff: number, ldb: number, beta: number, cOff: number, ldc: number,
+    biasOff: number, act: number): void;
+  /** NHWC conv, HWIO filter, implicit im2col. geom = [n,h,w,c,kh,kw,oh,ow,sh,sw,padTop,padLeft,dh,dw]. */
+  conv2d(heap: Float32Array, geom: Int32Array, xOff: number, fOff: number, co: number, biasOff: number, yOff: number, act: number): void;
+  conv2dBackpropFilter(heap: Float32Array, geom: Int32Array, xOff: number, dyOff: number, co: number, dwOff: number): void;
+  conv2dBackpropInput(heap: Float32Array, geom: Int32Array, dyOff: number, fOff: number, co: number, dxOff: number): void;
+  info(): NativeInfo;
+  setThreads(n: number): number;
+}
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+/** src/kernels/native -> repository root. */
+export const ADDON_PATH = path.resolve(here, '..', '..', '..', 'native', 'build', 'lipbench_native.node');
+
+let loaded: { addon?: NativeAddon; why?: string } | undefined;
+let active: NativeAddon | undefined;
+
+/** Loads the addon once per process; `why` says in one line why it is unavailable. */
+export function loadNative(): { addon?: NativeAddon; why?: string } {
+  if (loaded) return loaded;
+  if (process.env.LIPBENCH_NATIVE === '0') return (loaded = { why: 'native addon disabled by LIPBENCH_NATIVE=0' });
+  try {
+    const require = createRequire(import.meta.url);
+    const addon = require(ADDON_PATH) as NativeAddon;
+    if (typeof addon.sgemm !== 'function' || typeof addon.conv2d !== 'function') {
+      return (loaded = { why: 'native addon is stale (rebuild with `node native/build.mjs --force`)' });
+    }
+    return (loaded = { addon });
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    const why = err.code === 'MODULE_NOT_FOUND'
+      ? 'native addon not built (run `node native/build.mjs`)'
+      : `native addon failed to load (${err.message.split('\n')[0]})`;
+    return (loaded = { why });
+  }
+}
+
+/** Routes the wasm GEMM/conv kernels through the addon (undefined restores pure wasm). */
+export function activateNative(addon: NativeAddon | undefined): void {
+  active = addon;
+}
+
+/** The addon the wasm kernels should use right now, if any. */
+export function activeNative(): NativeAddon | undefined {
+  return active;
+}

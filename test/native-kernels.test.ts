@@ -1,0 +1,332 @@
+/**
+ * The optional native addon (native/build/lipbench_native.node): its SGEMM against a
+ * float64 reference, and the tfjs kernels it serves on wasm+native against the cpu
+ * backend. Skipped when the addon is not built, except under CI, which builds it.
+ */
+import { before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+// tfjs-core's node bundle registers no gradients; the tfjs-layers bundle does.
+import '@tensorflow/tfjs-layers';
+import * as tfwasm from '@tensorflow/tfjs-backend-wasm';
+import { loadNative, registerNativeKernels, type NativeAddon } from '../src/kernels/native/index.js';
+
+const SEED = Number(process.env.LIPBENCH_TEST_SEED ?? 20240611);
+const loaded = loadNative();
+// CI builds the addon, so there a missing one fails, unless it was switched off on purpose.
+const required = Boolean(process.env.CI) && process.env.LIPBENCH_NATIVE !== '0';
+const skip = loaded.addon || required ? false : `${loaded.why}; build it with \`node native/build.mjs\``;
+
+function getAddon(): NativeAddon {
+  // Under CI a missing addon is a failure, not a skip.
+  if (!loaded.addon) assert.fail(`native addon required under CI: ${loaded.why}`);
+  return loaded.addon;
+}
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+const rand = rng(SEED);
+const randInt = (lo: number, hi: number): number => lo + Math.floor(rand() * (hi - lo + 1));
+const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
+function randArray(shape: number[]): Float32Array {
+  const out = new Float32Array(shape.reduce((a, b) => a * b, 1));
+  for (let i = 0; i < out.length; i++) out[i] = rand() * 2 - 1;
+  return out;
+}
+
+/** |a - e| <= atol * max(1, max|e|) + rtol * |e|, elementwise. */
+function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string, rtol = 1e-4, atol = 1e-4): void {
+  assert.equal(actual.length, expected.length, `${what}: length ${actual.length} != ${expected.length}`);
+  let scale = 1;
+  for (let i = 0; i < expected.length; i++) scale = Math.max(scale, Math.abs(expected[i]));
+  for (let i = 0; i < expected.length; i++) {
+    const tol = atol * scale + rtol * Math.abs(expected[i]);
+    if (!(Math.abs(actual[i] - expected[i]) <= tol)) {
+      assert.fail(`${what} (seed ${SEED}): element ${i} is ${actual[i]}, expected ${expected[i]} (tol ${tol.toExponential(2)})`);
+    }
+  }
+}
+
+describe('native SGEMM vs a float64 reference', { skip }, () => {
+  interface Case { m: number; n: number; k: number; ta: boolean; tb: boolean; alpha: number; beta: number; bias: boolean; relu: boolean; pad: number }
+
+  function check(addon: NativeAddon, c: Case): void {
+    const { m, n, k, ta, tb, alpha, beta, bias, relu, pad } = c;
+    const lda = (ta ? m : k) + pad;
+    const ldb = (tb ? k : n) + pad;
+    const ldc = n + pad;
+    const aRows = ta ? k : m;
+    const bRows = tb ? n : k;
+    // Operands at odd offsets in one heap, as they sit in the wasm memory.
+    const aOff = 3;
+    const bOff = aOff + aRows * lda + 5;
+    const cOff = bOff + bRows * ldb + 7;
+    const biasOff = cOff + m * ldc + 1;
+    const heap = randArray([biasOff + n + 9]);
+    const A = (i: number, p: number): number => heap[aOff + (ta ? p * lda + i : i * lda + p)];
+    const B = (p: number, j: number): number => heap[bOff + (tb ? j * ldb + p : p * ldb + j)];
+    if (beta === 0) for (let i = 0; i < m; i++) heap.fill(Number.NaN, cOff + i * ldc, cOff + i * ldc + n); // never read
+    const expected = new Float64Array(m * n);
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < n; j++) {
+        let s = 0;
+        for (let p = 0; p < k; p++) s += A(i, p) * B(p, j);
+        let v = alpha * s + (beta === 0 ? 0 : beta * heap[cOff + i * ldc + j]);
+        if (bias) v += heap[biasOff + j];
+        expected[i * n + j] = relu ? Math.max(0, v) : v;
+      }
+    }
+    const before = Float32Array.from(heap);
+    addon.sgemm(heap, ta, tb, m, n, k, alpha, aOff, lda, bOff, ldb, beta, cOff, ldc, bias ? biasOff : -1, relu ? 1 : 0);
+    const actual = new Float64Array(m * n);
+    for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) actual[i * n + j] = heap[cOff + i * ldc + j];
+    const what = `sgemm ${m}x${k}x${n} tA=${ta} tB=${tb} alpha=${alpha} beta=${beta} bias=${bias} relu=${relu} pad=${pad}`;
+    assertClose(actual, expected, what, 1e-5, 1e-5 * Math.sqrt(Math.max(k, 1)));
+    // Nothing outside C's rows/columns changed (padding columns included).
+    for (let idx = 0; idx < heap.length; idx++) {
+      const inC = idx >= cOff && idx < cOff + m * ldc && (idx - cOff) % ldc < n;
+      if (!inC && !Object.is(heap[idx], before[idx])) assert.fail(`${what}: wrote outside C at ${idx}`);
+    }
+  }
+
+  it('reports its micro-kernel', () => {
+    const info = getAddon().info();
+    assert.ok(['avx512', 'avx2', 'generic'].includes(info.isa), JSON.stringify(info));
+    assert.ok(info.threads >= 1);
+  });
+
+  it('matches on random odd shapes, transposes, strides, alpha/beta, bias and ReLU', () => {
+    const addon = getAddon();
+    for (let rep = 0; rep < 60; rep++) {
+      check(addon, {
+        m: randInt(1, 45), n: randInt(1, 70), k: randInt(1, 60), ta: rand() < 0.5, tb: rand() < 0.5,
+        alpha: pick([1, 1, -0.5, 2]), beta: pick([0, 0, 1, 0.5]), bias: rand() < 0.3, relu: rand() < 0.3, pad: pick([0, 0, 3]),
+      });
+    }
+  });
+
+  it('matches on shapes spanning several cache blocks and both threads', () => {
+    const addon = getAddon();
+    const cases: Case[] = [
+      { m: 301, n: 263, k: 517, ta: false, tb: false, alpha: 1, beta: 0, bias: true, relu: true, pad: 1 },
+      { m: 257, n: 130, k: 300, ta: true, tb: false, alpha: 1, beta: 1, bias: false, relu: false, pad: 0 },
+      { m: 129, n: 600, k: 270, ta: false, tb: true, alpha: 0.5, beta: 0, bias: false, relu: false, pad: 2 },
+      { m: 70, n: 3100, k: 20, ta: true, tb: true, alpha: 1, beta: 0, bias: true, relu: false, pad: 0 },
+    ];
+    for (const c of cases) check(addon, c);
+  });
+
+  it('handles an empty contraction and rejects operands outside the heap', () => {
+    const addon = getAddon();
+    check(addon, { m: 5, n: 7, k: 0, ta: false, tb: false, alpha: 1, beta: 0, bias: true, relu: true, pad: 0 });
+    check(addon, { m: 5, n: 7, k: 0, ta: false, tb: false, alpha: 1, beta: 0.5, bias: false, relu: false, pad: 0 });
+    const heap = new Float32Array(100);
+    assert.throws(() => addon.sgemm(heap, false, false, 10, 10, 10, 1, 0, 10, 0, 10, 0, 50, 10, -1, 0), /outside the heap/);
+    assert.throws(() => addon.sgemm(new Float64Array(4) as unknown as Float32Array, false, false, 1, 1, 1, 1, 0, 1, 0, 1, 0, 0, 1, -1, 0), /Float32Array/);
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+// Routed tfjs kernels on wasm+native against the cpu backend.
+
+type Backend = 'cpu' | 'wasm';
+type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
+interface Operand { readonly data: Float32Array; readonly shape: number[] }
+const operand = (shape: number[]): Operand => ({ data: randArray(shape), shape });
+
+async function runOn(backend: Backend, ops: Operand[], f: (...ts: tf.Tensor[]) => tf.Tensor | tf.Tensor[]): Promise<Float32Array[]> {
+  await tf.setBackend(backend);
+  const inputs = ops.map((o) => tf.tensor(o.data, o.shape, 'float32'));
+  try {
+    const outs = tf.tidy(() => {
+      const r = f(...inputs);
+      return Array.isArray(r) ? r : [r];
+    });
+    const values = outs.map((t) => Float32Array.from(t.dataSync()));
+    tf.dispose(outs);
+    return values;
+  } finally {
+    tf.dispose(inputs);
+  }
+}
+
+async function compare(what: string, ops: Operand[], f: (...ts: tf.Tensor[]) => tf.Tensor | tf.Tensor[]): Promise<void> {
+  const expected = await runOn('cpu', ops, f);
+  const before = tf.memory().numTensors;
+  const actual = await runOn('wasm', ops, f);
+  assert.equal(tf.memory().numTensors, before, `${what}: leaked tensors`);
+  expected.forEach((e, i) => assertClose(actual[i], e, `${what} [output ${i}]`));
+}
+
+function convOutShape(x: number[], filter: number[], strides: [number, number], pad: Pad, dil: [number, number] = [1, 1]): number[] {
+  return tf.backend_util.computeConv2DInfo(x as [number, number, number, number],
+    filter as [number, number, number, number], strides, dil, pad).outShape;
+}
+
+interface ConvCase { n: number; h: number; w: number; ci: number; co: number; k: number; kw: number; s: [number, number]; pad: Pad }
+
+function randomConvCase(): ConvCase {
+  const k = pick([1, 2, 3, 5]);
+  const kw = rand() < 0.8 ? k : pick([1, 3, 4]);
+  const s: [number, number] = rand() < 0.85 ? pick([[1, 1], [2, 2]] as [number, number][]) : [pick([1, 2, 3]), pick([1, 2])];
+  const pad: Pad = pick<Pad>(['same', 'valid', [[0, 0], [randInt(0, 2), randInt(0, 2)], [randInt(0, 2), randInt(0, 2)], [0, 0]]]);
+  return { n: randInt(1, 3), h: randInt(k + 1, 15), w: randInt(kw + 1, 15), ci: randInt(1, 20), co: randInt(1, 40), k, kw, s, pad };
+}
+const describeCase = (c: ConvCase): string =>
+  `n${c.n} ${c.h}x${c.w}x${c.ci}->${c.co} k${c.k}x${c.kw} s${c.s} pad=${JSON.stringify(c.pad)}`;
+
+/** Calls per addon function, so each test can check the routed kernels really ran natively. */
+const calls = new Map<string, number>();
+function counting(addon: NativeAddon): NativeAddon {
+  const wrapped = { ...addon };
+  for (const name of ['sgemm', 'conv2d', 'conv2dBackpropFilter', 'conv2dBackpropInput'] as const) {
+    const fn = addon[name] as (...args: unknown[]) => void;
+    (wrapped as Record<string, unknown>)[name] = (...args: unknown[]): void => {
+      calls.set(name, (calls.get(name) ?? 0) + 1);
+      fn(...args);
+    };
+  }
+  return wrapped;
+}
+function assertCalled(...names: string[]): void {
+  for (const n of names) assert.ok((calls.get(n) ?? 0) > 0, `native ${n} was never called`);
+  calls.clear();
+}
+
+describe('tfjs kernels on wasm+native', { skip }, () => {
+  before(async () => {
+    const require = createRequire(import.meta.url);
+    tfwasm.setWasmPaths(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm')) + path.sep);
+    registerNativeKernels(counting(getAddon()));
+    assert.ok(await tf.setBackend('wasm'));
+    await tf.ready();
+  });
+
+  it('BatchMatMul matches cpu for transposes, batches and broadcasting', async () => {
+    for (let rep = 0; rep < 4; rep++) {
+      const [m, k, n] = [randInt(1, 90), randInt(1, 90), randInt(1, 90)];
+      for (const ta of [false, true]) {
+        for (const tb of [false, true]) {
+          await compare(`matMul ${m}x${k}x${n} tA=${ta} tB=${tb}`, [operand(ta ? [k, m] : [m, k]), operand(tb ? [n, k] : [k, n])],
+            (x, y) => tf.matMul(x, y, ta, tb));
+        }
+      }
+    }
+    const cases: [number[], number[]][] = [[[3], [3]], [[4], [1]], [[1], [5]], [[], [2]], [[2], []], [[2, 3], [1, 1]], [[2, 3], [2, 3]]];
+    for (const [ba, bb] of cases) {
+      const [m, k, n] = [randInt(1, 20), randInt(1, 20), randInt(1, 20)];
+      const ta = rand() < 0.5;
+      const tb = rand() < 0.5;
+      await compare(`matMul batch ${ba}|${bb} ${m}x${k}x${n} tA=${ta} tB=${tb}`,
+        [operand([...ba, ...(ta ? [k, m] : [m, k])]), operand([...bb, ...(tb ? [n, k] : [k, n])])],
+        (x, y) => tf.matMul(x, y, ta, tb));
+    }
+    await compare('matMul tA 300x128x257 (weight-gradient shape)', [operand([128, 300]), operand([128, 257])],
+      (x, y) => tf.matMul(x, y, true, false));
+    assertCalled('sgemm');
+  });
+
+  it('_FusedMatMul matches cpu for bias shapes and activations', async () => {
+    for (const activation of ['linear', 'relu', 'relu6', 'elu', 'leakyrelu', 'sigmoid', 'prelu'] as const) {
+      for (const batch of [[], [3]]) {
+        const [m, k, n] = [randInt(1, 40), randInt(1, 40), randInt(1, 40)];
+        const ta = rand() < 0.5;
+        const tb = rand() < 0.5;
+        await compare(`fused ${activation} batch=${batch} ${m}x${k}x${n} tA=${ta} tB=${tb}`,
+          [operand([...batch, ...(ta ? [k, m] : [m, k])]), operand([...batch, ...(tb ? [n, k] : [k, n])]), operand([n]), operand([n])],
+          (a, b, bias, alpha) => tf.fused.matMul({
+            a, b, transposeA: ta, transposeB: tb, bias, activation,
+            preluActivationWeights: activation === 'prelu' ? alpha : undefined, leakyreluAlpha: 0.3,
+          }));
+      }
+    }
+    await compare('fused bias [m,n] relu', [operand([7, 9]), operand([5, 9]), operand([7, 5])],
+      (a, b, bias) => tf.fused.matMul({ a, b, transposeB: true, bias, activation: 'relu' }));
+    assertCalled('sgemm');
+  });
+
+  it('Conv2D and FusedConv2D match cpu (strides, padding, dilation, bias, activations)', async () => {
+    const cases: (ConvCase & { d: [number, number] })[] = [
+      { n: 2, h: 28, w: 28, ci: 1, co: 32, k: 3, kw: 3, s: [1, 1], pad: 'same', d: [1, 1] },
+      { n: 2, h: 28, w: 28, ci: 32, co: 64, k: 3, kw: 3, s: [2, 2], pad: 'same', d: [1, 1] },
+      { n: 1, h: 13, w: 11, ci: 5, co: 7, k: 3, kw: 3, s: [1, 1], pad: 'valid', d: [2, 2] },
+      ...Array.from({ length: 16 }, () => ({ ...randomConvCase(), d: [1, 1] as [number, number] })),
+    ];
+    for (const c of cases) {
+      const x = operand([c.n, c.h, c.w, c.ci]);
+      const filter = operand([c.k, c.kw, c.ci, c.co]);
+      await compare(`conv2d ${describeCase(c)} d${c.d}`, [x, filter], (xt, ft) =>
+        tf.conv2d(xt as tf.Tensor4D, ft as tf.Tensor4D, c.s, c.pad, 'NHWC', c.d));
+      const activation = pick(['linear', 'relu', 'elu'] as const);
+      await compare(`fused conv2d ${activation} ${describeCase(c)}`, [x, filter, operand([c.co])], (xt, ft, bt) =>
+        tf.fused.conv2d({ x: xt as tf.Tensor4D, filter: ft as tf.Tensor4D, strides: c.s, pad: c.pad, dilations: c.d, bias: bt, activation }));
+    }
+    assertCalled('conv2d');
+  });
+
+  it('Conv2DBackpropFilter and Conv2DBackpropInput match cpu', async () => {
+    const cases: ConvCase[] = [
+      { n: 2, h: 28, w: 28, ci: 1, co: 32, k: 3, kw: 3, s: [1, 1], pad: 'same' },
+      { n: 3, h: 28, w: 28, ci: 32, co: 64, k: 3, kw: 3, s: [2, 2], pad: 'same' },
+      { n: 1, h: 9, w: 12, ci: 3, co: 4, k: 5, kw: 5, s: [2, 2], pad: 'valid' },
+      { n: 1, h: 7, w: 7, ci: 2, co: 2, k: 2, kw: 2, s: [3, 3], pad: 'valid' },
+      ...Array.from({ length: 20 }, randomConvCase),
+    ];
+    for (const c of cases) {
+      const filterShape: [number, number, number, number] = [c.k, c.kw, c.ci, c.co];
+      const inputShape: [number, number, number, number] = [c.n, c.h, c.w, c.ci];
+      const x = operand(inputShape);
+      const filter = operand(filterShape);
+      const dy = operand(convOutShape(inputShape, filterShape, c.s, c.pad));
+      await compare(`backpropFilter ${describeCase(c)}`, [x, dy], (xt, dyt) =>
+        tf.engine().runKernel('Conv2DBackpropFilter', { x: xt, dy: dyt },
+          { strides: c.s, pad: c.pad, dataFormat: 'NHWC', filterShape }) as tf.Tensor);
+      await compare(`backpropInput ${describeCase(c)}`, [dy, filter], (dyt, ft) =>
+        tf.engine().runKernel('Conv2DBackpropInput', { dy: dyt, filter: ft },
+          { strides: c.s, pad: c.pad, dataFormat: 'NHWC', inputShape }) as tf.Tensor);
+    }
+    assertCalled('conv2dBackpropFilter', 'conv2dBackpropInput');
+  });
+
+  it('a tiny CNN training step has gradients matching cpu and lowers the loss', async () => {
+    // conv3x3 1->8 same relu -> conv3x3 8->16 /2 relu -> dense: fused ops as in the bench models.
+    const batch = 6;
+    const shapes = { x: [batch, 12, 12, 1], w1: [3, 3, 1, 8], b1: [8], w2: [3, 3, 8, 16], b2: [16], w3: [6 * 6 * 16, 10], b3: [10] };
+    const labels = Float32Array.from({ length: batch * 10 }, (_, i) => (i % 10 === (Math.floor(i / 10) * 3) % 10 ? 1 : 0));
+    const loss = (x: tf.Tensor, w1: tf.Tensor, b1: tf.Tensor, w2: tf.Tensor, b2: tf.Tensor, w3: tf.Tensor, b3: tf.Tensor): tf.Scalar => {
+      const h1 = tf.fused.conv2d({ x: x as tf.Tensor4D, filter: w1 as tf.Tensor4D, strides: 1, pad: 'same', bias: b1, activation: 'relu' });
+      const h2 = tf.fused.conv2d({ x: h1, filter: w2 as tf.Tensor4D, strides: 2, pad: 'same', bias: b2, activation: 'relu' });
+      const logits = tf.fused.matMul({ a: tf.reshape(h2, [batch, -1]) as tf.Tensor2D, b: w3 as tf.Tensor2D, bias: b3 });
+      return tf.losses.softmaxCrossEntropy(tf.tensor2d(labels, [batch, 10]), logits) as tf.Scalar;
+    };
+    const ops = Object.values(shapes).map((s) => operand(s));
+    await compare('tiny CNN loss and grads (params and input)', ops, (...ts) => {
+      const g = tf.grads((...a: tf.Tensor[]) => loss(a[0], a[1], a[2], a[3], a[4], a[5], a[6]));
+      return [loss(ts[0], ts[1], ts[2], ts[3], ts[4], ts[5], ts[6]), ...g(ts)];
+    });
+    assertCalled('sgemm', 'conv2d', 'conv2dBackpropFilter', 'conv2dBackpropInput');
+
+    await tf.setBackend('wasm');
+    const [x, ...params] = ops.map((o) => tf.tensor(o.data, o.shape));
+    const vars = params.map((p) => tf.variable(p));
+    const opt = tf.train.sgd(0.05);
+    const evalLoss = (): number => tf.tidy(() => loss(x, vars[0], vars[1], vars[2], vars[3], vars[4], vars[5]).dataSync()[0]);
+    const start = evalLoss();
+    for (let i = 0; i < 5; i++) opt.minimize(() => loss(x, vars[0], vars[1], vars[2], vars[3], vars[4], vars[5]), false, vars);
+    const end = evalLoss();
+    assert.ok(Number.isFinite(end) && end < start, `SGD loss ${start} -> ${end}`);
+    opt.dispose();
+    tf.dispose([x, ...params, ...vars]);
+  });
+});
