@@ -314,7 +314,8 @@ struct ConvGeom {
 /** Per-K-index lookup: spatial offsets and channel, shared by the gather accessors. */
 struct KTable {
   std::vector<int> dy, dx, ci;
-  explicit KTable(const ConvGeom& g) {
+  std::vector<float> zero;  // one pixel's worth of zeros, read for taps outside the image
+  explicit KTable(const ConvGeom& g) : zero(static_cast<size_t>(g.c), 0.f) {
     const int K = g.kdim();
     dy.resize(K); dx.resize(K); ci.resize(K);
     for (int ky = 0; ky < g.kh; ky++)
@@ -328,13 +329,20 @@ struct KTable {
   }
 };
 
-/** Implicit im2col: A(pixel, k) = x[b, oy*sh + dy[k], ox*sw + dx[k], ci[k]] or 0. */
+/**
+ * Implicit im2col: A(pixel, k) = x[b, oy*sh + dy[k], ox*sw + dx[k], ci[k]] or 0. A panel is
+ * packed tap by tap: one source pointer per pixel row, then a run of channels copied so
+ * that each packed k-row of MR values is written contiguously. (alpha is always 1 here.)
+ */
 struct Im2colA {
   const float* x;
   const ConvGeom* g;
   const KTable* t;
-  void pack(float* dst, int i0, int m, int p0, int kc, float alpha, int MR) const {
+  void pack(float* dst, int i0, int m, int p0, int kc, float /*alpha*/, int MR) const {
     const ConvGeom& G = *g;
+    const float* img[32];
+    int by[32], bx[32];
+    const float* src[32];
     for (int ip = 0; ip < m; ip += MR) {
       const int mr = std::min(MR, m - ip);
       for (int i = 0; i < mr; i++) {
@@ -343,27 +351,75 @@ struct Im2colA {
         const long r = pix / G.ow;
         const int oy = static_cast<int>(r % G.oh);
         const int b = static_cast<int>(r / G.oh);
+        by[i] = oy * G.sh;
+        bx[i] = ox * G.sw;
+        img[i] = x + static_cast<long>(b) * G.h * G.w * G.c;
+      }
+      int p = 0;
+      while (p < kc) {
+        const int k = p0 + p;
+        const int c0 = t->ci[k];
+        const int run = std::min(G.c - c0, kc - p);
+        const int dy = t->dy[k], dx = t->dx[k];
+        for (int i = 0; i < MR; i++) {
+          const int iy = i < mr ? by[i] + dy : -1, ix = i < mr ? bx[i] + dx : -1;
+          src[i] = (static_cast<unsigned>(iy) < static_cast<unsigned>(G.h) && static_cast<unsigned>(ix) < static_cast<unsigned>(G.w))
+              ? img[i] + (static_cast<long>(iy) * G.w + ix) * G.c + c0 : t->zero.data();
+        }
+        float* d = dst + static_cast<long>(p) * MR;
+        for (int q = 0; q < run; q++, d += MR) for (int i = 0; i < MR; i++) d[i] = src[i][q];
+        p += run;
+      }
+      dst += static_cast<long>(MR) * kc;
+    }
+  }
+};
+
+/**
+ * Implicit im2col as a right operand: B(pixel, k), packed into NR-column panels. Within a
+ * panel the k range splits into channel runs of single taps, so each pixel's row is a few
+ * contiguous copies. Used for the filter gradient dW^T = dy^T * cols.
+ */
+struct Im2colB {
+  const float* x;
+  const ConvGeom* g;
+  const KTable* t;
+  void pack(float* dst, int p0, int kc, int j0, int n, int NR) const {
+    const ConvGeom& G = *g;
+    struct Seg { int dy, dx, c0, len, j; };
+    Seg segs[64];
+    for (int jp = 0; jp < n; jp += NR) {
+      const int nr = std::min(NR, n - jp);
+      int ns = 0;
+      for (int j = 0; j < nr;) {
+        const int k = j0 + jp + j;
+        const int len = std::min(G.c - t->ci[k], nr - j);
+        segs[ns++] = {t->dy[k], t->dx[k], t->ci[k], len, j};
+        j += len;
+      }
+      long pix = p0;
+      int ox = static_cast<int>(pix % G.ow);
+      long r = pix / G.ow;
+      int oy = static_cast<int>(r % G.oh);
+      int b = static_cast<int>(r / G.oh);
+      for (int p = 0; p < kc; p++) {
+        float* d = dst + static_cast<long>(p) * NR;
         const int by = oy * G.sh, bx = ox * G.sw;
         const float* img = x + static_cast<long>(b) * G.h * G.w * G.c;
-        float* d = dst + i;
-        int p = 0;
-        while (p < kc) {
-          // One (ky, kx) tap: a contiguous run of channels.
-          const int k = p0 + p;
-          const int c0 = t->ci[k];
-          const int run = std::min(G.c - c0, kc - p);
-          const int iy = by + t->dy[k], ix = bx + t->dx[k];
+        for (int sidx = 0; sidx < ns; sidx++) {
+          const Seg& sg = segs[sidx];
+          const int iy = by + sg.dy, ix = bx + sg.dx;
           if (static_cast<unsigned>(iy) < static_cast<unsigned>(G.h) && static_cast<unsigned>(ix) < static_cast<unsigned>(G.w)) {
-            const float* s = img + (static_cast<long>(iy) * G.w + ix) * G.c + c0;
-            for (int q = 0; q < run; q++) d[(p + q) * MR] = alpha * s[q];
+            const float* sp = img + (static_cast<long>(iy) * G.w + ix) * G.c + sg.c0;
+            for (int q = 0; q < sg.len; q++) d[sg.j + q] = sp[q];
           } else {
-            for (int q = 0; q < run; q++) d[(p + q) * MR] = 0.f;
+            for (int q = 0; q < sg.len; q++) d[sg.j + q] = 0.f;
           }
-          p += run;
         }
+        for (int j = nr; j < NR; j++) d[j] = 0.f;
+        if (++ox == G.ow) { ox = 0; if (++oy == G.oh) { oy = 0; b++; } }
       }
-      for (int i = mr; i < MR; i++) for (int p = 0; p < kc; p++) dst[p * MR + i] = 0.f;
-      dst += static_cast<long>(MR) * kc;
+      dst += static_cast<long>(NR) * kc;
     }
   }
 };
@@ -717,8 +773,18 @@ napi_value js_conv2d_bf(napi_env env, napi_callback_info info) {
     check_span(h, dwOff, K, co, co, "dw");
     if (P > INT32_MAX) throw ArgError("too many output pixels");
     const KTable t(g);
-    gemm(Im2colAT{h.data + xOff, &g, &t}, DenseB{h.data + dyOff, co, false}, static_cast<int>(K), static_cast<int>(co),
-         static_cast<int>(P), 1.f, 0.f, h.data + dwOff, co, nullptr, 0);
+    if (K < g_isa.nr) {
+      // Few filter taps (e.g. one input channel): K rows of cols^T against dy.
+      gemm(Im2colAT{h.data + xOff, &g, &t}, DenseB{h.data + dyOff, co, false}, static_cast<int>(K), static_cast<int>(co),
+           static_cast<int>(P), 1.f, 0.f, h.data + dwOff, co, nullptr, 0);
+      return undefined(env);
+    }
+    // dW^T[co, K] = dy^T * cols: the gathered operand packs as contiguous channel runs.
+    std::vector<float> dwt(static_cast<size_t>(co) * K);
+    gemm(DenseA{h.data + dyOff, co, true}, Im2colB{h.data + xOff, &g, &t}, static_cast<int>(co), static_cast<int>(K),
+         static_cast<int>(P), 1.f, 0.f, dwt.data(), K, nullptr, 0);
+    float* dw = h.data + dwOff;
+    for (long k = 0; k < K; k++) for (long o = 0; o < co; o++) dw[k * co + o] = dwt[o * K + k];
     return undefined(env);
   });
 }
