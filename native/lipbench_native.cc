@@ -600,6 +600,40 @@ void conv_backprop_input(const ConvGeom& g, const KTable& t, const float* dy, co
   else g_pool->run(nt, work);
 }
 
+/**
+ * out[j] = sum_i x[i*cols + j]: a leading-axes reduction (bias gradients). Blocks of rows
+ * accumulate in float, blocks add into double; threads take row ranges.
+ */
+void sum_rows(const float* x, long rows, long cols, float* out) {
+  const int nt = rows * cols >= (1L << 18) && rows >= 2 ? std::min<long>(g_threads, rows) : 1;
+  std::vector<double> partial(static_cast<size_t>(nt) * cols, 0.0);
+  auto work = [&](int tid) {
+    const long r0 = rows * tid / nt, r1 = rows * (tid + 1) / nt;
+    double* acc = partial.data() + static_cast<long>(tid) * cols;
+    constexpr long CB = 2048, RB = 64;
+    float blk[CB];
+    for (long c0 = 0; c0 < cols; c0 += CB) {
+      const long cn = std::min(CB, cols - c0);
+      for (long rb = r0; rb < r1; rb += RB) {
+        const long re = std::min(r1, rb + RB);
+        std::memcpy(blk, x + rb * cols + c0, cn * sizeof(float));
+        for (long r = rb + 1; r < re; r++) {
+          const float* row = x + r * cols + c0;
+          for (long j = 0; j < cn; j++) blk[j] += row[j];
+        }
+        for (long j = 0; j < cn; j++) acc[c0 + j] += blk[j];
+      }
+    }
+  };
+  if (nt <= 1) work(0);
+  else g_pool->run(nt, work);
+  for (long j = 0; j < cols; j++) {
+    double v = 0;
+    for (int t = 0; t < nt; t++) v += partial[static_cast<size_t>(t) * cols + j];
+    out[j] = static_cast<float>(v);
+  }
+}
+
 // ---------------------------------------------------------------------------------------
 // N-API glue.
 
@@ -808,6 +842,23 @@ napi_value js_conv2d_bi(napi_env env, napi_callback_info info) {
   });
 }
 
+// sumRows(heap, xOff, rows, cols, outOff): out[j] = sum_i x[i, j]
+napi_value js_sum_rows(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args<5> a(env, info, 5);
+    const Heap h = get_heap(env, a.v[0]);
+    const long xOff = get_int(env, a.v[1]), rows = get_int(env, a.v[2]), cols = get_int(env, a.v[3]);
+    const long outOff = get_int(env, a.v[4]);
+    if (rows < 0 || cols < 0) throw ArgError("bad sizes");
+    check_span(h, xOff, rows, cols, cols, "x");
+    check_span(h, outOff, 1, cols, cols, "out");
+    if (cols == 0) return undefined(env);
+    if (rows == 0) { std::memset(h.data + outOff, 0, cols * sizeof(float)); return undefined(env); }
+    sum_rows(h.data + xOff, rows, cols, h.data + outOff);
+    return undefined(env);
+  });
+}
+
 napi_value js_info(napi_env env, napi_callback_info) {
   napi_value o, isa, thr, mr, nr;
   napi_create_object(env, &o);
@@ -854,6 +905,7 @@ NAPI_MODULE_INIT() {
       {"conv2d", js_conv2d},
       {"conv2dBackpropFilter", js_conv2d_bf},
       {"conv2dBackpropInput", js_conv2d_bi},
+      {"sumRows", js_sum_rows},
       {"info", js_info},
       {"setThreads", js_set_threads},
   };

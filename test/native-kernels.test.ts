@@ -190,7 +190,7 @@ const describeCase = (c: ConvCase): string =>
 const calls = new Map<string, number>();
 function counting(addon: NativeAddon): NativeAddon {
   const wrapped = { ...addon };
-  for (const name of ['sgemm', 'conv2d', 'conv2dBackpropFilter', 'conv2dBackpropInput'] as const) {
+  for (const name of ['sgemm', 'conv2d', 'conv2dBackpropFilter', 'conv2dBackpropInput', 'sumRows'] as const) {
     const fn = addon[name] as (...args: unknown[]) => void;
     (wrapped as Record<string, unknown>)[name] = (...args: unknown[]): void => {
       calls.set(name, (calls.get(name) ?? 0) + 1);
@@ -299,6 +299,17 @@ describe('tfjs kernels on wasm+native', { skip }, () => {
     assertCalled('conv2dBackpropFilter', 'conv2dBackpropInput');
   });
 
+  it('Sum matches cpu for leading-axis and other reductions', async () => {
+    const cases: [number[], number[], boolean][] = [
+      [[128, 28, 28, 32], [0, 1, 2], false], [[16, 7, 5, 3], [0, 1, 2], true], [[9, 13], [0], false], [[3000, 5], [0], false],
+      [[4, 3, 2], [1, 0], true], [[4, 3, 2], [2], false], [[6, 5], [0, 1], false], [[0, 4], [0], false],
+    ];
+    for (const [shape, axes, keepDims] of cases) {
+      await compare(`sum ${shape} axes=${axes} keepDims=${keepDims}`, [operand(shape)], (x) => tf.sum(x, axes, keepDims));
+    }
+    assertCalled('sumRows');
+  });
+
   it('a tiny CNN training step has gradients matching cpu and lowers the loss', async () => {
     // conv3x3 1->8 same relu -> conv3x3 8->16 /2 relu -> dense: fused ops as in the bench models.
     const batch = 6;
@@ -315,7 +326,7 @@ describe('tfjs kernels on wasm+native', { skip }, () => {
       const g = tf.grads((...a: tf.Tensor[]) => loss(a[0], a[1], a[2], a[3], a[4], a[5], a[6]));
       return [loss(ts[0], ts[1], ts[2], ts[3], ts[4], ts[5], ts[6]), ...g(ts)];
     });
-    assertCalled('sgemm', 'conv2d', 'conv2dBackpropFilter', 'conv2dBackpropInput');
+    assertCalled('sgemm', 'conv2d', 'conv2dBackpropFilter', 'conv2dBackpropInput', 'sumRows');
 
     await tf.setBackend('wasm');
     const [x, ...params] = ops.map((o) => tf.tensor(o.data, o.shape));

@@ -31,6 +31,8 @@ export interface NativeAddon {
   conv2d(heap: Float32Array, geom: Int32Array, xOff: number, fOff: number, co: number, biasOff: number, yOff: number, act: number): void;
   conv2dBackpropFilter(heap: Float32Array, geom: Int32Array, xOff: number, dyOff: number, co: number, dwOff: number): void;
   conv2dBackpropInput(heap: Float32Array, geom: Int32Array, dyOff: number, fOff: number, co: number, dxOff: number): void;
+  /** out[j] = sum over i of x[i, j] for a row-major [rows, cols] block (leading-axes Sum). */
+  sumRows(heap: Float32Array, xOff: number, rows: number, cols: number, outOff: number): void;
   info(): NativeInfo;
   setThreads(n: number): number;
 }
@@ -49,7 +51,7 @@ export function loadNative(): { addon?: NativeAddon; why?: string } {
   try {
     const require = createRequire(import.meta.url);
     const addon = require(ADDON_PATH) as NativeAddon;
-    if (typeof addon.sgemm !== 'function' || typeof addon.conv2d !== 'function') {
+    if (typeof addon.sgemm !== 'function' || typeof addon.conv2d !== 'function' || typeof addon.sumRows !== 'function') {
       return (loaded = { why: 'native addon is stale (rebuild with `node native/build.mjs --force`)' });
     }
     return (loaded = { addon });

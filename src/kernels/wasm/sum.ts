@@ -6,6 +6,7 @@
  */
 import { Sum, util } from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, SumAttrs, TensorInfo } from '@tensorflow/tfjs-core';
+import { activeNative } from '../native/addon.js';
 import { runStock } from './stock.js';
 import { asWasmBackend, f32Index, heapF32 } from './wasm_backend.js';
 
@@ -22,6 +23,11 @@ const sum: KernelFunc = ({ inputs, backend, attrs }) => {
   const cols = util.sizeFromShape(x.shape.slice(k));
   const outShape = keepDims ? [...x.shape.slice(0, k).map(() => 1), ...x.shape.slice(k)] : x.shape.slice(k);
   const out = wb.makeOutput(outShape, 'float32');
+  const addon = activeNative();
+  if (addon) {
+    addon.sumRows(heapF32(wb), f32Index(wb, x), rows, cols, f32Index(wb, out));
+    return out;
+  }
   const heap = heapF32(wb);
   const src = f32Index(wb, x);
   const acc = new Float64Array(cols);
