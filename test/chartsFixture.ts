@@ -80,6 +80,8 @@ export function syntheticTables(): ResultTables {
         lipUpperReshaped: c.regularizer === 'l2' && c.lambda === 1e-4 ? null : lipUpper * 0.9,
         lipLowerGrad: lipUpper * 0.12,
         lipLowerPgd: seed === 2 && ci === 0 ? null : lipUpper * 0.08,
+        lipLocalInterp: lipUpper * 0.15,
+        lipLocalNoise: lipUpper * 0.05,
         powerIterTol: 1e-5,
       });
       for (const [attack, { norm, eps }] of Object.entries(ATTACK_EPS)) {

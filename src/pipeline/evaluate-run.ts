@@ -10,7 +10,7 @@ import type { AttackRow, LayerRow, RunKey, RunRow } from '../results/rows.js';
 import type { RunRecord, TrainRecord } from '../results/run-store.js';
 import { evaluate } from '../train/evaluate.js';
 import { attackStage } from './attack-stage.js';
-import { lipschitzStage } from './lipschitz-stage.js';
+import { lipschitzStage, type BoundColumns } from './lipschitz-stage.js';
 
 export interface EvaluateRunInput {
   readonly run: RunSpec;
@@ -41,12 +41,14 @@ export async function evaluateRun(input: EvaluateRunInput): Promise<RunRecord> {
   const attackSplit = headOf(data.test, config.attackSize);
   let attacks: AttackRow[] = [];
   let layers: LayerRow[] = [];
-  let bounds: Pick<RunRow, 'lipUpper' | 'lipUpperFrobenius' | 'lipUpperReshaped' | 'lipLowerGrad' | 'lipLowerPgd' | 'powerIterTol'> = {
+  let bounds: BoundColumns = {
     lipUpper: null,
     lipUpperFrobenius: null,
     lipUpperReshaped: null,
     lipLowerGrad: null,
     lipLowerPgd: null,
+    lipLocalInterp: null,
+    lipLocalNoise: null,
     powerIterTol: null,
   };
   try {

@@ -6,8 +6,41 @@ import { lipschitzUpperBounds } from '../lipschitz/bounds.js';
 import { certifiedAccuracy, certifiedRadii, gradientLowerBound, pairLowerBound } from '../lipschitz/empirical.js';
 import type { AttackRow, LayerRow, RunKey, RunRow } from '../results/rows.js';
 import type { AdversarialPair } from './attack-stage.js';
+import { mulberry32, tfSeed } from '../data/rng.js';
 
-export type BoundColumns = Pick<RunRow, 'lipUpper' | 'lipUpperFrobenius' | 'lipUpperReshaped' | 'lipLowerGrad' | 'lipLowerPgd' | 'powerIterTol'>;
+/**
+ * Probe points away from the data: x̃ = t·x_i + (1−t)·x_j for pairs of different labels
+ * (labelled with x_i's class for the margin direction), and uniform noise in [0,1]
+ * (labelled 0: any fixed label gives a valid unit direction u).
+ */
+export function offDataProbes(x: tf.Tensor4D, y: tf.Tensor1D, seed: number): { interp: { x: tf.Tensor4D; y: tf.Tensor1D }; noise: { x: tf.Tensor4D; y: tf.Tensor1D } } {
+  const n = x.shape[0];
+  const labels = y.dataSync();
+  const rand = mulberry32(seed * 977 + 5);
+  const a: number[] = [];
+  const b: number[] = [];
+  const t: number[] = [];
+  for (let i = 0; i < n; i++) {
+    let j = Math.floor(rand() * n);
+    for (let k = 0; k < 20 && labels[j] === labels[i]; k++) j = Math.floor(rand() * n);
+    a.push(i);
+    b.push(j);
+    t.push(rand());
+  }
+  return tf.tidy(() => {
+    const tt = tf.reshape(tf.tensor1d(t), [n, 1, 1, 1]);
+    const xi = tf.gather(x, tf.tensor1d(a, 'int32'));
+    const xj = tf.gather(x, tf.tensor1d(b, 'int32'));
+    const interp = tf.add(tf.mul(tt, xi), tf.mul(tf.sub(1, tt), xj)) as tf.Tensor4D;
+    const noise = tf.randomUniform(x.shape, 0, 1, 'float32', tfSeed(seed * 31 + 7)) as tf.Tensor4D;
+    return { interp: { x: interp, y: tf.clone(y) }, noise: { x: noise, y: tf.zeros([n], 'int32') as tf.Tensor1D } };
+  });
+}
+
+export type BoundColumns = Pick<
+  RunRow,
+  'lipUpper' | 'lipUpperFrobenius' | 'lipUpperReshaped' | 'lipLowerGrad' | 'lipLowerPgd' | 'lipLocalInterp' | 'lipLocalNoise' | 'powerIterTol'
+>;
 
 export interface LipschitzStageResult {
   readonly layers: LayerRow[];
@@ -36,8 +69,19 @@ export async function lipschitzStage(input: {
   const xg = tf.slice(split.x, [0, 0, 0, 0], [n, -1, -1, -1]);
   const yg = tf.slice(split.y, [0], [n]);
   let grad;
+  let interp;
+  let noise;
   try {
     grad = gradientLowerBound(model, xg, yg, { ascentSteps: options.ascentSteps, seed: input.seed });
+    // Off the data: gradient penalties only constrain where they sample, so the local
+    // slope between classes and on noise tells how global their constraint is.
+    const probes = offDataProbes(xg, yg, input.seed);
+    try {
+      interp = gradientLowerBound(model, probes.interp.x, probes.interp.y, { seed: input.seed }).value;
+      noise = gradientLowerBound(model, probes.noise.x, probes.noise.y, { seed: input.seed }).value;
+    } finally {
+      tf.dispose([probes.interp.x, probes.interp.y, probes.noise.x, probes.noise.y]);
+    }
   } finally {
     tf.dispose([xg, yg]);
   }
@@ -48,7 +92,7 @@ export async function lipschitzStage(input: {
   }
   // Float32 forward passes carry ~1e-6 relative noise; anything beyond that is a real contradiction.
   const slack = 1 + 1e-4 + ub.maxRelChange;
-  for (const [name, lower] of [['gradient', grad.value], ['attack-pair', pgd ?? 0]] as const) {
+  for (const [name, lower] of [['gradient', grad.value], ['attack-pair', pgd ?? 0], ['interpolation-gradient', interp], ['noise-gradient', noise]] as const) {
     if (lower > ub.upper * slack) {
       throw new Error(`lipschitz: ${name} lower bound ${lower} exceeds the upper bound ${ub.upper} for run ${key.runId}; this is a bug`);
     }
@@ -63,6 +107,8 @@ export async function lipschitzStage(input: {
       lipUpperReshaped: ub.upperReshaped,
       lipLowerGrad: grad.value,
       lipLowerPgd: pgd,
+      lipLocalInterp: interp,
+      lipLocalNoise: noise,
       powerIterTol: ub.maxRelChange,
     },
     withCertified(rows) {

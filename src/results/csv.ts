@@ -100,7 +100,8 @@ export function parseTable<S extends z.ZodObject>(file: string, text: string, sc
   if (records.length === 0) throw new Error(`${file}: empty file, expected a header row`);
   const header = records[0]!;
   const cols = columnsOf(schema);
-  const missing = cols.filter((c) => !header.includes(c));
+  // Nullable columns added in later versions read as null from older files.
+  const missing = cols.filter((c) => !header.includes(c) && !(schema.shape[c] as z.ZodType).safeParse(null).success);
   if (missing.length) throw new Error(`${file}: missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`);
   const kinds = Object.fromEntries(cols.map((c) => [c, columnKind(schema.shape[c] as z.ZodType)]));
   const rows: z.infer<S>[] = [];
@@ -108,7 +109,7 @@ export function parseTable<S extends z.ZodObject>(file: string, text: string, sc
     const rec = records[i]!;
     if (rec.length === 1 && rec[0] === '') continue;
     if (rec.length !== header.length) throw new Error(`${file}: line ${i + 1}: ${rec.length} fields, header has ${header.length}`);
-    const obj: Row = {};
+    const obj: Row = Object.fromEntries(cols.filter((c) => !header.includes(c)).map((c) => [c, null]));
     header.forEach((h, j) => {
       if (h in kinds) obj[h] = convert(rec[j]!, kinds[h]!);
     });

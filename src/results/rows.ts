@@ -53,6 +53,10 @@ export const RunRow = RunKey.extend({
   lipLowerGrad: optNum,
   /** max ‖f(x′)−f(x)‖/‖x′−x‖ over PGD pairs. */
   lipLowerPgd: optNum,
+  /** max ‖∇ₓ uᵀf(x)‖ at random interpolations between test points of different classes. */
+  lipLocalInterp: optNum,
+  /** max ‖∇ₓ uᵀf(x)‖ at uniform-noise images in [0,1]. */
+  lipLocalNoise: optNum,
   /** Largest relative change of any power iteration at its last step. */
   powerIterTol: optNum,
 });
