@@ -15,7 +15,7 @@ async function robustAccuracy(specs: unknown[]): Promise<{ clean: number; robust
   const d = smallMnist();
   const regs = specs.map((s, i) => createRegularizer(RegularizerSpec.parse(s), i));
   const model = buildModel({ kind: 'mlp', hidden: [64] }, d.imageShape, 10, 4);
-  const opts = TrainOptions.parse({ epochs: 2, batchSize: 50, optimizer: { name: 'adam', learningRate: 2e-3 }, logSigma: false });
+  const opts = TrainOptions.parse({ epochs: 1, batchSize: 25, optimizer: { name: 'adam', learningRate: 2e-3 }, logSigma: false });
   await trainModel(model, d.train, regs, opts, { seed: 4, log: () => {}, progress: false });
   const x = tf.slice(d.test.x, [0, 0, 0, 0], [300, -1, -1, -1]) as tf.Tensor4D;
   const y = tf.slice(d.test.y, [0], [300]) as tf.Tensor1D;
