@@ -151,7 +151,9 @@ Isa g_isa;
 
 // ---------------------------------------------------------------------------------------
 // Thread pool: worker threads spin briefly after a job (training steps issue GEMMs back to
-// back), then sleep on a condition variable. The caller takes part as thread 0.
+// back), then sleep on a condition variable. The caller takes part as thread 0. Jobs pull
+// work items from a shared counter, and the caller never waits for a worker that has not
+// joined yet: on a busy machine a descheduled worker simply misses the job.
 
 class Pool {
  public:
@@ -161,19 +163,24 @@ class Pool {
   }
   int size() const { return static_cast<int>(threads_.size()) + 1; }
 
+  /** Runs fn(tid) on the caller (tid 0) and on up to n-1 workers that join in time. */
   void run(int n, const std::function<void(int)>& fn) {
     n = std::min(n, size());
     if (n <= 1) { fn(0); return; }
     {
       std::lock_guard<std::mutex> lk(mu_);
       job_ = &fn;
-      active_ = n;
-      pending_.store(n - 1, std::memory_order_relaxed);
+      limit_ = n;
+      closed_ = false;
       gen_.fetch_add(1, std::memory_order_release);
     }
     cv_.notify_all();
     fn(0);
-    while (pending_.load(std::memory_order_acquire) != 0) pause();
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      closed_ = true;
+    }
+    while (active_.load(std::memory_order_acquire) != 0) pause();
   }
 
  private:
@@ -186,23 +193,23 @@ class Pool {
     uint64_t seen = 0;
     for (;;) {
       uint64_t g = gen_.load(std::memory_order_acquire);
-      for (int spin = 0; g == seen && spin < 4000; spin++) { pause(); g = gen_.load(std::memory_order_acquire); }
+      for (int spin = 0; g == seen && spin < 20000; spin++) { pause(); g = gen_.load(std::memory_order_acquire); }
       if (g == seen) {
         std::unique_lock<std::mutex> lk(mu_);
         cv_.wait(lk, [&] { return gen_.load(std::memory_order_acquire) != seen; });
-        g = gen_.load(std::memory_order_acquire);
       }
-      seen = g;
-      const std::function<void(int)>* job;
-      int active;
+      const std::function<void(int)>* job = nullptr;
       {
         std::lock_guard<std::mutex> lk(mu_);
-        job = job_;
-        active = active_;
+        seen = gen_.load(std::memory_order_acquire);
+        if (!closed_ && id < limit_) {
+          job = job_;
+          active_.fetch_add(1, std::memory_order_acq_rel);
+        }
       }
-      if (id < active) {
+      if (job) {
         (*job)(id);
-        pending_.fetch_sub(1, std::memory_order_acq_rel);
+        active_.fetch_sub(1, std::memory_order_acq_rel);
       }
     }
   }
@@ -211,13 +218,27 @@ class Pool {
   std::mutex mu_;
   std::condition_variable cv_;
   const std::function<void(int)>* job_ = nullptr;
-  int active_ = 0;
+  int limit_ = 0;
+  bool closed_ = true;
   std::atomic<uint64_t> gen_{0};
-  std::atomic<int> pending_{0};
+  std::atomic<int> active_{0};
 };
 
 Pool* g_pool = nullptr;
 int g_threads = 1;
+
+/** fn(tid, item) for item in [0, items), items pulled dynamically by up to nt threads. */
+template <class F>
+void run_items(int nt, int items, F&& fn) {
+  if (nt <= 1 || items <= 1) {
+    for (int i = 0; i < items; i++) fn(0, i);
+    return;
+  }
+  std::atomic<int> next{0};
+  g_pool->run(std::min(nt, items), [&](int tid) {
+    for (int i; (i = next.fetch_add(1, std::memory_order_relaxed)) < items;) fn(tid, i);
+  });
+}
 
 // ---------------------------------------------------------------------------------------
 // Blocking parameters and per-thread packing buffers.
@@ -459,55 +480,59 @@ struct Im2colAT {
 };
 
 // ---------------------------------------------------------------------------------------
+/** One MR x NR tile (possibly partial) of C from packed panels, with the epilogue on the last k block. */
+inline void compute_tile(const Isa& isa, int kc, const float* ap, const float* bp, float* c, long ldc, int mr, int nr,
+                         float b, bool last, const float* bias, int act) {
+  const int MR = isa.mr, NR = isa.nr;
+  if (mr == MR && nr == NR) {
+    isa.kern(kc, ap, bp, c, ldc, b);
+  } else {
+    float tmp[16 * 32] __attribute__((aligned(64)));
+    isa.kern(kc, ap, bp, tmp, NR, 0.f);
+    for (int i = 0; i < mr; i++) {
+      float* ci = c + static_cast<long>(i) * ldc;
+      const float* ti = tmp + i * NR;
+      if (b == 0.f) for (int j = 0; j < nr; j++) ci[j] = ti[j];
+      else if (b == 1.f) for (int j = 0; j < nr; j++) ci[j] += ti[j];
+      else for (int j = 0; j < nr; j++) ci[j] = b * ci[j] + ti[j];
+    }
+  }
+  if (last && (bias || act)) {
+    for (int i = 0; i < mr; i++) {
+      float* ci = c + static_cast<long>(i) * ldc;
+      if (bias) for (int j = 0; j < nr; j++) ci[j] += bias[j];
+      if (act == 1) for (int j = 0; j < nr; j++) ci[j] = ci[j] > 0.f ? ci[j] : 0.f;
+    }
+  }
+}
+
 // Single-threaded GEMM over rows [m0, m1) and columns [n0, n1) of C:
 // C = alpha*A*B + beta*C, then + bias[j] and ReLU when act == 1.
 
 template <class AAcc, class BAcc>
 void gemm_block(const AAcc& A, const BAcc& B, int m0, int m1, int n0, int n1, int K, float alpha, float beta,
-                float* C, long ldc, const float* bias, int act) {
+                float* C, long ldc, const float* bias, int act, int k0 = 0) {
   const Isa isa = g_isa;
   const int MR = isa.mr, NR = isa.nr;
   Workspace& ws = workspace();
   float* Ap = Workspace::grow(ws.a, ws.ca, static_cast<size_t>(MC + MR) * KC);
-  float tmp[16 * 32] __attribute__((aligned(64)));
   for (int jc = n0; jc < n1; jc += NC) {
     const int nc = std::min(NC, n1 - jc);
     const int ncp = (nc + NR - 1) / NR * NR;
     float* Bp = Workspace::grow(ws.b, ws.cb, static_cast<size_t>(ncp) * KC);
-    for (int pc = 0; pc < K; pc += KC) {
+    for (int pc = k0; pc < K; pc += KC) {
       const int kc = std::min(KC, K - pc);
       const bool last = pc + kc >= K;
-      const float b = pc == 0 ? beta : 1.f;
+      const float b = pc == k0 ? beta : 1.f;
       B.pack(Bp, pc, kc, jc, nc, NR);
       for (int ic = m0; ic < m1; ic += MC) {
         const int mc = std::min(MC, m1 - ic);
         A.pack(Ap, ic, mc, pc, kc, alpha, MR);
         for (int jr = 0; jr < nc; jr += NR) {
-          const int nr = std::min(NR, nc - jr);
           const float* bp = Bp + static_cast<long>(jr) * kc;
           for (int ir = 0; ir < mc; ir += MR) {
-            const int mr = std::min(MR, mc - ir);
-            const float* ap = Ap + static_cast<long>(ir) * kc;
-            float* c = C + static_cast<long>(ic + ir) * ldc + jc + jr;
-            if (mr == MR && nr == NR) {
-              isa.kern(kc, ap, bp, c, ldc, b);
-            } else {
-              isa.kern(kc, ap, bp, tmp, NR, 0.f);
-              for (int i = 0; i < mr; i++) {
-                float* ci = c + static_cast<long>(i) * ldc;
-                const float* ti = tmp + i * NR;
-                if (b == 0.f) for (int j = 0; j < nr; j++) ci[j] = ti[j];
-                else if (b == 1.f) for (int j = 0; j < nr; j++) ci[j] += ti[j];
-                else for (int j = 0; j < nr; j++) ci[j] = b * ci[j] + ti[j];
-              }
-            }
-            if (last && (bias || act)) {
-              for (int i = 0; i < mr; i++) {
-                float* ci = c + static_cast<long>(i) * ldc;
-                if (bias) { const float* bb = bias + jc + jr; for (int j = 0; j < nr; j++) ci[j] += bb[j]; }
-                if (act == 1) for (int j = 0; j < nr; j++) ci[j] = ci[j] > 0.f ? ci[j] : 0.f;
-              }
-            }
+            compute_tile(isa, kc, Ap + static_cast<long>(ir) * kc, bp, C + static_cast<long>(ic + ir) * ldc + jc + jr, ldc,
+                         std::min(MR, mc - ir), std::min(NR, nc - jr), b, last, bias ? bias + jc + jr : nullptr, act);
           }
         }
       }
@@ -528,29 +553,94 @@ void scale_only(int M, int N, float beta, float* C, long ldc, const float* bias,
   }
 }
 
-/** Splits the product over threads: along M when it has enough row panels, else along N. */
+Workspace g_shared;  // packed right operand shared by the threads of one parallel GEMM
+
+/**
+ * Parallel GEMM. B is packed once per super-block of k (sized to stay in the last-level
+ * cache) by all threads together; then work items (an MC row block x a group of NR
+ * panels) run every KC block of that super-block. Items are pulled dynamically.
+ */
 template <class AAcc, class BAcc>
 void gemm(const AAcc& A, const BAcc& B, int M, int N, int K, float alpha, float beta, float* C, long ldc,
           const float* bias, int act) {
   if (M <= 0 || N <= 0) return;
   if (K <= 0) { scale_only(M, N, beta, C, ldc, bias, act); return; }
   const double flops = 2.0 * M * N * K;
-  int nt = flops >= 4e6 ? g_threads : 1;
-  const int MR = g_isa.mr, NR = g_isa.nr;
-  const int mpanels = (M + MR - 1) / MR, npanels = (N + NR - 1) / NR;
-  if (nt > 1 && mpanels < nt && npanels < nt) nt = 1;
+  const int nt = flops >= 4e6 ? g_threads : 1;
   if (nt == 1) { gemm_block(A, B, 0, M, 0, N, K, alpha, beta, C, ldc, bias, act); return; }
-  const bool byRows = mpanels >= 2 * npanels || npanels < nt;
-  const int panels = byRows ? mpanels : npanels;
-  const int unit = byRows ? MR : NR;
-  const int total = byRows ? M : N;
-  g_pool->run(nt, [&](int t) {
-    const int lo = std::min(total, static_cast<int>(static_cast<long>(panels) * t / nt) * unit);
-    const int hi = std::min(total, static_cast<int>(static_cast<long>(panels) * (t + 1) / nt) * unit);
-    if (lo >= hi) return;
-    if (byRows) gemm_block(A, B, lo, hi, 0, N, K, alpha, beta, C, ldc, bias, act);
-    else gemm_block(A, B, 0, M, lo, hi, K, alpha, beta, C, ldc, bias, act);
-  });
+  const Isa isa = g_isa;
+  const int MR = isa.mr, NR = isa.nr;
+  if (static_cast<long>(M) * N <= (1L << 17) && K >= 8 * KC) {
+    // Small output, long contraction (filter gradients): threads take k ranges into
+    // private partial products, summed at the end.
+    const int items = std::min((K + KC - 1) / KC, 4 * nt);
+    const long mn = static_cast<long>(M) * N;
+    std::vector<float> partial(static_cast<size_t>(nt) * mn);
+    std::vector<char> used(static_cast<size_t>(nt), 0);
+    run_items(nt, items, [&](int tid, int item) {
+      const int ka = static_cast<int>(static_cast<long>(K) * item / items / KC * KC);
+      const int kb = item + 1 == items ? K : static_cast<int>(static_cast<long>(K) * (item + 1) / items / KC * KC);
+      if (ka >= kb) return;
+      gemm_block(A, B, 0, M, 0, N, kb, alpha, used[tid] ? 1.f : 0.f, partial.data() + tid * mn, N, nullptr, 0, ka);
+      used[tid] = 1;
+    });
+    for (int i = 0; i < M; i++) {
+      float* c = C + static_cast<long>(i) * ldc;
+      for (int j = 0; j < N; j++) {
+        float v = beta == 0.f ? 0.f : beta * c[j];
+        for (int t = 0; t < nt; t++) if (used[t]) v += partial[t * mn + static_cast<long>(i) * N + j];
+        if (bias) v += bias[j];
+        if (act == 1 && !(v > 0.f)) v = 0.f;
+        c[j] = v;
+      }
+    }
+    return;
+  }
+  int mblocks = (M + MC - 1) / MC;
+  const int mc = ((M + mblocks - 1) / mblocks + MR - 1) / MR * MR;
+  mblocks = (M + mc - 1) / mc;
+  constexpr long BUDGET = 1L << 20;  // floats of packed B per super-block (4 MiB)
+  for (int jc = 0; jc < N; jc += NC) {
+    const int nc = std::min(NC, N - jc);
+    const int npan = (nc + NR - 1) / NR;
+    const long ncp = static_cast<long>(npan) * NR;
+    int gp = (npan + std::max(1, (4 * nt + mblocks - 1) / mblocks) - 1) / std::max(1, (4 * nt + mblocks - 1) / mblocks);
+    gp = std::max(gp, std::min(npan, 2));  // at least two panels per item when there are two
+    const int jgroups = (npan + gp - 1) / gp;
+    const int KS = std::max<long>(KC, BUDGET / ncp / KC * KC);
+    float* Bp = Workspace::grow(g_shared.b, g_shared.cb, static_cast<size_t>(ncp) * std::min(K, KS));
+    for (int ks = 0; ks < K; ks += KS) {
+      const int ke = std::min(K, ks + KS);
+      const int nkb = (ke - ks + KC - 1) / KC;
+      run_items(nt, nkb * npan, [&](int, int item) {
+        const int kb = item / npan, jp = item % npan;
+        const int pc = ks + kb * KC, kc = std::min(KC, ke - pc);
+        B.pack(Bp + static_cast<long>(pc - ks) * ncp + static_cast<long>(jp) * NR * kc, pc, kc, jc + jp * NR,
+               std::min(NR, nc - jp * NR), NR);
+      });
+      run_items(nt, mblocks * jgroups, [&](int, int item) {
+        const int ib = item / jgroups, jg = item % jgroups;
+        const int i0 = ib * mc, mcur = std::min(mc, M - i0);
+        const int jp0 = jg * gp, jp1 = std::min(npan, jp0 + gp);
+        Workspace& ws = workspace();
+        float* Ap = Workspace::grow(ws.a, ws.ca, static_cast<size_t>(mc + MR) * KC);
+        for (int pc = ks; pc < ke; pc += KC) {
+          const int kc = std::min(KC, ke - pc);
+          const bool last = pc + kc >= K;
+          const float b = pc == 0 ? beta : 1.f;
+          A.pack(Ap, i0, mcur, pc, kc, alpha, MR);
+          for (int jp = jp0; jp < jp1; jp++) {
+            const float* bp = Bp + static_cast<long>(pc - ks) * ncp + static_cast<long>(jp) * NR * kc;
+            const int j = jc + jp * NR;
+            for (int ir = 0; ir < mcur; ir += MR) {
+              compute_tile(isa, kc, Ap + static_cast<long>(ir) * kc, bp, C + static_cast<long>(i0 + ir) * ldc + j, ldc,
+                           std::min(MR, mcur - ir), std::min(NR, nc - jp * NR), b, last, bias ? bias + j : nullptr, act);
+            }
+          }
+        }
+      });
+    }
+  }
 }
 
 /**
@@ -564,9 +654,11 @@ void conv_backprop_input(const ConvGeom& g, const KTable& t, const float* dy, co
   const double flops = 2.0 * g.pixels() * K * co;
   const int nt = flops >= 4e6 ? std::min(g_threads, g.n) : 1;
   DenseB B{f, co, true};  // B(p = co, j = k) = f[k*co + p]
-  auto work = [&](int tid) {
-    const int b0 = static_cast<int>(static_cast<long>(g.n) * tid / nt);
-    const int b1 = static_cast<int>(static_cast<long>(g.n) * (tid + 1) / nt);
+  const int perItem = std::max(1, g.n / (8 * std::max(nt, 1)));
+  const int items = (g.n + perItem - 1) / perItem;
+  auto work = [&](int, int item) {
+    const int b0 = item * perItem;
+    const int b1 = std::min(g.n, b0 + perItem);
     if (b0 >= b1) return;
     std::memset(dx + b0 * imgSize, 0, static_cast<size_t>(b1 - b0) * imgSize * sizeof(float));
     const long pix0 = b0 * imgPix, pix1 = b1 * imgPix;
@@ -596,8 +688,7 @@ void conv_backprop_input(const ConvGeom& g, const KTable& t, const float* dy, co
       }
     }
   };
-  if (nt <= 1) work(0);
-  else g_pool->run(nt, work);
+  run_items(nt, items, work);
 }
 
 /**
@@ -607,8 +698,9 @@ void conv_backprop_input(const ConvGeom& g, const KTable& t, const float* dy, co
 void sum_rows(const float* x, long rows, long cols, float* out) {
   const int nt = rows * cols >= (1L << 18) && rows >= 2 ? std::min<long>(g_threads, rows) : 1;
   std::vector<double> partial(static_cast<size_t>(nt) * cols, 0.0);
-  auto work = [&](int tid) {
-    const long r0 = rows * tid / nt, r1 = rows * (tid + 1) / nt;
+  const int items = nt <= 1 ? 1 : static_cast<int>(std::min<long>(rows, 8L * nt));
+  auto work = [&](int tid, int item) {
+    const long r0 = rows * item / items, r1 = rows * (item + 1) / items;
     double* acc = partial.data() + static_cast<long>(tid) * cols;
     constexpr long CB = 2048, RB = 64;
     float blk[CB];
@@ -625,8 +717,7 @@ void sum_rows(const float* x, long rows, long cols, float* out) {
       }
     }
   };
-  if (nt <= 1) work(0);
-  else g_pool->run(nt, work);
+  run_items(nt, items, work);
   for (long j = 0; j < cols; j++) {
     double v = 0;
     for (int t = 0; t < nt; t++) v += partial[static_cast<size_t>(t) * cols + j];

@@ -123,6 +123,8 @@ describe('native SGEMM vs a float64 reference', { skip }, () => {
       { m: 257, n: 130, k: 300, ta: true, tb: false, alpha: 1, beta: 1, bias: false, relu: false, pad: 0 },
       { m: 129, n: 600, k: 270, ta: false, tb: true, alpha: 0.5, beta: 0, bias: false, relu: false, pad: 2 },
       { m: 70, n: 3100, k: 20, ta: true, tb: true, alpha: 1, beta: 0, bias: true, relu: false, pad: 0 },
+      // Small output, long contraction: split over k between threads.
+      { m: 20, n: 33, k: 2600, ta: true, tb: false, alpha: 1, beta: 0.5, bias: true, relu: true, pad: 1 },
     ];
     for (const c of cases) check(addon, c);
   });
@@ -281,6 +283,9 @@ describe('tfjs kernels on wasm+native', { skip }, () => {
       { n: 3, h: 28, w: 28, ci: 32, co: 64, k: 3, kw: 3, s: [2, 2], pad: 'same' },
       { n: 1, h: 9, w: 12, ci: 3, co: 4, k: 5, kw: 5, s: [2, 2], pad: 'valid' },
       { n: 1, h: 7, w: 7, ci: 2, co: 2, k: 2, kw: 2, s: [3, 3], pad: 'valid' },
+      // Enough output pixels for the k-split filter gradient, with few and with many taps.
+      { n: 8, h: 28, w: 28, ci: 1, co: 8, k: 3, kw: 3, s: [1, 1], pad: 'same' },
+      { n: 12, h: 14, w: 14, ci: 16, co: 24, k: 3, kw: 3, s: [1, 1], pad: 'valid' },
       ...Array.from({ length: 20 }, randomConvCase),
     ];
     for (const c of cases) {
