@@ -284,8 +284,8 @@ describe('tfjs kernels on wasm+native', { skip }, () => {
       { n: 1, h: 9, w: 12, ci: 3, co: 4, k: 5, kw: 5, s: [2, 2], pad: 'valid' },
       { n: 1, h: 7, w: 7, ci: 2, co: 2, k: 2, kw: 2, s: [3, 3], pad: 'valid' },
       // Enough output pixels for the k-split filter gradient, with few and with many taps.
-      { n: 8, h: 28, w: 28, ci: 1, co: 8, k: 3, kw: 3, s: [1, 1], pad: 'same' },
-      { n: 12, h: 14, w: 14, ci: 16, co: 24, k: 3, kw: 3, s: [1, 1], pad: 'valid' },
+      { n: 16, h: 28, w: 28, ci: 1, co: 8, k: 3, kw: 3, s: [1, 1], pad: 'same' },
+      { n: 24, h: 14, w: 14, ci: 16, co: 24, k: 3, kw: 3, s: [1, 1], pad: 'valid' },
       ...Array.from({ length: 20 }, randomConvCase),
     ];
     for (const c of cases) {
