@@ -5,6 +5,7 @@
  *   lipbench charts <results-dir>  regenerate charts and report.html from the CSVs
  *   lipbench attack <model.json>   attack a saved model without retraining
  *   lipbench list                  list the experiments in experiments/
+ *   lipbench wgan <experiment>     WGAN critics compared on MNIST (issue 6)
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import path from 'node:path';
@@ -176,6 +177,30 @@ program
     for (const r of st) console.log(`${String(r.index + 1).padStart(4)}  ${r.runId}  ${r.state.padEnd(7)}  ${r.detail}`);
     const count = (s: string) => st.filter((r) => r.state === s).length;
     console.log(`${count('done')} done, ${count('failed')} failed, ${count('trained')} trained but not evaluated, ${count('missing')} missing, of ${st.length}`);
+  });
+
+program
+  .command('wgan')
+  .description('train WGANs on MNIST with gp, gp-one-sided, sn and clip critics; skips runs already done (issue 6)')
+  .argument('<experiment>')
+  .addOption(backendOption)
+  .option('-o, --results <dir>', 'parent folder of the results', 'results')
+  .option('--retry-failed', 'rerun runs that failed before')
+  .option('--report-only', 'only rebuild wgan-verdicts.csv, charts and report.html from wgan.csv')
+  .action(async (ref: string, o: { backend: BackendChoice; results: string; retryFailed?: boolean; reportOnly?: boolean }) => {
+    const { loadWganExperiment } = await import('./wgan/load.js');
+    const loaded = await loadWganExperiment(ref); // validates before anything is written
+    if (o.reportOnly) {
+      const { renderWganResults } = await import('./wgan/report.js');
+      const r = await renderWganResults(path.join(o.results, loaded.config.name));
+      console.log(`report: ${r.report}`);
+      return;
+    }
+    await startBackend(o.backend, false);
+    const { runWganExperiment } = await import('./wgan/run.js');
+    const s = await runWganExperiment(loaded, { resultsRoot: o.results, backend: (await import('./backend.js')).currentBackend(), retryFailed: Boolean(o.retryFailed) });
+    console.log(`${loaded.config.name}: ${s.total} runs (${s.trained} trained, ${s.skipped} already done, ${s.failed} failed) in ${s.seconds.toFixed(1)} s → ${s.dir}${s.report ? `, report: ${s.report}` : ''}`);
+    if (s.failed > 0) process.exitCode = 3;
   });
 
 program
