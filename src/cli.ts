@@ -92,8 +92,9 @@ program
   .option('--no-charts', 'do not render charts after the runs')
   .option('--shard <k/n>', 'run only shard k of n (default: from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX)')
   .option('--retry-failed', 'rerun runs that failed before')
-  .action(async (ref: string, o: { backend: BackendChoice; results: string; progress: boolean; charts: boolean; shard?: string; retryFailed?: boolean }) => {
-    const loaded = await loadExperiment(ref); // validates before anything is written
+  .option('--quick', "apply the experiment's `quick` overrides (tiny subsets; results under <name>-quick)")
+  .action(async (ref: string, o: { backend: BackendChoice; results: string; progress: boolean; charts: boolean; shard?: string; retryFailed?: boolean; quick?: boolean }) => {
+    const loaded = await loadExperiment(ref, { quick: Boolean(o.quick) }); // validates before anything is written
     const shard = o.shard !== undefined ? parseShard(o.shard) : shardFromEnv(process.env);
     await startBackend(o.backend, false);
     const { runExperiment } = await import('./pipeline/run-experiment.js');

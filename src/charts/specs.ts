@@ -8,10 +8,12 @@ import { layerSigmaSpec } from './layerSigma.js';
 import { lipVsAttackSuccessSpec } from './lipVsAttack.js';
 import { lipVsGapSpec } from './lipVsGap.js';
 import { robustAccVsEpsSpec } from './robustVsEps.js';
+import { localLipschitzSpec } from './localLipschitz.js';
+import { accuracyByMethodSpec } from './accuracyByMethod.js';
 import type { ResultTables } from './tables.js';
 import type { TopLevelSpec } from './vlTypes.js';
 
-export { boundLoosenessSpec, layerSigmaSpec, lipVsAttackSuccessSpec, lipVsGapSpec, robustAccVsEpsSpec };
+export { accuracyByMethodSpec, boundLoosenessSpec, layerSigmaSpec, lipVsAttackSuccessSpec, lipVsGapSpec, localLipschitzSpec, robustAccVsEpsSpec };
 
 export interface ChartDef {
   /** File stem under charts/ and the HTML id in the report. */
@@ -52,6 +54,18 @@ export const CHARTS: readonly ChartDef[] = [
     title: 'Per-layer σ during training',
     description: 'Spectral norm of each layer per epoch; regularizers should hold it down.',
     build: (t) => layerSigmaSpec(t.epochs),
+  },
+  {
+    name: 'local-lipschitz',
+    title: 'Local Lipschitz on and off the data',
+    description: 'Gradient-norm lower bounds at test points, between classes and on noise, beside the sound upper bound.',
+    build: (t) => localLipschitzSpec(t.results),
+  },
+  {
+    name: 'accuracy-by-method',
+    title: 'Clean accuracy and generalization gap by method',
+    description: 'One dot per seed; which methods cost accuracy, and which close the gap.',
+    build: (t) => accuracyByMethodSpec(t.results),
   },
 ];
 

@@ -60,9 +60,37 @@ export const ExperimentConfig = z
     /** Test points that attacks run on (default: the whole test split). */
     attackSize: z.number().int().positive().optional(),
     lipschitz: LipschitzOptions.default(LipschitzOptions.parse({})),
+    /**
+     * Overrides applied by `--quick` (deep-merged into this config, name suffixed
+     * `-quick`): the same code on tiny subsets, for CI and smoke tests.
+     */
+    quick: z.record(z.string(), z.unknown()).optional(),
+    /** Compute the seed-claims table (src/claims) after the runs. */
+    claims: z.boolean().default(false),
   })
   .strict();
 export type ExperimentConfig = z.infer<typeof ExperimentConfig>;
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** Deep merge of plain objects; arrays and scalars in `over` replace those in `base`. */
+export function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = isPlainObject(v) && isPlainObject(out[k]) ? deepMerge(out[k] as Record<string, unknown>, v) : v;
+  return out;
+}
+
+/** The `--quick` form of a raw config: its `quick` overrides applied, under a `-quick` name. */
+export function quickVariant(source: string, raw: unknown): unknown {
+  if (!isPlainObject(raw)) return raw;
+  const quick = raw['quick'];
+  if (quick === undefined) throw new UserError(`${source}: has no \`quick\` section, so --quick has nothing to apply`);
+  if (!isPlainObject(quick)) throw new UserError(`${source}: quick: expected an object of overrides`);
+  const { quick: _q, ...rest } = raw;
+  return { ...deepMerge(rest, quick), name: `${String(raw['name'])}-quick` };
+}
 export type ExperimentInput = z.input<typeof ExperimentConfig>;
 
 /** Identity with types: lets `experiments/*.ts` files get completion and checking. */

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { EXPERIMENTS_DIR } from '../paths.js';
 import { UserError } from './errors.js';
-import { expandRuns, parseExperiment, type ExperimentConfig, type RunSpec } from './experiment.js';
+import { expandRuns, parseExperiment, quickVariant, type ExperimentConfig, type RunSpec } from './experiment.js';
 
 
 export interface LoadedExperiment {
@@ -64,9 +64,10 @@ async function readRaw(file: string): Promise<unknown> {
   return cfg;
 }
 
-export async function loadExperiment(ref: string): Promise<LoadedExperiment> {
+export async function loadExperiment(ref: string, opts: { quick?: boolean } = {}): Promise<LoadedExperiment> {
   const file = resolveSource(ref);
   const source = path.relative(process.cwd(), file) || file;
-  const config = parseExperiment(source, await readRaw(file));
+  const raw = await readRaw(file);
+  const config = parseExperiment(source, opts.quick ? quickVariant(source, raw) : raw);
   return { source, config, runs: expandRuns(source, config) };
 }

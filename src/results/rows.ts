@@ -113,6 +113,21 @@ export const FailureRow = RunKey.extend({
 });
 export type FailureRow = z.infer<typeof FailureRow>;
 
+/** claims.csv: one row per seed claim, with its measured numbers and verdict. */
+export const ClaimRow = z.object({
+  experiment: z.string(),
+  claim: z.number().int(),
+  title: z.string(),
+  /** The measured numbers, each as `name = mean [95% CI]`, joined by '; '. */
+  measured: z.string(),
+  verdict: z.enum(['supported', 'not supported', 'inconclusive']),
+  /** The rule that turned the numbers into the verdict, fixed before measuring. */
+  rule: z.string(),
+  /** The chart (charts/<name>.svg) or file that shows the evidence. */
+  evidence: z.string(),
+});
+export type ClaimRow = z.infer<typeof ClaimRow>;
+
 export const TABLES = {
   results: RunRow,
   attacks: AttackRow,

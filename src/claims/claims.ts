@@ -1,0 +1,191 @@
+/**
+ * The seed's claims turned into measured verdicts, from an experiment's tables alone.
+ * Each claim states which runs it compares, the numbers (means over seeds with 95%
+ * intervals; differences paired by seed), the rule, and the chart with the evidence.
+ * Runs are found by regularizer name, so the claims work on any grid that contains
+ * the methods (experiments/seed-claims.ts contains all of them).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Tables } from '../results/csv.js';
+import { parseTable } from '../results/csv.js';
+import { ClaimRow, type RunRow } from '../results/rows.js';
+import { meanInterval, pairedDifference, spearmanInterval, type Interval } from './stats.js';
+import { DIRECTIONAL_RULE, directionalVerdict, formatInterval, type Verdict } from './verdict.js';
+
+type Run = RunRow;
+
+function byMethod(results: readonly Run[], regularizer: string, lambda?: number): Run[] {
+  return results.filter((r) => r.regularizer === regularizer && (lambda === undefined || r.lambda === lambda));
+}
+
+/** Values of a metric for two groups, paired by seed (seeds present in both). */
+function paired(a: readonly Run[], b: readonly Run[], metric: (r: Run) => number | null): [number[], number[]] {
+  const xa: number[] = [];
+  const xb: number[] = [];
+  for (const ra of a) {
+    const rb = b.find((r) => r.seed === ra.seed);
+    const va = metric(ra);
+    const vb = rb ? metric(rb) : null;
+    if (va !== null && vb !== null && Number.isFinite(va) && Number.isFinite(vb)) {
+      xa.push(va);
+      xb.push(vb);
+    }
+  }
+  return [xa, xb];
+}
+
+interface Measured {
+  readonly name: string;
+  readonly interval: Interval;
+}
+
+function describe(ms: readonly Measured[]): string {
+  return ms.map((m) => `${m.name} = ${formatInterval(m.interval)} (n=${m.interval.n})`).join('; ');
+}
+
+function row(experiment: string, claim: number, title: string, measured: string, verdict: Verdict, rule: string, evidence: string): ClaimRow {
+  return { experiment, claim, title, measured: measured || 'no runs of the methods this claim compares', verdict, rule, evidence };
+}
+
+const lambdas = (rs: readonly Run[], reg: string) => [...new Set(byMethod(rs, reg).map((r) => r.lambda))].sort((a, b) => a - b);
+const acc = (r: Run) => r.testAcc;
+const log = (v: number | null) => (v !== null && v > 0 ? Math.log(v) : null);
+
+function claim1(e: string, rs: readonly Run[]): ClaimRow {
+  const none = byMethod(rs, 'none');
+  const ms: Measured[] = [];
+  for (const lam of lambdas(rs, 'l2')) {
+    const l2 = byMethod(rs, 'l2', lam);
+    for (const [name, metric] of [
+      ['log Frobenius bound', (r: Run) => log(r.lipUpperFrobenius)],
+      ['log Lipschitz bound', (r: Run) => log(r.lipUpper)],
+      ['accuracy gap', (r: Run) => r.gapAcc],
+    ] as const) {
+      const [a, b] = paired(none, l2, metric);
+      ms.push({ name: `none − l2(λ=${lam}) ${name}`, interval: pairedDifference(a, b) });
+    }
+  }
+  return row(e, 1, 'L2 weight decay lowers the Frobenius bound and the Lipschitz bound, and narrows the generalization gap, compared with no regularization', describe(ms), directionalVerdict(ms.map((m) => m.interval)), DIRECTIONAL_RULE + ' (every λ of l2 in the grid)', 'charts/lip-vs-gap.svg');
+}
+
+function claim2(e: string, t: Tables): ClaimRow {
+  // ‖W‖_F ≥ ‖W‖₂ is a theorem for matrices: the check is that our measurements obey it.
+  const dense = t.layers.filter((l) => l.reshapedSigma === null);
+  const conv = t.layers.filter((l) => l.reshapedSigma !== null);
+  const violations = t.layers.filter((l) => l.frobenius < l.operatorSigma * (1 - 1e-5));
+  const ms: Measured[] = [];
+  for (const reg of [...new Set(t.results.map((r) => r.regularizer))]) {
+    const ratios = byMethod(t.results, reg)
+      .map((r) => (r.lipUpperFrobenius !== null && r.lipUpper ? r.lipUpperFrobenius / r.lipUpper : null))
+      .filter((v): v is number => v !== null);
+    if (ratios.length) ms.push({ name: `${reg}: Frobenius product ÷ spectral product`, interval: meanInterval(ratios) });
+  }
+  const verdict: Verdict = t.layers.length === 0 ? 'inconclusive' : violations.length === 0 ? 'supported' : 'not supported';
+  const head = `${t.layers.length - violations.length} of ${t.layers.length} layers have Frobenius bound ≥ operator σ (${dense.length} dense, ${conv.length} conv)`;
+  return row(e, 2, '‖W‖_F ≥ ‖W‖₂ for every layer; how much the Frobenius product bound exceeds the spectral product bound, per method', [head, describe(ms)].join('; '), verdict, 'supported if no layer of any run has a Frobenius bound below its measured operator norm (1e-5 relative slack); not supported otherwise', 'charts/bound-looseness.svg');
+}
+
+function claim3(e: string, rs: readonly Run[]): ClaimRow {
+  const ms: Measured[] = [];
+  const notes: string[] = [];
+  for (const ls of lambdas(rs, 'spectral')) {
+    const sp = byMethod(rs, 'spectral', ls);
+    const spAcc = meanInterval(sp.map(acc)).mean;
+    let best: { lam: number; diff: number } | undefined;
+    for (const ll of lambdas(rs, 'l2')) {
+      const d = Math.abs(meanInterval(byMethod(rs, 'l2', ll).map(acc)).mean - spAcc);
+      if (!best || d < best.diff) best = { lam: ll, diff: d };
+    }
+    if (!best || best.diff > 0.005) {
+      notes.push(`spectral(λ=${ls}) has no l2 run within 0.5 points of clean accuracy`);
+      continue;
+    }
+    const [a, b] = paired(byMethod(rs, 'l2', best.lam), sp, (r) => r.gapAcc);
+    ms.push({ name: `gap l2(λ=${best.lam}) − gap spectral(λ=${ls}) [accuracies ${(spAcc * 100).toFixed(2)}% vs ±${(best.diff * 100).toFixed(2)}]`, interval: pairedDifference(a, b) });
+  }
+  return row(e, 3, 'Spectral norm regularization narrows the generalization gap more than L2 weight decay at matched clean accuracy (Yoshida & Miyato 2017)', [describe(ms), ...notes].filter(Boolean).join('; '), directionalVerdict(ms.map((m) => m.interval)), `matched pairs: each spectral λ with the l2 λ of closest mean test accuracy, if within 0.5 points; ${DIRECTIONAL_RULE}`, 'charts/lip-vs-gap.svg');
+}
+
+function claim4(e: string, rs: readonly Run[]): ClaimRow {
+  const gp = byMethod(rs, 'grad-penalty');
+  const sn = byMethod(rs, 'spectral-norm');
+  const ms: Measured[] = [
+    { name: 'on-data gradient norm, grad-penalty', interval: meanInterval(gp.map((r) => r.lipLowerGrad ?? Number.NaN)) },
+    { name: 'on-data gradient norm, spectral-norm', interval: meanInterval(sn.map((r) => r.lipLowerGrad ?? Number.NaN)) },
+  ];
+  const tests: Measured[] = [];
+  for (const [name, off] of [
+    ['interpolations', (r: Run) => r.lipLocalInterp],
+    ['uniform noise', (r: Run) => r.lipLocalNoise],
+  ] as const) {
+    // log(off-data / on-data): how much larger the slope gets away from the training data.
+    const ratio = (r: Run) => (off(r) && r.lipLowerGrad ? Math.log(off(r)! / r.lipLowerGrad) : null);
+    const [a, b] = paired(gp, sn, ratio);
+    tests.push({ name: `log(off/on) at ${name}: grad-penalty − spectral-norm`, interval: pairedDifference(a, b) });
+  }
+  return row(e, 4, 'Gradient penalty constrains the gradient only near where it is applied: off its sampling distribution (class interpolations, uniform noise) its local Lipschitz lower bound grows much more than a spectral-normalized model’s', describe([...ms, ...tests]), directionalVerdict(tests.map((m) => m.interval)), `${DIRECTIONAL_RULE}; both off-data measures must agree. The penalty samples training points only`, 'charts/local-lipschitz.svg');
+}
+
+function accuracyClaim(e: string, rs: readonly Run[], n: number, better: string, worse: string, title: string): ClaimRow {
+  const [a, b] = paired(byMethod(rs, better), byMethod(rs, worse), acc);
+  const ms: Measured[] = [
+    { name: `test accuracy ${better}`, interval: meanInterval(byMethod(rs, better).map(acc)) },
+    { name: `test accuracy ${worse}`, interval: meanInterval(byMethod(rs, worse).map(acc)) },
+    { name: `${better} − ${worse}`, interval: pairedDifference(a, b) },
+  ];
+  return row(e, n, title, describe(ms), directionalVerdict([ms[2]!.interval]), DIRECTIONAL_RULE, 'charts/accuracy-by-method.svg');
+}
+
+function claim7(e: string, wganDir: string | undefined): ClaimRow {
+  const title = 'In WGAN, spectral normalization converges in fewer epochs and with cheaper epochs than gradient penalty';
+  const file = wganDir ? path.join(wganDir, 'wgan-verdicts.csv') : undefined;
+  if (!file || !fs.existsSync(file)) {
+    return row(e, 7, title, `not measured: no ${file ?? 'WGAN results'} (run the mnist-wgan experiment)`, 'inconclusive', 'taken from the WGAN experiment’s verdict table', file ?? 'results/mnist-wgan/');
+  }
+  const text = fs.readFileSync(file, 'utf8');
+  const lines = text.trim().split('\n');
+  const header = lines[0]!.split(',');
+  const vi = header.indexOf('verdict');
+  const verdicts = lines.slice(1).map((l) => l.split(',')[vi] ?? '');
+  const combined: Verdict = verdicts.some((v) => v === 'not supported') ? 'not supported' : verdicts.every((v) => v === 'supported') && verdicts.length ? 'supported' : 'inconclusive';
+  return row(e, 7, title, `WGAN verdicts: ${verdicts.join(', ')} (see the file for the numbers)`, combined, 'supported if every WGAN sub-claim (fewer epochs, cheaper epochs, better final quality) is supported; not supported if any is not supported', path.relative(process.cwd(), file));
+}
+
+function claim8(e: string, t: Tables): ClaimRow {
+  const runs = t.results.filter((r) => r.lipUpper !== null && r.lipUpper > 0);
+  const pgd = (r: Run) => {
+    const rows = t.attacks.filter((a) => a.runId === r.runId && a.attack === 'pgd-linf' && a.eps > 0);
+    if (!rows.length) return null;
+    return rows.reduce((s, a) => s + a.successRate, 0) / rows.length;
+  };
+  const withPgd = runs.filter((r) => pgd(r) !== null);
+  const ms: Measured[] = [
+    { name: 'Spearman ρ(Lipschitz bound, mean PGD-L∞ success over ε)', interval: spearmanInterval(withPgd.map((r) => r.lipUpper!), withPgd.map((r) => pgd(r)!)) },
+    { name: 'Spearman ρ(Lipschitz bound, accuracy gap)', interval: spearmanInterval(runs.map((r) => r.lipUpper!), runs.map((r) => r.gapAcc)) },
+  ];
+  return row(e, 8, 'Across all trained models, a lower Lipschitz upper bound goes with a lower PGD attack success rate and a smaller generalization gap', describe(ms), directionalVerdict(ms.map((m) => m.interval)), `percentile bootstrap (2000 resamples of runs) 95% intervals; ${DIRECTIONAL_RULE.replace('difference', 'correlation')}`, 'charts/lip-vs-attack-success.svg');
+}
+
+export interface ClaimsOptions {
+  /** Folder of the WGAN experiment, for claim 7. */
+  readonly wganDir?: string;
+}
+
+export function computeClaims(experiment: string, t: Tables, opts: ClaimsOptions = {}): ClaimRow[] {
+  const rs = t.results;
+  return [
+    claim1(experiment, rs),
+    claim2(experiment, t),
+    claim3(experiment, rs),
+    claim4(experiment, rs),
+    accuracyClaim(experiment, rs, 5, 'spectral-norm', 'spectral-projection', 'Spectral normalization applied as a post-step constraint (Keras kernel_constraint) trains worse than the reparameterized one'),
+    accuracyClaim(experiment, rs, 6, 'spectral-norm', 'frobenius-norm', 'Frobenius normalization over-constrains: lower clean accuracy than spectral normalization at the same per-layer bound'),
+    claim7(experiment, opts.wganDir),
+    claim8(experiment, t),
+  ];
+}
+
+export function readClaims(file: string): ClaimRow[] {
+  return parseTable(file, fs.readFileSync(file, 'utf8'), ClaimRow);
+}
