@@ -193,7 +193,7 @@ class Pool {
     uint64_t seen = 0;
     for (;;) {
       uint64_t g = gen_.load(std::memory_order_acquire);
-      for (int spin = 0; g == seen && spin < 20000; spin++) { pause(); g = gen_.load(std::memory_order_acquire); }
+      for (int spin = 0; g == seen && spin < 4000; spin++) { pause(); g = gen_.load(std::memory_order_acquire); }
       if (g == seen) {
         std::unique_lock<std::mutex> lk(mu_);
         cv_.wait(lk, [&] { return gen_.load(std::memory_order_acquire) != seen; });
