@@ -96,6 +96,7 @@ const LEAK_CASES: unknown[][] = [
   [{ name: 'frobenius-norm', c: 2 }],
   [{ name: 'grad-penalty', lambda: 1 }],
   [{ name: 'adversarial-training', eps: 0.1, steps: 2, mix: 0.25 }],
+  [{ name: 'spectral-norm' }, { name: 'grad-penalty', lambda: 1, fn: 'projection' }, { name: 'adversarial-training', eps: 0.1, steps: 1 }],
 ];
 for (const specs of LEAK_CASES) {
   test(`no tensor leak across steps with ${JSON.stringify(specs)}`, async () => {
