@@ -115,7 +115,10 @@ program
     }
     if (shard) {
       console.log(`when every shard is done: lipbench merge ${s.dir}`);
-    } else if (o.charts) {
+      return;
+    }
+    if (loaded.config.claims) await printClaims(s.dir);
+    if (o.charts) {
       const { renderResults } = await import('./pipeline/render-results.js');
       const written = await renderResults(s.dir);
       console.log(`charts: ${written.length} written, report: ${path.join(s.dir, 'report.html')}`);
@@ -151,6 +154,23 @@ program
     const { attackSavedModel } = await import('./pipeline/attack-saved.js');
     await startBackend(o.backend, false);
     await attackSavedModel({ ...o, modelJson });
+  });
+
+async function printClaims(dir: string): Promise<void> {
+  const { writeClaims } = await import('./pipeline/claims-stage.js');
+  const claims = writeClaims(dir);
+  console.log(`claims → ${path.join(dir, 'claims.csv')}`);
+  for (const c of claims) console.log(`  ${c.claim}. ${c.verdict.toUpperCase()}: ${c.title}\n     ${c.measured}`);
+}
+
+program
+  .command('claims')
+  .description("recompute the seed claims' verdicts (claims.csv) from a results folder and re-render the report")
+  .argument('<results-dir>')
+  .action(async (dir: string) => {
+    await printClaims(dir);
+    const { renderResults } = await import('./pipeline/render-results.js');
+    await renderResults(dir);
   });
 
 program

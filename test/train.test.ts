@@ -75,3 +75,15 @@ test('training stops with a clear error when the loss diverges', async () => {
   await assert.rejects(trainModel(model, d.train, [], opts, { seed: 0, log: quiet, progress: false }), /training diverged: loss is (NaN|Infinity)/);
   model.dispose();
 });
+
+test('per-epoch σ of a spectral-normalized model is that of the effective kernel (≈ coeff)', async () => {
+  await testBackend();
+  const { createRegularizer, layerFactoryFor } = await import('../src/regularizers/index.js');
+  const d = smallMnist();
+  const regs = [createRegularizer({ name: 'spectral-norm', coeff: 2, sigma: 'reshaped', powerIters: 20, initIters: 50 }, 0)];
+  const model = buildModel({ kind: 'mlp', hidden: [32] }, d.imageShape, 10, 0, { layers: layerFactoryFor(regs) });
+  const opts = TrainOptions.parse({ epochs: 1, batchSize: 64, optimizer: { name: 'adam', learningRate: 1e-2 }, logSigma: false });
+  await trainModel(model, d.train, regs, opts, { seed: 0, log: quiet, progress: false, maxSteps: 15 });
+  for (const s of kernelSigmas(model)) assert.ok(Math.abs(s.sigma - 2) < 0.1, `${s.layer}: σ ${s.sigma}`);
+  model.dispose();
+});

@@ -4,7 +4,12 @@
  */
 import { renderCharts, type RenderedChart } from '../charts/render.js';
 import { writeReport } from '../charts/report.js';
+import fs from 'node:fs';
+import path from 'node:path';
+import { readClaims } from '../claims/claims.js';
+import { claimsSection } from '../charts/claimsSection.js';
 import { UserError } from '../config/errors.js';
+import { CLAIMS_FILE } from './claims-stage.js';
 import { readTables, type Tables } from '../results/csv.js';
 
 export async function renderResults(dir: string, log: (line: string) => void = (l) => console.log(l)): Promise<RenderedChart[]> {
@@ -15,6 +20,8 @@ export async function renderResults(dir: string, log: (line: string) => void = (
     throw new UserError((e as Error).message);
   }
   const charts = await renderCharts(dir, tables, { log });
-  await writeReport(dir, tables, charts);
+  const claimsFile = path.join(dir, CLAIMS_FILE);
+  const claims = fs.existsSync(claimsFile) ? readClaims(claimsFile) : [];
+  await writeReport(dir, tables, charts, claims.length ? { sections: (d) => [claimsSection(claims), ...d] } : {});
   return charts;
 }
