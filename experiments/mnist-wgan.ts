@@ -4,7 +4,7 @@
  * clipping (clip) — each with its paper's defaults (see src/wgan/config.ts), 2 seeds.
  *
  * Sized to run in about 25–30 minutes on a shared 2-core machine with the wasm backend:
- * an 8k-image subset, batch 64, 5 epochs (= 625 critic steps, 125 generator steps per
+ * an 8k-image subset, batch 64, 8 epochs (= 1000 critic steps, 200 generator steps per
  * run). That is a very short training by GAN standards (Gulrajani et al. ran 200k
  * generator steps), so every learning rate is 10× its paper's default (Adam 1e-3 with
  * the β1 = 0.5, β2 = 0.9 of Gulrajani et al.'s MNIST script for gp, gp-one-sided and sn;
@@ -29,7 +29,7 @@ export const experiment = defineWganExperiment({
     { kind: 'clip', optimizer: { name: 'rmsprop', learningRate: 5e-4 } },
   ],
   seeds: [0, 1],
-  train: { epochs: 5, batchSize: 64, evalEvery: 1, evalAtStart: true, evalSamples: 1000 },
+  train: { epochs: 8, batchSize: 64, evalEvery: 1, evalAtStart: true, evalSamples: 1000 },
   lipschitz: { points: 128, tol: 1e-4, maxIters: 300 },
   featureClassifier: { trainSize: 20000, epochs: 2, seed: 0, filters: [32, 64], features: 128 },
 });

@@ -3,7 +3,7 @@
  * inlined, pre-aggregated over seeds where a mean makes sense), plus the catalogue that
  * the report renders. One colour per variant, the same in every chart.
  */
-import { chartConfig, groupBy, spread } from '../charts/common.js';
+import { chartConfig, groupBy, logScale, spread } from '../charts/common.js';
 import type { TopLevelSpec } from '../charts/vlTypes.js';
 import type { WganRow } from './rows.js';
 
@@ -59,7 +59,7 @@ function metricVsEpoch(rows: readonly WganRow[], field: (r: WganRow) => number |
   if (points.length === 0) return null;
   const labels = variantsOf(rows);
   const x = { field: 'epoch', type: 'quantitative', title: 'Epoch', axis: { tickMinStep: 1 } } as const;
-  const y = { field: 'value', type: 'quantitative', title: o.yTitle, ...(o.log ? { scale: { type: 'log' } } : {}) } as const;
+  const y = { field: 'value', type: 'quantitative', title: o.yTitle, ...(o.log ? { scale: logScale() } : {}) } as const;
   const color = variantColor(labels);
   const several = points.some((p) => p.seeds > 1);
   return {
@@ -98,7 +98,7 @@ export function qualityVsSecondsSpec(rows: readonly WganRow[]): TopLevelSpec | n
     mark: { type: 'line', point: true, strokeWidth: 1.6 },
     encoding: {
       x: { field: 'seconds', type: 'quantitative', title: 'Training seconds (cumulative)' },
-      y: { field: 'value', type: 'quantitative', title: 'Fréchet distance (lower is better)', scale: { type: 'log' } },
+      y: { field: 'value', type: 'quantitative', title: 'Fréchet distance (lower is better)', scale: logScale() },
       color: variantColor(labels),
       detail: { field: 'run', type: 'nominal' },
       order: { field: 'seconds' },
@@ -134,9 +134,10 @@ export function lipschitzBoundsSpec(rows: readonly WganRow[]): TopLevelSpec | nu
       mark: { type: 'line', point: true, strokeWidth: 1.6 },
       encoding: {
         x: { field: 'epoch', type: 'quantitative', title: 'Epoch', axis: { tickMinStep: 1 } },
-        y: { field: 'value', type: 'quantitative', title: 'Lipschitz constant of the critic', scale: { type: 'log' } },
+        y: { field: 'value', type: 'quantitative', title: 'Lipschitz constant of the critic', scale: logScale() },
         color: { field: 'measure', type: 'nominal', title: 'Measure', sort: names, scale: { domain: names, range: ['#d62728', '#ff9896', '#1f77b4', '#2ca02c', '#9467bd', '#7f7f7f'] } },
-        strokeDash: { field: 'measure', type: 'nominal', sort: names, scale: { domain: names, range: [[1, 0], [6, 3], [1, 0], [1, 0], [1, 0], [2, 2]] }, legend: null },
+        // Same field and title as colour, so Vega-Lite merges the two into one legend.
+        strokeDash: { field: 'measure', type: 'nominal', title: 'Measure', sort: names, scale: { domain: names, range: [[1, 0], [6, 3], [1, 0], [1, 0], [1, 0], [2, 2]] } },
         tooltip: [{ field: 'variant' }, { field: 'measure' }, { field: 'epoch' }, { field: 'value', format: '.4g', title: 'mean' }],
       },
     },
