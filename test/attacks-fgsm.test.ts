@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/backend.js';
 import { createAttack } from '../src/attacks/index.js';
-import { mulberry } from './attacks-rng.js';
+import { mulberry32 as mulberry } from '../src/data/rng.js';
 import { linearModel, syntheticData, D, K } from './attacks-helpers.js';
 
 const rand = mulberry(42);

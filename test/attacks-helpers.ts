@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { mulberry } from './attacks-rng.js';
+import { mulberry32 as mulberry } from '../src/data/rng.js';
 
 export const H = 8;
 export const W = 8;

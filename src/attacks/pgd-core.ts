@@ -11,8 +11,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { deriveSeed, projectToFeasible, randomInBall, steepestDirection } from './geometry.js';
-import { attackObjective, resolveTargets, type AttackLoss, type TargetMode } from './losses.js';
-import type { Classifier, Norm, PerturbContext } from './types.js';
+import { z } from 'zod';
+import { attackObjective, lossOptionShape, resolveTargets, type AttackLoss, type TargetMode } from './losses.js';
+import type { Attack, Classifier, Norm, PerturbContext } from './types.js';
 
 export interface PgdCoreOptions {
   readonly norm: Norm;
@@ -144,4 +145,46 @@ export function resolveStepSize(eps: number, steps: number, stepSize?: number, r
   if (stepSize !== undefined) return stepSize;
   if (relStepSize !== undefined) return relStepSize * eps;
   return (2.5 * eps) / steps;
+}
+
+/** The options every PGD variant takes (documented in pgd-linf.ts and pgd-l2.ts). */
+export const PgdOptions = z
+  .strictObject({
+    steps: z.int().min(1).default(40),
+    stepSize: z.number().positive().optional(),
+    relStepSize: z.number().positive().optional(),
+    randomStart: z.boolean().default(true),
+    restarts: z.int().min(1).default(1),
+    ...lossOptionShape,
+  })
+  .refine((o) => o.stepSize === undefined || o.relStepSize === undefined, {
+    message: 'give stepSize or relStepSize, not both',
+    path: ['stepSize'],
+  });
+export type PgdOptions = z.input<typeof PgdOptions>;
+
+/** A PGD attack in one norm: the variants differ only in name and norm. */
+export function pgdAttack(name: string, norm: Norm, options: PgdOptions): Attack {
+  const o = PgdOptions.parse(options);
+  return {
+    name,
+    norm,
+    perturb: (model, x, y, eps, ctx) =>
+      pgdCore(
+        model,
+        x,
+        y,
+        eps,
+        {
+          norm,
+          steps: o.steps,
+          stepSize: resolveStepSize(eps, o.steps, o.stepSize, o.relStepSize),
+          randomStart: o.randomStart,
+          restarts: o.restarts,
+          loss: o.loss,
+          target: o.target,
+        },
+        ctx,
+      ),
+  };
 }

@@ -18,47 +18,12 @@
  *   target       'none' | 'next' | 'given' default 'none'
  * Inputs: NHWC float32 in [0,1]; the model returns logits.
  */
-import { z } from 'zod';
-import { lossOptionShape } from './losses.js';
-import { pgdCore, resolveStepSize } from './pgd-core.js';
+import { pgdAttack, PgdOptions } from './pgd-core.js';
 import type { Attack } from './types.js';
 
-export const PgdL2Options = z
-  .strictObject({
-    steps: z.int().min(1).default(40),
-    stepSize: z.number().positive().optional(),
-    relStepSize: z.number().positive().optional(),
-    randomStart: z.boolean().default(true),
-    restarts: z.int().min(1).default(1),
-    ...lossOptionShape,
-  })
-  .refine((o) => o.stepSize === undefined || o.relStepSize === undefined, {
-    message: 'give stepSize or relStepSize, not both',
-    path: ['stepSize'],
-  });
-export type PgdL2Options = z.input<typeof PgdL2Options>;
+export const PgdL2Options = PgdOptions;
+export type PgdL2Options = PgdOptions;
 
 export function pgdL2(options: PgdL2Options = {}): Attack {
-  const o = PgdL2Options.parse(options);
-  return {
-    name: 'pgd-l2',
-    norm: 'l2',
-    perturb: (model, x, y, eps, ctx) =>
-      pgdCore(
-        model,
-        x,
-        y,
-        eps,
-        {
-          norm: 'l2',
-          steps: o.steps,
-          stepSize: resolveStepSize(eps, o.steps, o.stepSize, o.relStepSize),
-          randomStart: o.randomStart,
-          restarts: o.restarts,
-          loss: o.loss,
-          target: o.target,
-        },
-        ctx,
-      ),
-  };
+  return pgdAttack('pgd-l2', 'l2', options);
 }

@@ -17,47 +17,12 @@
  *   target       'none' | 'next' | 'given' default 'none'
  * Inputs: NHWC float32 in [0,1]; the model returns logits.
  */
-import { z } from 'zod';
-import { lossOptionShape } from './losses.js';
-import { pgdCore, resolveStepSize } from './pgd-core.js';
+import { pgdAttack, PgdOptions } from './pgd-core.js';
 import type { Attack } from './types.js';
 
-export const PgdLinfOptions = z
-  .strictObject({
-    steps: z.int().min(1).default(40),
-    stepSize: z.number().positive().optional(),
-    relStepSize: z.number().positive().optional(),
-    randomStart: z.boolean().default(true),
-    restarts: z.int().min(1).default(1),
-    ...lossOptionShape,
-  })
-  .refine((o) => o.stepSize === undefined || o.relStepSize === undefined, {
-    message: 'give stepSize or relStepSize, not both',
-    path: ['stepSize'],
-  });
-export type PgdLinfOptions = z.input<typeof PgdLinfOptions>;
+export const PgdLinfOptions = PgdOptions;
+export type PgdLinfOptions = PgdOptions;
 
 export function pgdLinf(options: PgdLinfOptions = {}): Attack {
-  const o = PgdLinfOptions.parse(options);
-  return {
-    name: 'pgd-linf',
-    norm: 'linf',
-    perturb: (model, x, y, eps, ctx) =>
-      pgdCore(
-        model,
-        x,
-        y,
-        eps,
-        {
-          norm: 'linf',
-          steps: o.steps,
-          stepSize: resolveStepSize(eps, o.steps, o.stepSize, o.relStepSize),
-          randomStart: o.randomStart,
-          restarts: o.restarts,
-          loss: o.loss,
-          target: o.target,
-        },
-        ctx,
-      ),
-  };
+  return pgdAttack('pgd-linf', 'linf', options);
 }
