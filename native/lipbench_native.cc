@@ -162,6 +162,9 @@ class Pool {
     for (auto& t : threads_) t.detach();  // never joined: the process may exit at any time
   }
   int size() const { return static_cast<int>(threads_.size()) + 1; }
+  /** Jobs started, and worker joins: their ratio shows how often the workers made it in time. */
+  uint64_t jobs() const { return gen_.load(std::memory_order_relaxed); }
+  uint64_t joins() const { return joined_.load(std::memory_order_relaxed); }
 
   /** Runs fn(tid) on the caller (tid 0) and on up to n-1 workers that join in time. */
   void run(int n, const std::function<void(int)>& fn) {
@@ -180,7 +183,11 @@ class Pool {
       std::lock_guard<std::mutex> lk(mu_);
       closed_ = true;
     }
-    while (active_.load(std::memory_order_acquire) != 0) pause();
+    // A worker preempted mid-item keeps us here: after a short spin, give the core away.
+    for (int spin = 0; active_.load(std::memory_order_acquire) != 0; spin++) {
+      if (spin < 2000) pause();
+      else std::this_thread::yield();
+    }
   }
 
  private:
@@ -208,6 +215,7 @@ class Pool {
         }
       }
       if (job) {
+        joined_.fetch_add(1, std::memory_order_relaxed);
         (*job)(id);
         active_.fetch_sub(1, std::memory_order_acq_rel);
       }
@@ -222,6 +230,7 @@ class Pool {
   bool closed_ = true;
   std::atomic<uint64_t> gen_{0};
   std::atomic<int> active_{0};
+  std::atomic<uint64_t> joined_{0};
 };
 
 Pool* g_pool = nullptr;
@@ -961,6 +970,11 @@ napi_value js_info(napi_env env, napi_callback_info) {
   napi_set_named_property(env, o, "threads", thr);
   napi_set_named_property(env, o, "mr", mr);
   napi_set_named_property(env, o, "nr", nr);
+  napi_value jobs, joins;
+  napi_create_double(env, static_cast<double>(g_pool ? g_pool->jobs() : 0), &jobs);
+  napi_create_double(env, static_cast<double>(g_pool ? g_pool->joins() : 0), &joins);
+  napi_set_named_property(env, o, "parallelJobs", jobs);
+  napi_set_named_property(env, o, "workerJoins", joins);
   return o;
 }
 

@@ -16,6 +16,9 @@ export interface NativeInfo {
   readonly threads: number;
   readonly mr: number;
   readonly nr: number;
+  /** Parallel jobs issued so far, and how many times a worker thread joined one. */
+  readonly parallelJobs: number;
+  readonly workerJoins: number;
 }
 
 /**
