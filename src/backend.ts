@@ -16,7 +16,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { activateNative, loadNative, type NativeAddon } from './kernels/native/addon.js';
 
-export const BackendChoice = z.enum(['auto', 'tfjs-node', 'wasm+native', 'wasm', 'cpu']);
+export const BackendChoice = z.enum(['auto', 'tfjs-node', 'wasm', 'cpu', 'wasm+native']);
 export type BackendChoice = z.infer<typeof BackendChoice>;
 
 export interface BackendInfo {
