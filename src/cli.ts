@@ -182,6 +182,7 @@ program
     const { mergeShards } = await import('./pipeline/merge.js');
     const m = mergeShards(dir);
     console.log(`merged ${m.shards} shard(s): ${m.runs} runs, ${m.failures} failed → ${dir}`);
+    if (m.runs > 0 && m.claims) await printClaims(dir);
     if (o.charts && m.runs > 0) {
       const { renderResults } = await import('./pipeline/render-results.js');
       await renderResults(dir);

@@ -14,6 +14,7 @@ import { RunStore } from '../results/run-store.js';
 
 interface SavedConfig {
   readonly runs: RunSpec[];
+  readonly config?: { readonly claims?: boolean };
 }
 
 function readSavedConfig(file: string): SavedConfig {
@@ -40,6 +41,8 @@ export interface MergeSummary {
   readonly shards: number;
   readonly runs: number;
   readonly failures: number;
+  /** The experiment asks for the claims table. */
+  readonly claims: boolean;
 }
 
 export function mergeShards(dir: string): MergeSummary {
@@ -82,7 +85,7 @@ export function mergeShards(dir: string): MergeSummary {
   const failures = byGrid(tables.flatMap((t) => t.failures).filter((f) => !done.has(f.runId)));
   writeTable(dir, 'failures', failures);
   fs.copyFileSync(path.join(shards[0]!, 'config.json'), path.join(dir, 'config.json'));
-  return { shards: shards.length, runs: done.size, failures: failures.length };
+  return { shards: shards.length, runs: done.size, failures: failures.length, claims: Boolean(configs[0]!.config?.claims) };
 }
 
 export interface RunStatus {
