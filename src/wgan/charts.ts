@@ -77,7 +77,7 @@ function metricVsEpoch(rows: readonly WganRow[], field: (r: WganRow) => number |
 }
 
 export function qualityVsEpochSpec(rows: readonly WganRow[]): TopLevelSpec | null {
-  return metricVsEpoch(rows, (r) => r.frechet, { title: 'Sample quality vs epoch', yTitle: 'Fréchet distance of classifier features (lower is better)', log: true });
+  return metricVsEpoch(rows, (r) => r.frechet, { title: 'Sample quality vs epoch', yTitle: 'Fréchet distance (lower = better)', log: true });
 }
 
 /** One line per run: seeds of one variant have different clocks, so they are not averaged. */
@@ -98,7 +98,7 @@ export function qualityVsSecondsSpec(rows: readonly WganRow[]): TopLevelSpec | n
     mark: { type: 'line', point: true, strokeWidth: 1.6 },
     encoding: {
       x: { field: 'seconds', type: 'quantitative', title: 'Training seconds (cumulative)' },
-      y: { field: 'value', type: 'quantitative', title: 'Fréchet distance (lower is better)', scale: logScale() },
+      y: { field: 'value', type: 'quantitative', title: 'Fréchet distance (lower = better)', scale: logScale() },
       color: variantColor(labels),
       detail: { field: 'run', type: 'nominal' },
       order: { field: 'seconds' },
@@ -134,7 +134,7 @@ export function lipschitzBoundsSpec(rows: readonly WganRow[]): TopLevelSpec | nu
       mark: { type: 'line', point: true, strokeWidth: 1.6 },
       encoding: {
         x: { field: 'epoch', type: 'quantitative', title: 'Epoch', axis: { tickMinStep: 1 } },
-        y: { field: 'value', type: 'quantitative', title: 'Lipschitz constant of the critic', scale: logScale() },
+        y: { field: 'value', type: 'quantitative', title: 'Lipschitz constant', scale: logScale() },
         color: { field: 'measure', type: 'nominal', title: 'Measure', sort: names, scale: { domain: names, range: ['#d62728', '#ff9896', '#1f77b4', '#2ca02c', '#9467bd', '#7f7f7f'] } },
         // Same field and title as colour, so Vega-Lite merges the two into one legend.
         strokeDash: { field: 'measure', type: 'nominal', title: 'Measure', sort: names, scale: { domain: names, range: [[1, 0], [6, 3], [1, 0], [1, 0], [1, 0], [2, 2]] } },
@@ -146,15 +146,15 @@ export function lipschitzBoundsSpec(rows: readonly WganRow[]): TopLevelSpec | nu
 }
 
 export function wassersteinSpec(rows: readonly WganRow[]): TopLevelSpec | null {
-  return metricVsEpoch(rows, (r) => r.wassersteinEval, { title: 'Critic’s Wasserstein estimate', yTitle: 'mean D(real) − mean D(generated), held-out' });
+  return metricVsEpoch(rows, (r) => r.wassersteinEval, { title: 'Critic’s Wasserstein estimate', yTitle: 'E D(real) − E D(generated)' });
 }
 
 export function confidenceSpec(rows: readonly WganRow[]): TopLevelSpec | null {
-  return metricVsEpoch(rows, (r) => r.confidence, { title: 'Classifier confidence on samples', yTitle: 'mean max softmax probability' });
+  return metricVsEpoch(rows, (r) => r.confidence, { title: 'Classifier confidence on samples', yTitle: 'mean max probability' });
 }
 
 export function classEntropySpec(rows: readonly WganRow[]): TopLevelSpec | null {
-  return metricVsEpoch(rows, (r) => r.classEntropy, { title: 'Class coverage of samples', yTitle: 'entropy of predicted classes (ln 10 = 2.30 uniform)' });
+  return metricVsEpoch(rows, (r) => r.classEntropy, { title: 'Class coverage of samples (entropy of predicted classes; ln 10 = 2.30 is uniform)', yTitle: 'class entropy (nats)' });
 }
 
 export interface WganChartDef {
