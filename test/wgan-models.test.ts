@@ -81,7 +81,12 @@ test('clip critic: every weight is within ±c after a step; gp critic: the step 
   }
   clip.dispose();
   const gp = new WganTrainer(runFor({ kind: 'gp' }));
+  gp.criticStep(real); // creates the optimizer's slot variables
+  gp.generatorStep(16);
+  const tensors = tf.memory().numTensors;
   const s = gp.criticStep(real);
+  gp.generatorStep(16);
+  assert.equal(tf.memory().numTensors, tensors, 'a critic and a generator step leak no tensors');
   assert.ok(s.penalty > 0 && Number.isFinite(s.loss), `penalty ${s.penalty}, loss ${s.loss}`);
   assert.ok(Math.abs(s.loss - (-s.wasserstein + s.penalty)) < 1e-4, 'L_D = −W + penalty');
   gp.dispose();

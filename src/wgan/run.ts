@@ -13,6 +13,7 @@
  * kill loses at most the run in progress and never duplicates a row.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { BackendInfo } from '../backend.js';
@@ -21,14 +22,13 @@ import { loadMnist } from '../data/mnist.js';
 import { saveModel } from '../models/io.js';
 import { writeFileAtomic } from '../results/atomic.js';
 import { acquireLock } from '../results/lock.js';
-import type { WganExperiment, WganRunSpec } from './config.js';
+import type { WganRunSpec } from './config.js';
 import { evaluateWgan, realReference, type RealReference } from './evaluate.js';
 import { featureClassifier } from './feature-classifier.js';
 import type { LoadedWganExperiment } from './load.js';
 import { encodePngGray, sampleGrid } from './png.js';
 import { writeWganRows, type WganRow } from './rows.js';
 import { trainWgan, WganTrainer } from './trainer.js';
-import type * as tfl from '@tensorflow/tfjs-layers';
 
 export interface WganRunOptions {
   readonly resultsRoot: string;
@@ -221,5 +221,3 @@ export async function runWganExperiment(loaded: LoadedWganExperiment, opts: Wgan
     lock.release();
   }
 }
-
-export type { WganExperiment };
