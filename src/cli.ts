@@ -80,7 +80,7 @@ const program = new Command()
     process.exit(err.exitCode === 0 ? 0 : 2);
   });
 
-const backendOption = new Option('-b, --backend <name>', 'tfjs-node | wasm | cpu | auto').default('auto').argParser(parseBackend);
+const backendOption = new Option('-b, --backend <name>', 'auto | tfjs-node | wasm+native | wasm | cpu').default('auto').argParser(parseBackend);
 
 program
   .command('run')
