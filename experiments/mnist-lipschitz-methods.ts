@@ -51,8 +51,8 @@ export const experiment = defineExperiment({
   seeds: [0],
   train: { epochs: 2, batchSize: 128, optimizer: { name: 'adam', learningRate: 1e-3 } },
   attacks: [
-    { name: 'fgsm', eps: [0, 0.05, 0.1, 0.2] },
-    { name: 'pgd-linf', eps: [0.05, 0.1, 0.2], steps: 10, randomStart: true },
+    { name: 'fgsm', eps: [0, 0.05, 0.1, 0.2, 0.3] },
+    { name: 'pgd-linf', eps: [0, 0.05, 0.1, 0.2, 0.3], steps: 10, randomStart: true },
     { name: 'pgd-l2', eps: [0.5, 1, 2], steps: 10, relStepSize: 0.25, randomStart: true },
   ],
   attackSize: 300,
