@@ -141,7 +141,8 @@ function claim7(e: string, wganDir: string | undefined): ClaimRow {
   const title = 'In WGAN, spectral normalization converges in fewer epochs and with cheaper epochs than gradient penalty';
   const file = wganDir ? path.join(wganDir, 'wgan-verdicts.csv') : undefined;
   if (!file || !fs.existsSync(file)) {
-    return row(e, 7, title, `not measured: no ${file ?? 'WGAN results'} (run the mnist-wgan experiment)`, 'inconclusive', 'taken from the WGAN experiment’s verdict table', file ?? 'results/mnist-wgan/');
+    const shown = file ? path.relative(process.cwd(), file) : 'results/mnist-wgan/wgan-verdicts.csv';
+    return row(e, 7, title, `not measured: no ${shown} (run the mnist-wgan experiment)`, 'inconclusive', 'taken from the WGAN experiment’s verdict table', 'results/mnist-wgan/');
   }
   const text = fs.readFileSync(file, 'utf8');
   const lines = text.trim().split('\n');
