@@ -13,8 +13,10 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-layers';
 import * as tfwasm from '@tensorflow/tfjs-backend-wasm';
 import { loadNative, registerNativeKernels, type NativeAddon } from '../src/kernels/native/index.js';
+import {
+  assertClose, compare, convOutShape, describeCase, operand, pick, rand, randArray, randInt, randomConvCase, type ConvCase,
+} from './helpers/kernel-check.js';
 
-const SEED = Number(process.env.LIPBENCH_TEST_SEED ?? 20240611);
 const loaded = loadNative();
 // CI builds the addon, so there a missing one fails, unless it was switched off on purpose.
 const required = Boolean(process.env.CI) && process.env.LIPBENCH_NATIVE !== '0';
@@ -24,38 +26,6 @@ function getAddon(): NativeAddon {
   // Under CI a missing addon is a failure, not a skip.
   if (!loaded.addon) assert.fail(`native addon required under CI: ${loaded.why}`);
   return loaded.addon;
-}
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const rand = rng(SEED);
-const randInt = (lo: number, hi: number): number => lo + Math.floor(rand() * (hi - lo + 1));
-const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
-function randArray(shape: number[]): Float32Array {
-  const out = new Float32Array(shape.reduce((a, b) => a * b, 1));
-  for (let i = 0; i < out.length; i++) out[i] = rand() * 2 - 1;
-  return out;
-}
-
-/** |a - e| <= atol * max(1, max|e|) + rtol * |e|, elementwise. */
-function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string, rtol = 1e-4, atol = 1e-4): void {
-  assert.equal(actual.length, expected.length, `${what}: length ${actual.length} != ${expected.length}`);
-  let scale = 1;
-  for (let i = 0; i < expected.length; i++) scale = Math.max(scale, Math.abs(expected[i]));
-  for (let i = 0; i < expected.length; i++) {
-    const tol = atol * scale + rtol * Math.abs(expected[i]);
-    if (!(Math.abs(actual[i] - expected[i]) <= tol)) {
-      assert.fail(`${what} (seed ${SEED}): element ${i} is ${actual[i]}, expected ${expected[i]} (tol ${tol.toExponential(2)})`);
-    }
-  }
 }
 
 describe('native SGEMM vs a float64 reference', { skip }, () => {
@@ -142,51 +112,8 @@ describe('native SGEMM vs a float64 reference', { skip }, () => {
 // ---------------------------------------------------------------------------------------
 // Routed tfjs kernels on wasm+native against the cpu backend.
 
-type Backend = 'cpu' | 'wasm';
-type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
-interface Operand { readonly data: Float32Array; readonly shape: number[] }
-const operand = (shape: number[]): Operand => ({ data: randArray(shape), shape });
-
-async function runOn(backend: Backend, ops: Operand[], f: (...ts: tf.Tensor[]) => tf.Tensor | tf.Tensor[]): Promise<Float32Array[]> {
-  await tf.setBackend(backend);
-  const inputs = ops.map((o) => tf.tensor(o.data, o.shape, 'float32'));
-  try {
-    const outs = tf.tidy(() => {
-      const r = f(...inputs);
-      return Array.isArray(r) ? r : [r];
-    });
-    const values = outs.map((t) => Float32Array.from(t.dataSync()));
-    tf.dispose(outs);
-    return values;
-  } finally {
-    tf.dispose(inputs);
-  }
-}
-
-async function compare(what: string, ops: Operand[], f: (...ts: tf.Tensor[]) => tf.Tensor | tf.Tensor[]): Promise<void> {
-  const expected = await runOn('cpu', ops, f);
-  const before = tf.memory().numTensors;
-  const actual = await runOn('wasm', ops, f);
-  assert.equal(tf.memory().numTensors, before, `${what}: leaked tensors`);
-  expected.forEach((e, i) => assertClose(actual[i], e, `${what} [output ${i}]`));
-}
-
-function convOutShape(x: number[], filter: number[], strides: [number, number], pad: Pad, dil: [number, number] = [1, 1]): number[] {
-  return tf.backend_util.computeConv2DInfo(x as [number, number, number, number],
-    filter as [number, number, number, number], strides, dil, pad).outShape;
-}
-
-interface ConvCase { n: number; h: number; w: number; ci: number; co: number; k: number; kw: number; s: [number, number]; pad: Pad }
-
-function randomConvCase(): ConvCase {
-  const k = pick([1, 2, 3, 5]);
-  const kw = rand() < 0.8 ? k : pick([1, 3, 4]);
-  const s: [number, number] = rand() < 0.85 ? pick([[1, 1], [2, 2]] as [number, number][]) : [pick([1, 2, 3]), pick([1, 2])];
-  const pad: Pad = pick<Pad>(['same', 'valid', [[0, 0], [randInt(0, 2), randInt(0, 2)], [randInt(0, 2), randInt(0, 2)], [0, 0]]]);
-  return { n: randInt(1, 3), h: randInt(k + 1, 15), w: randInt(kw + 1, 15), ci: randInt(1, 20), co: randInt(1, 40), k, kw, s, pad };
-}
-const describeCase = (c: ConvCase): string =>
-  `n${c.n} ${c.h}x${c.w}x${c.ci}->${c.co} k${c.k}x${c.kw} s${c.s} pad=${JSON.stringify(c.pad)}`;
+/** This file's random convolutions: more channels than the wasm test's (ci in 1..20, co in 1..40). */
+const randomCase = (): ConvCase => randomConvCase(20, 40);
 
 /** Calls per addon function, so each test can check the routed kernels really ran natively. */
 const calls = new Map<string, number>();
@@ -263,7 +190,7 @@ describe('tfjs kernels on wasm+native', { skip }, () => {
       { n: 2, h: 28, w: 28, ci: 1, co: 32, k: 3, kw: 3, s: [1, 1], pad: 'same', d: [1, 1] },
       { n: 2, h: 28, w: 28, ci: 32, co: 64, k: 3, kw: 3, s: [2, 2], pad: 'same', d: [1, 1] },
       { n: 1, h: 13, w: 11, ci: 5, co: 7, k: 3, kw: 3, s: [1, 1], pad: 'valid', d: [2, 2] },
-      ...Array.from({ length: 16 }, () => ({ ...randomConvCase(), d: [1, 1] as [number, number] })),
+      ...Array.from({ length: 16 }, () => ({ ...randomCase(), d: [1, 1] as [number, number] })),
     ];
     for (const c of cases) {
       const x = operand([c.n, c.h, c.w, c.ci]);
@@ -286,7 +213,7 @@ describe('tfjs kernels on wasm+native', { skip }, () => {
       // Enough output pixels for the k-split filter gradient, with few and with many taps.
       { n: 16, h: 28, w: 28, ci: 1, co: 8, k: 3, kw: 3, s: [1, 1], pad: 'same' },
       { n: 24, h: 14, w: 14, ci: 16, co: 24, k: 3, kw: 3, s: [1, 1], pad: 'valid' },
-      ...Array.from({ length: 20 }, randomConvCase),
+      ...Array.from({ length: 20 }, randomCase),
     ];
     for (const c of cases) {
       const filterShape: [number, number, number, number] = [c.k, c.kw, c.ci, c.co];

@@ -13,76 +13,9 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-layers';
 import * as tfwasm from '@tensorflow/tfjs-backend-wasm';
 import { registerWasmKernels } from '../src/kernels/wasm/index.js';
-
-type Backend = 'cpu' | 'wasm';
-type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
-
-const SEED = Number(process.env.LIPBENCH_TEST_SEED ?? 20240611);
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const rand = rng(SEED);
-const randInt = (lo: number, hi: number): number => lo + Math.floor(rand() * (hi - lo + 1));
-const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
-function randArray(shape: number[]): Float32Array {
-  const out = new Float32Array(shape.reduce((a, b) => a * b, 1));
-  for (let i = 0; i < out.length; i++) out[i] = rand() * 2 - 1;
-  return out;
-}
-
-interface Operand { readonly data: Float32Array; readonly shape: number[] }
-const operand = (shape: number[]): Operand => ({ data: randArray(shape), shape });
-
-/** Runs f on a backend with fresh tensors built from the operands; returns the outputs' values. */
-async function runOn(backend: Backend, ops: Operand[], f: (...ts: tf.Tensor[]) => tf.Tensor | tf.Tensor[]): Promise<Float32Array[]> {
-  await tf.setBackend(backend);
-  const inputs = ops.map((o) => tf.tensor(o.data, o.shape, 'float32'));
-  try {
-    const outs = tf.tidy(() => {
-      const r = f(...inputs);
-      return Array.isArray(r) ? r : [r];
-    });
-    const values = outs.map((t) => Float32Array.from(t.dataSync()));
-    tf.dispose(outs);
-    return values;
-  } finally {
-    tf.dispose(inputs);
-  }
-}
-
-/** |a - e| <= atol * max(1, max|e|) + rtol * |e|, elementwise. */
-function assertClose(actual: Float32Array, expected: Float32Array, what: string, rtol = 1e-4, atol = 1e-4): void {
-  assert.equal(actual.length, expected.length, `${what}: length ${actual.length} != ${expected.length}`);
-  let scale = 1;
-  for (const v of expected) scale = Math.max(scale, Math.abs(v));
-  for (let i = 0; i < expected.length; i++) {
-    const tol = atol * scale + rtol * Math.abs(expected[i]);
-    if (!(Math.abs(actual[i] - expected[i]) <= tol)) {
-      assert.fail(`${what} (seed ${SEED}): element ${i} is ${actual[i]}, expected ${expected[i]} (tol ${tol.toExponential(2)})`);
-    }
-  }
-}
-
-async function compare(what: string, ops: Operand[], f: (...ts: tf.Tensor[]) => tf.Tensor | tf.Tensor[]): Promise<void> {
-  const expected = await runOn('cpu', ops, f);
-  const before = tf.memory().numTensors;
-  const actual = await runOn('wasm', ops, f);
-  assert.equal(tf.memory().numTensors, before, `${what}: leaked tensors`);
-  expected.forEach((e, i) => assertClose(actual[i], e, `${what} [output ${i}]`));
-}
-
-function convOutShape(x: number[], filter: number[], strides: [number, number], pad: Pad): number[] {
-  return tf.backend_util.computeConv2DInfo(x as [number, number, number, number],
-    filter as [number, number, number, number], strides, 1, pad).outShape;
-}
+import {
+  assertClose, compare, convOutShape, describeCase, operand, rand, randArray, randInt, randomConvCase, type ConvCase,
+} from './helpers/kernel-check.js';
 
 before(async () => {
   const require = createRequire(import.meta.url);
@@ -172,18 +105,8 @@ describe('_FusedMatMul on wasm', () => {
   });
 });
 
-interface ConvCase { n: number; h: number; w: number; ci: number; co: number; k: number; kw: number; s: [number, number]; pad: Pad }
-
-function randomConvCase(): ConvCase {
-  const k = pick([1, 2, 3, 5]);
-  const kw = rand() < 0.8 ? k : pick([1, 3, 4]);
-  const s: [number, number] = rand() < 0.85 ? pick([[1, 1], [2, 2]] as [number, number][]) : [pick([1, 2, 3]), pick([1, 2])];
-  const pad: Pad = pick<Pad>(['same', 'valid', [[0, 0], [randInt(0, 2), randInt(0, 2)], [randInt(0, 2), randInt(0, 2)], [0, 0]]]);
-  return { n: randInt(1, 3), h: randInt(k + 1, 15), w: randInt(kw + 1, 15), ci: randInt(1, 6), co: randInt(1, 7), k, kw, s, pad };
-}
-
-const describeCase = (c: ConvCase): string =>
-  `n${c.n} ${c.h}x${c.w}x${c.ci}->${c.co} k${c.k}x${c.kw} s${c.s} pad=${JSON.stringify(c.pad)}`;
+/** This file's random convolutions: few channels (ci in 1..6, co in 1..7). */
+const randomCase = (): ConvCase => randomConvCase(6, 7);
 
 describe('Conv2DBackpropFilter on wasm', () => {
   it('matches cpu on fixed and randomized convolutions', async () => {
@@ -192,7 +115,7 @@ describe('Conv2DBackpropFilter on wasm', () => {
       { n: 2, h: 28, w: 28, ci: 8, co: 16, k: 3, kw: 3, s: [2, 2], pad: 'same' },
       { n: 1, h: 9, w: 11, ci: 3, co: 4, k: 5, kw: 5, s: [2, 2], pad: 'valid' },
       { n: 2, h: 8, w: 8, ci: 2, co: 3, k: 1, kw: 1, s: [2, 2], pad: 'valid' },
-      ...Array.from({ length: 24 }, randomConvCase),
+      ...Array.from({ length: 24 }, randomCase),
     ];
     for (const c of cases) {
       const filterShape: [number, number, number, number] = [c.k, c.kw, c.ci, c.co];
@@ -213,7 +136,7 @@ describe('Conv2DBackpropInput on wasm', () => {
       { n: 1, h: 9, w: 12, ci: 3, co: 4, k: 5, kw: 5, s: [2, 2], pad: 'valid' },
       { n: 2, h: 8, w: 9, ci: 2, co: 3, k: 1, kw: 1, s: [2, 2], pad: 'valid' },
       { n: 1, h: 7, w: 7, ci: 2, co: 2, k: 2, kw: 2, s: [3, 3], pad: 'valid' },
-      ...Array.from({ length: 24 }, randomConvCase),
+      ...Array.from({ length: 24 }, randomCase),
     ];
     for (const c of cases) {
       const inputShape: [number, number, number, number] = [c.n, c.h, c.w, c.ci];
