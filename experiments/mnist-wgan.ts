@@ -4,13 +4,14 @@
  * clipping (clip) — each with its paper's defaults (see src/wgan/config.ts), 3 seeds.
  *
  * Sized to run in about 25 minutes on a shared 2-core machine with the wasm backend
- * (measured: 8 runs in 18.7 min with 2 seeds; the third seed adds ~9 min):
+ * (measured: 12 runs in 25.8 min including evaluation, under load from other jobs):
  * an 8k-image subset, batch 64, 8 epochs (= 1000 critic steps, 200 generator steps per
  * run). That is a very short training by GAN standards (Gulrajani et al. ran 200k
  * generator steps), so every learning rate is 10× its paper's default (Adam 1e-3 with
  * the β1 = 0.5, β2 = 0.9 of Gulrajani et al.'s MNIST script for gp, gp-one-sided and sn;
- * RMSprop 5e-4 for clip); λ, n_critic and the clip value keep their defaults. Digits are
- * recognizable but rough, and the verdicts concern this budget only.
+ * RMSprop 5e-4 for clip); λ, n_critic and the clip value keep their defaults. gp digits
+ * are recognizable but rough after 8 epochs, sn digits rougher (sn needs ~20 epochs for
+ * recognizable digits), clip has not converged; the verdicts concern this budget only.
  *
  *   npx lipbench wgan mnist-wgan          # results/mnist-wgan/{wgan.csv,wgan-verdicts.csv,report.html}
  */
