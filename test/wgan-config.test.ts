@@ -1,7 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { expandWganRuns, WganExperiment } from '../src/wgan/config.js';
-import type { WganRow } from '../src/wgan/rows.js';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { readVerdicts, writeVerdicts, type WganRow } from '../src/wgan/rows.js';
 import { computeVerdicts, verdictOf } from '../src/wgan/verdicts.js';
 import { loadWganExperiment } from '../src/wgan/load.js';
 
@@ -63,5 +66,15 @@ test('verdicts: SN faster, better and earlier → supported; reversed → not su
   assert.equal(w.find((r) => /final quality is better than GP/.test(r.claim))!.verdict, 'not supported');
   assert.equal(w.find((r) => /epochs are faster/.test(r.claim))!.verdict, 'not supported');
   assert.equal(verdictOf({ mean: 1, lo: -3, hi: 5, n: 2 }), 'inconclusive');
+  // Written and read back; no field holds a comma (src/claims splits lines on ',').
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lipbench-verdicts-'));
+  try {
+    writeVerdicts(dir, v);
+    assert.deepEqual(readVerdicts(dir).map((r) => r.verdict), v.map((r) => r.verdict));
+    const lines = fs.readFileSync(path.join(dir, 'wgan-verdicts.csv'), 'utf8').trim().split('\n');
+    for (const l of lines) assert.equal(l.split(',').length, 11, l);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
   assert.equal(verdictOf({ mean: 1, lo: 0.5, hi: 1.5, n: 1 }), 'inconclusive');
 });

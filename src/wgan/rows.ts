@@ -102,3 +102,10 @@ export function writeVerdicts(dir: string, rows: readonly VerdictRow[]): string 
   writeFileAtomic(file, toCsv(VerdictRow, rows.map(sanitizeRow)));
   return file;
 }
+
+/** The verdict rows of a WGAN results folder ([] if there is no wgan-verdicts.csv yet). */
+export function readVerdicts(dir: string): VerdictRow[] {
+  const file = path.join(dir, VERDICTS_CSV);
+  if (!fs.existsSync(file)) return [];
+  return parseTable(file, fs.readFileSync(file, 'utf8'), VerdictRow);
+}

@@ -27,7 +27,8 @@
 import { meanInterval, type Interval } from '../claims/stats.js';
 import type { VerdictRow, WganRow } from './rows.js';
 
-const RULE_TAIL = '95% t-interval of the mean paired (by seed) difference: above 0 → supported, below 0 → not supported, else inconclusive';
+// No commas in rule texts: some readers split wgan-verdicts.csv lines on ',' naively.
+const RULE_TAIL = '95% t-interval of the mean paired (by seed) difference: above 0 → supported; below 0 → not supported; else inconclusive';
 
 export function verdictOf(iv: Interval): VerdictRow['verdict'] {
   if (iv.n < 2 || !Number.isFinite(iv.lo) || !Number.isFinite(iv.hi)) return 'inconclusive';
@@ -133,7 +134,7 @@ export function computeVerdicts(rows: readonly WganRow[]): VerdictRow[] {
       'SN epochs are faster than GP epochs',
       'training seconds per epoch (mean over epochs)',
       'gp − sn (s)',
-      'mean wall-clock training seconds per epoch, evaluation excluded',
+      'mean wall-clock training seconds per epoch (evaluation excluded)',
       pair(gp, sn, (run) => meanOf(trainedEpochs(run).map((r) => r.epochSeconds ?? Number.NaN))),
       1,
     ),
