@@ -84,12 +84,17 @@ function summarySection(rows: readonly WganRow[]): ReportSection {
   const finals = lastRows(rows);
   const variants = [...new Set(finals.map((r) => r.variant))];
   const trained = rows.filter((r) => r.epoch >= 1);
-  const body = html`<p class="note">Mean over seeds with the 95% t-interval in brackets. Seconds are wall-clock training time on a shared machine (evaluation excluded).</p>
+  const body = html`<p class="note">Mean over seeds (runs) with the 95% t-interval in brackets; per-epoch times are first averaged within each run. Seconds are wall-clock training time on a shared machine (evaluation excluded).</p>
 <table><thead><tr><th>Variant</th><th>Seeds</th><th>Epochs</th><th>Final FD</th><th>Final confidence</th><th>Final class entropy</th><th>s / epoch</th><th>ms / critic step</th><th>ms / generator step</th><th>Total training s</th><th>Final Lipschitz upper</th><th>Final max ‖∇D‖ (interp.)</th></tr></thead><tbody>
 ${variants.map((v) => {
   const f = finals.filter((r) => r.variant === v);
-  const t = trained.filter((r) => r.variant === v);
-  return html`<tr><td>${v}</td><td class="num">${f.length}</td><td class="num">${Math.max(...f.map((r) => r.epoch))}</td><td class="num">${ivText(f.map((r) => r.frechet ?? NaN))}</td><td class="num">${ivText(f.map((r) => r.confidence ?? NaN))}</td><td class="num">${ivText(f.map((r) => r.classEntropy ?? NaN))}</td><td class="num">${ivText(t.map((r) => r.epochSeconds ?? NaN))}</td><td class="num">${ivText(t.map((r) => (r.secondsPerCriticStep ?? NaN) * 1000))}</td><td class="num">${ivText(t.map((r) => (r.secondsPerGeneratorStep ?? NaN) * 1000))}</td><td class="num">${ivText(f.map((r) => r.trainSeconds))}</td><td class="num">${ivText(f.map((r) => r.lipUpper ?? NaN))}</td><td class="num">${ivText(f.map((r) => r.lipLowerInterp ?? NaN))}</td></tr>\n`;
+  // Per-epoch quantities: the mean over each run's epochs first, then the interval over runs.
+  const perRun = (get: (r: WganRow) => number | null): number[] =>
+    f.map((last) => {
+      const xs = trained.filter((r) => r.runId === last.runId).map(get).filter((x): x is number => x !== null && Number.isFinite(x));
+      return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN;
+    });
+  return html`<tr><td>${v}</td><td class="num">${f.length}</td><td class="num">${Math.max(...f.map((r) => r.epoch))}</td><td class="num">${ivText(f.map((r) => r.frechet ?? NaN))}</td><td class="num">${ivText(f.map((r) => r.confidence ?? NaN))}</td><td class="num">${ivText(f.map((r) => r.classEntropy ?? NaN))}</td><td class="num">${ivText(perRun((r) => r.epochSeconds))}</td><td class="num">${ivText(perRun((r) => (r.secondsPerCriticStep === null ? null : r.secondsPerCriticStep * 1000)))}</td><td class="num">${ivText(perRun((r) => (r.secondsPerGeneratorStep === null ? null : r.secondsPerGeneratorStep * 1000)))}</td><td class="num">${ivText(f.map((r) => r.trainSeconds))}</td><td class="num">${ivText(f.map((r) => r.lipUpper ?? NaN))}</td><td class="num">${ivText(f.map((r) => r.lipLowerInterp ?? NaN))}</td></tr>\n`;
 })}</tbody></table>`;
   return { id: 'summary', title: 'Per-variant summary', body };
 }
