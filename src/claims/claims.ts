@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Tables } from '../results/csv.js';
 import { parseTable } from '../results/csv.js';
+import { readVerdicts } from '../wgan/rows.js';
 import { ClaimRow, type RunRow } from '../results/rows.js';
 import { meanInterval, pairedDifference, spearmanInterval, type Interval } from './stats.js';
 import { DIRECTIONAL_RULE, directionalVerdict, formatInterval, type Verdict } from './verdict.js';
@@ -144,13 +145,12 @@ function claim7(e: string, wganDir: string | undefined): ClaimRow {
     const shown = file ? path.relative(process.cwd(), file) : 'results/mnist-wgan/wgan-verdicts.csv';
     return row(e, 7, title, `not measured: no ${shown} (run the mnist-wgan experiment)`, 'inconclusive', 'taken from the WGAN experiment’s verdict table', 'results/mnist-wgan/');
   }
-  const text = fs.readFileSync(file, 'utf8');
-  const lines = text.trim().split('\n');
-  const header = lines[0]!.split(',');
-  const vi = header.indexOf('verdict');
-  const verdicts = lines.slice(1).map((l) => l.split(',')[vi] ?? '');
+  // Only the GP-vs-SN rows belong to this claim (the file also compares the two penalties).
+  const rows = readVerdicts(wganDir!).filter((v) => v.comparison.startsWith('gp − sn'));
+  const verdicts = rows.map((v) => v.verdict);
   const combined: Verdict = verdicts.some((v) => v === 'not supported') ? 'not supported' : verdicts.every((v) => v === 'supported') && verdicts.length ? 'supported' : 'inconclusive';
-  return row(e, 7, title, `WGAN verdicts: ${verdicts.join(', ')} (see the file for the numbers)`, combined, 'supported if every WGAN sub-claim (fewer epochs, cheaper epochs, better final quality) is supported; not supported if any is not supported', path.relative(process.cwd(), file));
+  const measured = rows.map((v) => `${v.claim}: ${v.comparison} = ${formatInterval({ mean: v.difference ?? Number.NaN, lo: v.lo ?? Number.NaN, hi: v.hi ?? Number.NaN, n: v.seeds })} → ${v.verdict}`).join('; ');
+  return row(e, 7, title, measured, combined, 'supported if every WGAN sub-claim (fewer epochs, cheaper epochs, better final quality) is supported; not supported if any is not supported', path.relative(process.cwd(), file));
 }
 
 function claim8(e: string, t: Tables): ClaimRow {
