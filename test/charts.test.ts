@@ -286,3 +286,10 @@ describe('chart rendering', () => {
     assert.deepEqual(readdirSync(path.join(dir, 'charts')), []);
   });
 });
+
+test('λ labels: shown for λ > 0, omitted for methods without one (λ recorded as 0)', async () => {
+  const { lambdaLabel } = await import('../src/charts/common.js');
+  assert.equal(lambdaLabel({ regularizer: 'l2', lambda: 0.0005 }), 'λ=0.0005');
+  assert.equal(lambdaLabel({ regularizer: 'spectral-norm', lambda: 0 }), '');
+  assert.equal(lambdaLabel({ regularizer: 'none', lambda: 0 }), '');
+});

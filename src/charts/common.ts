@@ -37,9 +37,12 @@ export function formatLambda(lambda: number): string {
   return String(Number(lambda.toPrecision(3)));
 }
 
-/** `λ=0.01`; empty for the unregularized baseline, whose λ means nothing. */
+/**
+ * `λ=0.01`; empty when λ is 0, which the results use for methods that have no λ
+ * (none, spectral-norm, clip, …): "λ=0" next to them would read as a setting.
+ */
 export function lambdaLabel(key: Pick<RunKey, 'regularizer' | 'lambda'>): string {
-  return key.regularizer === 'none' && key.lambda === 0 ? '' : `λ=${formatLambda(key.lambda)}`;
+  return key.lambda === 0 ? '' : `λ=${formatLambda(key.lambda)}`;
 }
 
 /**
