@@ -25,7 +25,8 @@ export function listExperiments(): string[] {
     .sort();
 }
 
-function resolveSource(ref: string): string {
+/** The experiment file a name or path refers to; a UserError when there is none. */
+export function resolveSource(ref: string): string {
   const looksLikePath = /[\\/]/.test(ref) || /\.(json|ts|js|mjs)$/.test(ref);
   if (looksLikePath) {
     const file = path.resolve(ref);
@@ -39,7 +40,8 @@ function resolveSource(ref: string): string {
   return file;
 }
 
-async function readRaw(file: string): Promise<unknown> {
+/** The raw experiment value of a .json file, or the `experiment` export of a .ts/.js file. */
+export async function readRaw(file: string): Promise<unknown> {
   if (file.endsWith('.json')) {
     let text: string;
     try {
@@ -60,7 +62,7 @@ async function readRaw(file: string): Promise<unknown> {
     throw new UserError(`${file}: cannot load (${(e as Error).message.split('\n')[0]})`);
   }
   const cfg = mod['experiment'] ?? mod['default'];
-  if (cfg === undefined) throw new UserError(`${file}: exports no \`experiment\` (use \`export const experiment = defineExperiment({...})\`)`);
+  if (cfg === undefined) throw new UserError(`${file}: exports no \`experiment\` (use \`export const experiment = defineExperiment({...})\` or defineWganExperiment)`);
   return cfg;
 }
 
