@@ -35,7 +35,8 @@ export interface RunRecord {
   readonly epochs: EpochRow[];
 }
 
-function readJson<T>(file: string): T | undefined {
+/** A JSON run record, or undefined when absent; a corrupt one is an error naming the file. */
+export function readJson<T>(file: string): T | undefined {
   if (!fs.existsSync(file)) return undefined;
   try {
     return JSON.parse(fs.readFileSync(file, 'utf8')) as T;

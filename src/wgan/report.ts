@@ -8,23 +8,16 @@ import { rm } from 'node:fs/promises';
 import fs from 'node:fs';
 import path from 'node:path';
 import { meanInterval } from '../claims/stats.js';
-import { html, jsonForScript, type Html } from '../charts/html.js';
-import { compileChart, renderSvg, svgToPng } from '../charts/render.js';
-import { copyReportAssets, REPORT_FILE, renderReportHtml, type ReportSection } from '../charts/report.js';
-import type { TopLevelSpec } from '../charts/vlTypes.js';
+import { html, type Html } from '../charts/html.js';
+import { compileChart, renderSvg, svgToPng, type RenderedChart } from '../charts/render.js';
+import { chartsSection, copyReportAssets, REPORT_FILE, renderReportHtml, type ReportSection } from '../charts/report.js';
 import { writeFileAtomic } from '../results/atomic.js';
 import { WGAN_CHARTS } from './charts.js';
 import { readWganRows, VERDICTS_CSV, WGAN_CSV, writeVerdicts, type VerdictRow, type WganRow } from './rows.js';
 import { computeVerdicts } from './verdicts.js';
 
-export interface RenderedWganChart {
-  name: string;
-  title: string;
-  description: string;
-  spec: TopLevelSpec;
-  files: { spec: string; svg: string; png: string };
-  warnings: string[];
-}
+/** Same shape as the classifier charts, so the report's charts section serves both. */
+export type RenderedWganChart = RenderedChart;
 
 export async function renderWganCharts(dir: string, rows: readonly WganRow[]): Promise<RenderedWganChart[]> {
   const out: RenderedWganChart[] = [];
@@ -99,21 +92,6 @@ ${variants.map((v) => {
   return { id: 'summary', title: 'Per-variant summary', body };
 }
 
-function chartsSection(charts: readonly RenderedWganChart[]): ReportSection {
-  return {
-    id: 'charts',
-    title: 'Charts',
-    body: html`${charts.map(
-      (c) => html`<figure class="chart-figure" id="figure-${c.name}">
-<figcaption><h3>${c.title}</h3><p>${c.description}</p></figcaption>
-<div class="chart" data-chart="${c.name}"></div>
-<script type="application/json" id="spec-${c.name}">${jsonForScript(c.spec)}</script>
-<p class="files">Static copies: <a href="${c.files.png}">PNG</a> · <a href="${c.files.svg}">SVG</a> · <a href="${c.files.spec}">Vega-Lite spec</a></p>
-${c.warnings.length > 0 ? html`<ul class="warnings">${c.warnings.map((w) => html`<li>${w}</li>`)}</ul>` : ''}
-</figure>\n`,
-    )}`,
-  };
-}
 
 function samplesSection(dir: string, rows: readonly WganRow[]): ReportSection {
   const finals = lastRows(rows);

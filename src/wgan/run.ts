@@ -22,6 +22,7 @@ import { loadMnist } from '../data/mnist.js';
 import { saveModel } from '../models/io.js';
 import { writeFileAtomic } from '../results/atomic.js';
 import { acquireLock } from '../results/lock.js';
+import { readJson } from '../results/run-store.js';
 import type { WganRunSpec } from './config.js';
 import { evaluateWgan, realReference, type RealReference } from './evaluate.js';
 import { featureClassifier } from './feature-classifier.js';
@@ -66,14 +67,6 @@ export interface WganSummary {
   readonly report?: string;
 }
 
-function readJson<T>(file: string): T | undefined {
-  if (!fs.existsSync(file)) return undefined;
-  try {
-    return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
-  } catch (e) {
-    throw new Error(`${file}: unreadable run record (${(e as Error).message}); delete it to redo that run`);
-  }
-}
 
 export function samplesPath(runId: string, epoch: number): string {
   return `runs/${runId}/samples/epoch-${String(epoch).padStart(3, '0')}.png`;
