@@ -188,3 +188,14 @@ export function seriesColor(labels: readonly string[]): {
 export function whenSeveralSeeds(points: ReadonlyArray<{ seeds: number }>, layers: LayerChild[]): LayerChild[] {
   return points.some((p) => p.seeds > 1) ? layers : [];
 }
+
+/** The wrapped facet every multi-panel chart uses: bold panel headers, ordered by `orderField`. */
+export function panelFacet(field: string, orderField: string) {
+  return {
+    field,
+    type: 'nominal',
+    title: null,
+    sort: { field: orderField, op: 'min' },
+    header: { labelFontWeight: 'bold' },
+  } as const;
+}

@@ -16,6 +16,7 @@ import {
   seriesNamer,
   spread,
   whenSeveralSeeds,
+  panelFacet,
 } from './common.js';
 import type { TopLevelSpec } from './vlTypes.js';
 
@@ -72,13 +73,7 @@ export function layerSigmaSpec(epochs: readonly EpochRow[]): TopLevelSpec | null
     },
     config: chartConfig(),
     data: { values: points },
-    facet: {
-      field: 'layer',
-      type: 'nominal',
-      title: null,
-      sort: { field: 'layerOrder', op: 'min' },
-      header: { labelFontWeight: 'bold' },
-    },
+    facet: panelFacet('layer', 'layerOrder'),
     columns: Math.min(3, layers.length),
     spec: {
       width: 240,

@@ -20,6 +20,7 @@ import {
   seriesNamer,
   spread,
   whenSeveralSeeds,
+  panelFacet,
 } from './common.js';
 import type { PositionFieldDef, TopLevelSpec } from './vlTypes.js';
 
@@ -127,13 +128,7 @@ export function lipVsAttackSuccessSpec(
     },
     config: chartConfig(),
     data: { values: points },
-    facet: {
-      field: 'panel',
-      type: 'nominal',
-      title: null,
-      sort: { field: 'panelOrder', op: 'min' },
-      header: { labelFontWeight: 'bold' },
-    },
+    facet: panelFacet('panel', 'panelOrder'),
     columns: layout.columns,
     spec: {
       width: 220,

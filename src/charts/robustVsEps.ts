@@ -17,6 +17,7 @@ import {
   seriesNamer,
   spread,
   whenSeveralSeeds,
+  panelFacet,
 } from './common.js';
 import type { PositionFieldDef, TopLevelSpec } from './vlTypes.js';
 
@@ -89,13 +90,7 @@ export function robustAccVsEpsSpec(attacks: readonly AttackRow[]): TopLevelSpec 
     },
     config: chartConfig(),
     data: { values: points },
-    facet: {
-      field: 'panel',
-      type: 'nominal',
-      title: null,
-      sort: { field: 'panelOrder', op: 'min' },
-      header: { labelFontWeight: 'bold' },
-    },
+    facet: panelFacet('panel', 'panelOrder'),
     columns: Math.min(3, attackNames.length),
     resolve: { scale: { x: 'independent' } },
     spec: {
