@@ -80,12 +80,12 @@ export function layerSigmaSpec(epochs: readonly EpochRow[]): TopLevelSpec | null
       height: 180,
       layer: [
         ...whenSeveralSeeds(points, [
-{
-          transform: [{ filter: 'datum.seeds > 1' }],
-          mark: { type: 'area', opacity: 0.15 },
-          encoding: { x, y: { ...y, field: 'sigmaMin' }, y2: { field: 'sigmaMax' }, color },
-        },
-]),
+          {
+            transform: [{ filter: 'datum.seeds > 1' }],
+            mark: { type: 'area', opacity: 0.15 },
+            encoding: { x, y: { ...y, field: 'sigmaMin' }, y2: { field: 'sigmaMax' }, color },
+          },
+        ]),
         {
           mark: { type: 'line', strokeWidth: 1.8, point: { filled: true, size: 20 } },
           encoding: {

@@ -135,17 +135,17 @@ export function lipVsAttackSuccessSpec(
       height: 170,
       layer: [
         ...whenSeveralSeeds(points, [
-{
-          transform: [several],
-          mark: { type: 'rule', opacity: 0.6 },
-          encoding: { x: { ...x, field: 'lipMin' }, x2: { field: 'lipMax' }, y, color },
-        },
-        {
-          transform: [several],
-          mark: { type: 'rule', opacity: 0.6 },
-          encoding: { x, y: { ...y, field: 'successMin' }, y2: { field: 'successMax' }, color },
-        },
-]),
+          {
+            transform: [several],
+            mark: { type: 'rule', opacity: 0.6 },
+            encoding: { x: { ...x, field: 'lipMin' }, x2: { field: 'lipMax' }, y, color },
+          },
+          {
+            transform: [several],
+            mark: { type: 'rule', opacity: 0.6 },
+            encoding: { x, y: { ...y, field: 'successMin' }, y2: { field: 'successMax' }, color },
+          },
+        ]),
         {
           mark: { type: 'point', filled: true, size: 60, opacity: 1 },
           encoding: {

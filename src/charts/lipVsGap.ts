@@ -73,17 +73,17 @@ function gapPanel(points: readonly GapPoint[], metric: 'gapAcc' | 'gapLoss', yTi
   const several = { filter: 'datum.seeds > 1' };
   const layers: LayerChild[] = [
     ...whenSeveralSeeds(points, [
-{
-      transform: [several],
-      mark: { type: 'rule', opacity: 0.6 },
-      encoding: { x: { ...x, field: 'lipMin' }, x2: { field: 'lipMax' }, y, color },
-    },
-    {
-      transform: [several],
-      mark: { type: 'rule', opacity: 0.6 },
-      encoding: { x, y: { ...y, field: `${metric}Min` }, y2: { field: `${metric}Max` }, color },
-    },
-]),
+      {
+        transform: [several],
+        mark: { type: 'rule', opacity: 0.6 },
+        encoding: { x: { ...x, field: 'lipMin' }, x2: { field: 'lipMax' }, y, color },
+      },
+      {
+        transform: [several],
+        mark: { type: 'rule', opacity: 0.6 },
+        encoding: { x, y: { ...y, field: `${metric}Min` }, y2: { field: `${metric}Max` }, color },
+      },
+    ]),
     {
       mark: { type: 'point', filled: true, size: 80, opacity: 1 },
       encoding: {

@@ -98,12 +98,12 @@ export function robustAccVsEpsSpec(attacks: readonly AttackRow[]): TopLevelSpec 
       height: 200,
       layer: [
         ...whenSeveralSeeds(points, [
-{
-          transform: [{ filter: 'datum.seeds > 1' }],
-          mark: { type: 'rule', opacity: 0.5 },
-          encoding: { x, y: { ...y, field: 'accMin' }, y2: { field: 'accMax' }, color },
-        },
-]),
+          {
+            transform: [{ filter: 'datum.seeds > 1' }],
+            mark: { type: 'rule', opacity: 0.5 },
+            encoding: { x, y: { ...y, field: 'accMin' }, y2: { field: 'accMax' }, color },
+          },
+        ]),
         {
           mark: { type: 'line', strokeWidth: 1.8 },
           encoding: { x, y, color, strokeDash, order: { field: 'eps' } },
