@@ -10,7 +10,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import path from 'node:path';
 import { ZodError } from 'zod';
-import { BackendChoice, initBackend } from './backend.js';
+import { BackendChoice, initBackend, type BackendInfo } from './backend.js';
 import { formatZodError, UserError } from './config/errors.js';
 import { listExperiments, loadExperiment } from './config/load.js';
 import { parseShard, shardFromEnv } from './config/shard.js';
@@ -50,8 +50,8 @@ function parsePositiveInt(v: string): number {
   return n;
 }
 
-async function startBackend(choice: BackendChoice, quiet: boolean): Promise<string> {
-  let info;
+async function startBackend(choice: BackendChoice, quiet: boolean): Promise<BackendInfo> {
+  let info: BackendInfo;
   try {
     info = await initBackend(choice);
   } catch (e) {
@@ -61,7 +61,7 @@ async function startBackend(choice: BackendChoice, quiet: boolean): Promise<stri
     console.log(`backend: ${info.name}`);
     for (const n of info.notes) console.log(`  (${n})`);
   }
-  return info.name;
+  return info;
 }
 
 // Ctrl-C / kill: exit through process.exit so the results lock is released; every
@@ -96,11 +96,11 @@ program
   .action(async (ref: string, o: { backend: BackendChoice; results: string; progress: boolean; charts: boolean; shard?: string; retryFailed?: boolean; quick?: boolean }) => {
     const loaded = await loadExperiment(ref, { quick: Boolean(o.quick) }); // validates before anything is written
     const shard = o.shard !== undefined ? parseShard(o.shard) : shardFromEnv(process.env);
-    await startBackend(o.backend, false);
+    const backend = await startBackend(o.backend, false);
     const { runExperiment } = await import('./pipeline/run-experiment.js');
     const s = await runExperiment(loaded, {
       resultsRoot: o.results,
-      backend: (await import('./backend.js')).currentBackend(),
+      backend,
       progress: o.progress && Boolean(process.stdout.isTTY),
       ...(shard ? { shard } : {}),
       retryFailed: Boolean(o.retryFailed),
