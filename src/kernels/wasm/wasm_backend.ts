@@ -41,6 +41,11 @@ function data(backend: WasmBackend, info: TensorInfo): WasmTensorData {
   return d;
 }
 
+/** Byte offset of a tensor's data inside the heap. */
+export function byteOffset(backend: WasmBackend, info: TensorInfo): number {
+  return data(backend, info).memoryOffset;
+}
+
 /** Element offset of a float32 tensor inside the heap (HEAPF32 index). */
 export function f32Index(backend: WasmBackend, info: TensorInfo): number {
   return data(backend, info).memoryOffset >>> 2;
