@@ -7,6 +7,7 @@ import { conv2DBackpropFilterConfig } from './conv2d_backprop_filter.js';
 import { conv2DBackpropInputConfig } from './conv2d_backprop_input.js';
 import { fusedMatMulConfig } from './fused_mat_mul.js';
 import { overrideKernel } from './stock.js';
+import { powConfig } from './pow.js';
 import { sliceConfig } from './slice.js';
 import { sumConfig } from './sum.js';
 
@@ -15,7 +16,7 @@ let registered = false;
 export function registerWasmKernels(): void {
   if (registered) return;
   registered = true;
-  for (const cfg of [batchMatMulConfig, fusedMatMulConfig, conv2DBackpropFilterConfig, conv2DBackpropInputConfig, sumConfig, sliceConfig]) {
+  for (const cfg of [batchMatMulConfig, fusedMatMulConfig, conv2DBackpropFilterConfig, conv2DBackpropInputConfig, sumConfig, sliceConfig, powConfig]) {
     overrideKernel(cfg);
   }
 }
