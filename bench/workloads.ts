@@ -168,8 +168,9 @@ export function makeWorkloads(p: WorkloadParams): Workload[] {
         if (!ab) throw new Error('setup() not called');
         const c = tf.matMul(ab[0], ab[1], ta, tb);
         // Read one element: it forces completion on async backends without timing a 4 MB
-        // copy out of the heap, which PyTorch's peer does not pay either (and whose cost
-        // is dominated by allocator noise: 0.4–14 ms measured for the same copy).
+        // copy out of the heap into a fresh array (14 ms here), which PyTorch's peer does
+        // not pay either. Stock wasm's Slice still copies the whole result first, so the
+        // `wasm` rows include that copy; lipbench's Slice copies only the element.
         const probe = tf.slice(c, [0, 0], [1, 1]);
         probe.dataSync();
         tf.dispose([probe, c]);

@@ -92,7 +92,6 @@ ${variants.map((v) => {
   return { id: 'summary', title: 'Per-variant summary', body };
 }
 
-
 function samplesSection(dir: string, rows: readonly WganRow[]): ReportSection {
   const finals = lastRows(rows);
   const byRun = new Map<string, WganRow[]>();

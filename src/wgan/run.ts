@@ -67,7 +67,6 @@ export interface WganSummary {
   readonly report?: string;
 }
 
-
 export function samplesPath(runId: string, epoch: number): string {
   return `runs/${runId}/samples/epoch-${String(epoch).padStart(3, '0')}.png`;
 }

@@ -27,7 +27,6 @@
 import { meanInterval, type Interval } from '../claims/stats.js';
 import type { VerdictRow, WganRow } from './rows.js';
 
-// No commas in rule texts: some readers split wgan-verdicts.csv lines on ',' naively.
 const RULE_TAIL = '95% t-interval of the mean paired (by seed) difference: above 0 → supported; below 0 → not supported; else inconclusive';
 
 export function verdictOf(iv: Interval): VerdictRow['verdict'] {

@@ -10,21 +10,19 @@ import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core
 import { runStock } from './stock.js';
 import { asWasmBackend, byteOffset } from './wasm_backend.js';
 
-/** The value of a one-element float32/int32 tensor, read straight from the heap. */
-function scalarValue(heap: Uint8Array, offset: number, info: TensorInfo): number | undefined {
-  if (util.sizeFromShape(info.shape) !== 1) return undefined;
-  const view = new DataView(heap.buffer, heap.byteOffset + offset, 4);
-  if (info.dtype === 'float32') return view.getFloat32(0, true);
-  if (info.dtype === 'int32') return view.getInt32(0, true);
-  return undefined;
+/** Whether a float32 tensor holds exactly one element equal to 2, read straight from the heap. */
+function isScalarTwo(heap: Uint8Array, offset: number, info: TensorInfo): boolean {
+  return info.dtype === 'float32' && util.sizeFromShape(info.shape) === 1
+    && new DataView(heap.buffer, heap.byteOffset + offset, 4).getFloat32(0, true) === 2;
 }
 
 const pow: KernelFunc = ({ inputs, backend }) => {
   const wb = asWasmBackend(backend);
   const { a, b } = inputs as { a: TensorInfo; b: TensorInfo };
+  // tf.pow has already matched the dtypes, so a float32 base means a float32 exponent.
   // Squaring must not change the output shape: only when a already has the broadcast shape.
   const squaring = a.dtype === 'float32' && b.shape.length <= a.shape.length
-    && scalarValue(wb.wasm.HEAPU8, byteOffset(wb, b), b) === 2;
+    && isScalarTwo(wb.wasm.HEAPU8, byteOffset(wb, b), b);
   return squaring ? runStock(Square, wb, { x: a }) : runStock(Pow, wb, { a, b });
 };
 

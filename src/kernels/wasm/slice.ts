@@ -13,8 +13,6 @@ import type { KernelConfig, KernelFunc, SliceAttrs, TensorInfo } from '@tensorfl
 import { runStock } from './stock.js';
 import { asWasmBackend, byteOffset } from './wasm_backend.js';
 
-const BYTES: Partial<Record<string, number>> = { float32: 4, int32: 4, bool: 1 };
-
 /**
  * Contiguous runs of a row-major slice: `run` elements each, starting at the flat source
  * offsets this returns in output order. Trailing axes taken whole are folded into the run.
@@ -53,8 +51,9 @@ const slice: KernelFunc = ({ inputs, backend, attrs }) => {
   const wb = asWasmBackend(backend);
   const { x } = inputs as { x: TensorInfo };
   const { begin, size } = attrs as unknown as SliceAttrs;
-  const bytes = BYTES[x.dtype];
-  if (bytes === undefined) return runStock(Slice, wb, { x }, { begin, size });
+  // Strings live outside the heap; complex64 is two tensors. Both keep the stock kernel.
+  if (x.dtype === 'string' || x.dtype === 'complex64') return runStock(Slice, wb, { x }, { begin, size });
+  const bytes = util.bytesPerElement(x.dtype);
   const [begin_, size_] = slice_util.parseSliceParams(x, begin, size);
   const out = wb.makeOutput(size_, x.dtype);
   if (util.sizeFromShape(size_) === 0) return out;

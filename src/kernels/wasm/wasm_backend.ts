@@ -48,7 +48,7 @@ export function byteOffset(backend: WasmBackend, info: TensorInfo): number {
 
 /** Element offset of a float32 tensor inside the heap (HEAPF32 index). */
 export function f32Index(backend: WasmBackend, info: TensorInfo): number {
-  return data(backend, info).memoryOffset >>> 2;
+  return byteOffset(backend, info) >>> 2;
 }
 
 /**
