@@ -5,6 +5,12 @@
  * own child process (kernel registration is global), plus the PyTorch peer
  * (bench/peer_torch.py) when /usr/bin/python3 can import torch. The peer is a yardstick
  * only. Prints a table and writes results/bench/bench.csv atomically.
+ *
+ * `--rounds N` repeats the whole sequence (every backend, then the peer) N times and
+ * reports, per workload and backend, the median of the per-round medians plus their
+ * range. On a shared 2-core VM one run's median can swing 2× with a neighbour's load;
+ * interleaving the backends puts lipbench and the peer under the same noise, so the
+ * ratio is steadier than the raw times.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -26,12 +32,13 @@ interface Options {
   backends: string[];
   out: string;
   peerThreads?: number;
+  rounds: number;
 }
 
 function parseArgs(argv: string[]): Options {
   const o: Options = {
     quick: false, workloads: ALL, backends: ['wasm', 'wasm+lipbench', 'cpu', 'torch'],
-    out: path.join(root, 'results', 'bench', 'bench.csv'),
+    out: path.join(root, 'results', 'bench', 'bench.csv'), rounds: 1,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -45,8 +52,12 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--backends') o.backends = next().split(',');
     else if (a === '--out') o.out = path.resolve(next());
     else if (a === '--peer-threads') o.peerThreads = Number(next());
+    else if (a === '--rounds') {
+      o.rounds = Number(next());
+      if (!Number.isInteger(o.rounds) || o.rounds < 1) throw new Error(`--rounds must be a positive integer, got ${argv[i]}`);
+    }
     else if (a === '--help' || a === '-h') {
-      console.log('usage: npm run bench -- [--quick] [--workloads W1,W2,...] [--backends wasm,wasm+lipbench,wasm+native,cpu,torch] [--out file.csv] [--peer-threads n]');
+      console.log('usage: npm run bench -- [--quick] [--workloads W1,W2,...] [--backends wasm,wasm+lipbench,wasm+native,cpu,torch] [--out file.csv] [--peer-threads n] [--rounds n]');
       process.exit(0);
     } else throw new Error(`unknown flag ${a}`);
   }
@@ -116,13 +127,48 @@ function csvEscape(v: string): string {
   return /[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
 }
 
-function writeCsv(file: string, rows: BenchResult[], peer: Map<string, number>): void {
-  const lines = ['workload,backend,medianMs,gflops,ratioToPeer'];
+/** One workload on one backend over all rounds: the median of the round medians and their range. */
+interface Aggregate extends BenchResult {
+  readonly rounds: number;
+  readonly minMs: number;
+  readonly maxMs: number;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** Rounds in first-seen order of (backend, workload); an error in any round is kept when no round succeeded. */
+export function aggregateRounds(rounds: BenchResult[][]): Aggregate[] {
+  const groups = new Map<string, BenchResult[]>();
+  for (const round of rounds) {
+    for (const r of round) {
+      const key = `${r.backend}\u0000${r.workload}`;
+      groups.set(key, [...(groups.get(key) ?? []), r]);
+    }
+  }
+  return [...groups.values()].map((rs) => {
+    const ok = rs.filter((r) => Number.isFinite(r.medianMs) && !r.error);
+    if (ok.length === 0) return { ...rs[0], rounds: rs.length, minMs: NaN, maxMs: NaN };
+    const ms = ok.map((r) => r.medianMs);
+    const med = median(ms);
+    // GFLOP/s × ms is the workload's fixed FLOP count (in MFLOP); rescale it to the median time.
+    const withFlops = ok.find((r) => r.gflops !== undefined);
+    const gflops = withFlops?.gflops !== undefined ? (withFlops.gflops * withFlops.medianMs) / med : undefined;
+    return { ...ok[0], medianMs: med, gflops, error: undefined, rounds: ok.length, minMs: Math.min(...ms), maxMs: Math.max(...ms) };
+  });
+}
+
+function writeCsv(file: string, rows: Aggregate[], peer: Map<string, number>): void {
+  const lines = ['workload,backend,medianMs,gflops,ratioToPeer,rounds,minMs,maxMs'];
   for (const r of rows) {
     const p = peer.get(r.workload);
     const ratio = p && Number.isFinite(r.medianMs) ? (r.medianMs / p).toFixed(3) : '';
-    lines.push([r.workload, r.backend, Number.isFinite(r.medianMs) ? r.medianMs.toFixed(3) : '',
-      r.gflops !== undefined ? r.gflops.toFixed(2) : '', ratio].map(csvEscape).join(','));
+    const ms = (v: number): string => (Number.isFinite(v) ? v.toFixed(3) : '');
+    lines.push([r.workload, r.backend, ms(r.medianMs), r.gflops !== undefined ? r.gflops.toFixed(2) : '', ratio,
+      String(r.rounds), ms(r.minMs), ms(r.maxMs)].map(csvEscape).join(','));
   }
   mkdirSync(path.dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
@@ -130,11 +176,13 @@ function writeCsv(file: string, rows: BenchResult[], peer: Map<string, number>):
   renameSync(tmp, file);
 }
 
-function printTable(rows: BenchResult[], peer: Map<string, number>): void {
-  const header = ['workload', 'backend', 'median ms', 'GFLOP/s', 'x peer', 'note'];
+function printTable(rows: Aggregate[], peer: Map<string, number>): void {
+  const showRange = rows.some((r) => r.rounds > 1);
+  const header = ['workload', 'backend', 'median ms', ...(showRange ? ['range ms'] : []), 'GFLOP/s', 'x peer', 'note'];
   const body = rows.map((r) => {
     const p = peer.get(r.workload);
-    return [r.workload, r.backend, Number.isFinite(r.medianMs) ? r.medianMs.toFixed(2) : '-',
+    const range = Number.isFinite(r.minMs) ? `${r.minMs.toFixed(1)}-${r.maxMs.toFixed(1)}` : '';
+    return [r.workload, r.backend, Number.isFinite(r.medianMs) ? r.medianMs.toFixed(2) : '-', ...(showRange ? [range] : []),
       r.gflops !== undefined ? r.gflops.toFixed(1) : '', p && Number.isFinite(r.medianMs) ? (r.medianMs / p).toFixed(2) : '',
       r.error ?? r.description];
   });
@@ -145,13 +193,10 @@ function printTable(rows: BenchResult[], peer: Map<string, number>): void {
   for (const b of body) console.log(fmt(b));
 }
 
-async function main(): Promise<void> {
-  const opts = parseArgs(process.argv.slice(2));
-  const { params, reps, warmup } = plan(opts.quick);
+async function runRound(opts: Options, params: WorkloadParams, reps: Record<string, number>, warmup: Record<string, number>, torchOk: boolean): Promise<BenchResult[]> {
   const rows: BenchResult[] = [];
   for (const backend of opts.backends) {
     if (backend === 'torch') continue;
-    if (!['wasm', 'wasm+lipbench', 'wasm+native', 'cpu'].includes(backend)) throw new Error(`unknown backend ${backend}`);
     const config = backend as Config;
     const workloads = opts.workloads.filter((w) => config !== 'cpu' || CPU_WORKLOADS.has(w));
     if (workloads.length === 0) continue;
@@ -161,22 +206,36 @@ async function main(): Promise<void> {
     console.error(`[${config}]`);
     rows.push(...(await run(process.execPath, ['--import', 'tsx', path.join(here, 'child.ts'), JSON.stringify(req)], process.env)));
   }
-  const peer = new Map<string, number>();
-  if (opts.backends.includes('torch')) {
-    const env = peerEnv(opts.peerThreads);
-    if (await checkTorch(env)) {
-      console.error('[torch]');
-      const req = { workloads: opts.workloads, params, reps, warmup };
-      const res = await run(PYTHON, [path.join(here, 'peer_torch.py'), JSON.stringify(req)], env);
-      for (const r of res) if (Number.isFinite(r.medianMs)) peer.set(r.workload, r.medianMs);
-      rows.push(...res);
-    } else {
-      console.error('[torch] skipped: /usr/bin/python3 cannot import torch');
-    }
+  if (torchOk) {
+    console.error('[torch]');
+    const req = { workloads: opts.workloads, params, reps, warmup };
+    rows.push(...(await run(PYTHON, [path.join(here, 'peer_torch.py'), JSON.stringify(req)], peerEnv(opts.peerThreads))));
   }
+  return rows;
+}
+
+async function main(): Promise<void> {
+  const opts = parseArgs(process.argv.slice(2));
+  for (const b of opts.backends) {
+    if (!['wasm', 'wasm+lipbench', 'wasm+native', 'cpu', 'torch'].includes(b)) throw new Error(`unknown backend ${b}`);
+  }
+  const { params, reps, warmup } = plan(opts.quick);
+  let torchOk = false;
+  if (opts.backends.includes('torch')) {
+    torchOk = await checkTorch(peerEnv(opts.peerThreads));
+    if (!torchOk) console.error('[torch] skipped: /usr/bin/python3 cannot import torch');
+  }
+  const rounds: BenchResult[][] = [];
+  for (let i = 0; i < opts.rounds; i++) {
+    if (opts.rounds > 1) console.error(`round ${i + 1}/${opts.rounds}`);
+    rounds.push(await runRound(opts, params, reps, warmup, torchOk));
+  }
+  const rows = aggregateRounds(rounds);
+  const peer = new Map<string, number>();
+  for (const r of rows) if (r.backend.startsWith('torch') && Number.isFinite(r.medianMs)) peer.set(r.workload, r.medianMs);
   printTable(rows, peer);
   writeCsv(opts.out, rows, peer);
   console.log(`\nwrote ${path.relative(process.cwd(), opts.out)}`);
 }
 
-await main();
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await main();
