@@ -9,7 +9,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <cstdlib>
@@ -151,19 +150,14 @@ Isa detect_isa() {
 Isa g_isa;
 
 // ---------------------------------------------------------------------------------------
-// Thread pool: worker threads spin for a while after a job, then sleep on a condition
-// variable. The caller takes part as thread 0. Jobs pull work items from a shared counter,
-// and the caller never waits for a worker that has not joined yet: on a busy machine a
-// descheduled worker simply misses the job.
-// The spin is timed, not counted (a pause costs 10-140 cycles depending on the CPU), and
-// long: between the GEMMs of a training step tfjs spends 0.1-1 ms in JS and elementwise
-// kernels. With a ~50 us spin the worker was asleep for a third of the MLP step's GEMMs
-// and a futex wake-up came too late, so they ran on one thread (W1: 260 joins in 400
-// jobs). OpenBLAS spins far longer (2^28 cycles by default). LIPBENCH_NATIVE_SPIN_US.
+// Thread pool: worker threads spin briefly after a job (training steps issue GEMMs back to
+// back), then sleep on a condition variable. The caller takes part as thread 0. Jobs pull
+// work items from a shared counter, and the caller never waits for a worker that has not
+// joined yet: on a busy machine a descheduled worker simply misses the job.
 
 class Pool {
  public:
-  Pool(int workers, long spin_us) : spin_(std::chrono::microseconds(spin_us)) {
+  explicit Pool(int workers) {
     for (int i = 0; i < workers; i++) threads_.emplace_back([this, i] { loop(i + 1); });
     for (auto& t : threads_) t.detach();  // never joined: the process may exit at any time
   }
@@ -206,14 +200,7 @@ class Pool {
     uint64_t seen = 0;
     for (;;) {
       uint64_t g = gen_.load(std::memory_order_acquire);
-      if (g == seen) {
-        const auto until = std::chrono::steady_clock::now() + spin_;
-        for (int spin = 1; g == seen; spin++) {
-          pause();
-          g = gen_.load(std::memory_order_acquire);
-          if ((spin & 63) == 0 && std::chrono::steady_clock::now() >= until) break;
-        }
-      }
+      for (int spin = 0; g == seen && spin < 4000; spin++) { pause(); g = gen_.load(std::memory_order_acquire); }
       if (g == seen) {
         std::unique_lock<std::mutex> lk(mu_);
         cv_.wait(lk, [&] { return gen_.load(std::memory_order_acquire) != seen; });
@@ -236,7 +223,6 @@ class Pool {
   }
 
   std::vector<std::thread> threads_;
-  const std::chrono::steady_clock::duration spin_;
   std::mutex mu_;
   std::condition_variable cv_;
   const std::function<void(int)>* job_ = nullptr;
@@ -582,10 +568,6 @@ Workspace g_shared;  // packed right operand shared by the threads of one parall
  * Parallel GEMM. B is packed once per super-block of k (sized to stay in the last-level
  * cache) by all threads together; then work items (an MC row block x a group of NR
  * panels) run every KC block of that super-block. Items are pulled dynamically.
- * When M spans only one or two row blocks (a dense layer at batch 128: M = 128) but N
- * splits into many column groups, every item would repack the same rows of A, so A is
- * then packed once into a shared buffer too: at M=128, K=784, N=512 the repacking cost
- * as much as the arithmetic, and the second thread bought only 1.18x.
  */
 template <class AAcc, class BAcc>
 void gemm(const AAcc& A, const BAcc& B, int M, int N, int K, float alpha, float beta, float* C, long ldc,
@@ -636,22 +618,10 @@ void gemm(const AAcc& A, const BAcc& B, int M, int N, int K, float alpha, float 
     const int jgroups = (npan + gp - 1) / gp;
     const int KS = std::max<long>(KC, BUDGET / ncp / KC * KC);
     float* Bp = Workspace::grow(g_shared.b, g_shared.cb, static_cast<size_t>(ncp) * std::min(K, KS));
-    const bool shareA = mblocks <= 2 && jgroups >= 2 * mblocks;
-    const long mpad = static_cast<long>(mblocks) * mc;  // rows of the shared packed A, panel-padded
-    float* ApShared = shareA ? Workspace::grow(g_shared.a, g_shared.ca, static_cast<size_t>(mpad) * std::min(K, KS)) : nullptr;
     for (int ks = 0; ks < K; ks += KS) {
       const int ke = std::min(K, ks + KS);
       const int nkb = (ke - ks + KC - 1) / KC;
-      const int packB = nkb * npan;
-      // Packed block (kb, ib) of A sits at (pc - ks) * mpad + ib * mc * kc: mc is a multiple of MR.
-      run_items(nt, packB + (shareA ? nkb * mblocks : 0), [&](int, int item) {
-        if (item >= packB) {
-          const int kb = (item - packB) / mblocks, ib = (item - packB) % mblocks;
-          const int pc = ks + kb * KC, kc = std::min(KC, ke - pc);
-          A.pack(ApShared + static_cast<long>(pc - ks) * mpad + static_cast<long>(ib) * mc * kc, ib * mc,
-                 std::min(mc, M - ib * mc), pc, kc, alpha, MR);
-          return;
-        }
+      run_items(nt, nkb * npan, [&](int, int item) {
         const int kb = item / npan, jp = item % npan;
         const int pc = ks + kb * KC, kc = std::min(KC, ke - pc);
         B.pack(Bp + static_cast<long>(pc - ks) * ncp + static_cast<long>(jp) * NR * kc, pc, kc, jc + jp * NR,
@@ -661,17 +631,13 @@ void gemm(const AAcc& A, const BAcc& B, int M, int N, int K, float alpha, float 
         const int ib = item / jgroups, jg = item % jgroups;
         const int i0 = ib * mc, mcur = std::min(mc, M - i0);
         const int jp0 = jg * gp, jp1 = std::min(npan, jp0 + gp);
-        float* Ap = nullptr;
-        if (!shareA) {
-          Workspace& ws = workspace();
-          Ap = Workspace::grow(ws.a, ws.ca, static_cast<size_t>(mc + MR) * KC);
-        }
+        Workspace& ws = workspace();
+        float* Ap = Workspace::grow(ws.a, ws.ca, static_cast<size_t>(mc + MR) * KC);
         for (int pc = ks; pc < ke; pc += KC) {
           const int kc = std::min(KC, ke - pc);
           const bool last = pc + kc >= K;
           const float b = pc == 0 ? beta : 1.f;
-          if (shareA) Ap = ApShared + static_cast<long>(pc - ks) * mpad + static_cast<long>(i0) * kc;
-          else A.pack(Ap, i0, mcur, pc, kc, alpha, MR);
+          A.pack(Ap, i0, mcur, pc, kc, alpha, MR);
           for (int jp = jp0; jp < jp1; jp++) {
             const float* bp = Bp + static_cast<long>(pc - ks) * ncp + static_cast<long>(jp) * NR * kc;
             const int j = jc + jp * NR;
@@ -1036,12 +1002,7 @@ NAPI_MODULE_INIT() {
       const int v = std::atoi(e);
       if (v >= 1) want = std::min(v, 64);
     }
-    long spin_us = 2000;
-    if (const char* e = std::getenv("LIPBENCH_NATIVE_SPIN_US")) {
-      const long v = std::atol(e);
-      if (v >= 0) spin_us = std::min(v, 1000000L);
-    }
-    g_pool = new Pool(want - 1, spin_us);  // intentionally leaked: detached workers outlive unloading
+    g_pool = new Pool(want - 1);  // intentionally leaked: detached workers outlive unloading
     g_threads = want;
   });
   const struct { const char* name; napi_callback cb; } fns[] = {
