@@ -3,7 +3,7 @@
  * epochs sn is still improving (FD 28.7 vs gp's 16.0, digits only partly formed). This
  * runs gp and sn alone, with mnist-wgan's settings, for 50 epochs (6250 critic steps,
  * 1250 generator steps), evaluated every 2 epochs, 2 seeds, to see whether sn catches up
- * with gp given time. About 40 minutes on 2 cores (wasm+native).
+ * with gp given time. About 28 minutes on 2 cores (wasm+native).
  *
  *   npx lipbench wgan mnist-wgan-long     # results/mnist-wgan-long/{wgan.csv,wgan-verdicts.csv,report.html}
  */

@@ -13,7 +13,7 @@
  * FD 43 (3 seeds) and its digits were only partly formed at epoch 20; with 0 a one-seed
  * pilot reached FD 30 and mostly recognizable digits, while gp was unchanged (13.9 vs
  * 15.4). 20 epochs, not 8, because sn had not formed digits at all after 8. The verdicts
- * concern this budget only. About 40 minutes on 2 cores (wasm+native).
+ * concern this budget only. About 35 minutes on 2 cores (wasm+native).
  *
  *   npx lipbench wgan mnist-wgan          # results/mnist-wgan/{wgan.csv,wgan-verdicts.csv,report.html}
  */
