@@ -16,7 +16,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { BenchResult, ChildRequest, Config } from './child.js';
+import type { BenchResult, ChildRequest } from './child.js';
+import { CONFIGS, median, type Config } from './common.js';
 import type { WorkloadParams } from './workloads.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -134,19 +135,15 @@ interface Aggregate extends BenchResult {
   readonly maxMs: number;
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
 /** Rounds in first-seen order of (backend, workload); an error in any round is kept when no round succeeded. */
 export function aggregateRounds(rounds: BenchResult[][]): Aggregate[] {
   const groups = new Map<string, BenchResult[]>();
   for (const round of rounds) {
     for (const r of round) {
       const key = `${r.backend}\u0000${r.workload}`;
-      groups.set(key, [...(groups.get(key) ?? []), r]);
+      const group = groups.get(key);
+      if (group) group.push(r);
+      else groups.set(key, [r]);
     }
   }
   return [...groups.values()].map((rs) => {
@@ -217,7 +214,7 @@ async function runRound(opts: Options, params: WorkloadParams, reps: Record<stri
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
   for (const b of opts.backends) {
-    if (!['wasm', 'wasm+lipbench', 'wasm+native', 'cpu', 'torch'].includes(b)) throw new Error(`unknown backend ${b}`);
+    if (b !== 'torch' && !(CONFIGS as readonly string[]).includes(b)) throw new Error(`unknown backend ${b}`);
   }
   const { params, reps, warmup } = plan(opts.quick);
   let torchOk = false;

@@ -12,8 +12,9 @@ import path from 'node:path';
 import { initBackend } from '../src/backend.js';
 import { makeWorkloads, type WorkloadParams } from './workloads.js';
 
-export const CONFIGS = ['wasm', 'wasm+lipbench', 'wasm+native', 'cpu'] as const;
-export type Config = (typeof CONFIGS)[number];
+import { median, type Config } from './common.js';
+
+export type { Config } from './common.js';
 
 export interface ChildRequest {
   readonly config: Config;
@@ -45,12 +46,6 @@ async function init(config: Config): Promise<void> {
   }
   const info = await initBackend(config === 'cpu' ? 'cpu' : config === 'wasm+native' ? 'wasm+native' : 'wasm');
   if (info.name !== config) throw new Error(`asked for ${config}, got ${info.name}`);
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 async function main(): Promise<void> {

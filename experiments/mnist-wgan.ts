@@ -9,10 +9,10 @@
  * β2 = 0.9) for gp, gp-one-sided and sn (Gulrajani et al.'s defaults otherwise, the same
  * optimizer for all three so that the constraint is the only difference), RMSprop 5e-4
  * for clip. λ, n_critic and the clip value keep their defaults.
- * β1 = 0, not the 0.5 of Gulrajani et al.'s MNIST script: with 0.5, sn plateaued near
- * FD 43 (3 seeds) and its digits were only partly formed at epoch 20; with 0 a one-seed
- * pilot reached FD 30 and mostly recognizable digits, while gp was unchanged (13.9 vs
- * 15.4). 20 epochs, not 8, because sn had not formed digits at all after 8. The verdicts
+ * β1 = 0, not the 0.5 of Gulrajani et al.'s MNIST script: with 0.5, sn's final FD was 43
+ * (mean of 3 seeds), with 0 it is 28.7, while gp's stayed near 15 (15.0 and 16.0); sn's
+ * digits are still only partly formed at epoch 20 (mnist-wgan-long follows them to 50).
+ * 20 epochs, not 8, because sn had not formed digits at all after 8. The verdicts
  * concern this budget only. About 35 minutes on 2 cores (wasm+native).
  *
  *   npx lipbench wgan mnist-wgan          # results/mnist-wgan/{wgan.csv,wgan-verdicts.csv,report.html}

@@ -93,8 +93,8 @@ describe('native SGEMM vs a float64 reference', { skip }, () => {
       { m: 257, n: 130, k: 300, ta: true, tb: false, alpha: 1, beta: 1, bias: false, relu: false, pad: 0 },
       { m: 129, n: 600, k: 270, ta: false, tb: true, alpha: 0.5, beta: 0, bias: false, relu: false, pad: 2 },
       { m: 70, n: 3100, k: 20, ta: true, tb: true, alpha: 1, beta: 0, bias: true, relu: false, pad: 0 },
-      // One or two row blocks, many column groups: A is packed once and shared (M=128 is
-      // a dense layer at batch 128); the second spans two k super-blocks with a remainder.
+      // One or two row blocks split over many column groups (M=128 is a dense layer at
+      // batch 128); the second also spans two k super-blocks with a remainder.
       { m: 128, n: 512, k: 784, ta: false, tb: false, alpha: 1, beta: 0, bias: true, relu: true, pad: 0 },
       { m: 300, n: 1000, k: 1300, ta: true, tb: false, alpha: -0.5, beta: 1, bias: true, relu: false, pad: 1 },
       // Small output, long contraction: split over k between threads.
