@@ -11,7 +11,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import path from 'node:path';
 import { ZodError } from 'zod';
 import { BackendChoice, initBackend, type BackendInfo } from './backend.js';
-import { formatZodError, UserError } from './config/errors.js';
+import { EnvironmentError, formatZodError, isEnvironmentFault, UserError } from './config/errors.js';
 import { listExperiments, loadExperiment } from './config/load.js';
 import { parseShard, shardFromEnv } from './config/shard.js';
 import { IdxFormatError } from './data/idx.js';
@@ -24,6 +24,12 @@ function fail(err: unknown): never {
   if (err instanceof ZodError) {
     console.error(`lipbench: ${formatZodError('input', err)}`);
     process.exit(2);
+  }
+  // A full disk, a read-only mount, missing permission: one line naming the path, exit 1.
+  if (err instanceof EnvironmentError || isEnvironmentFault(err)) {
+    const e = err instanceof EnvironmentError ? err : EnvironmentError.from(err, String((err as { path?: unknown }).path ?? '?'));
+    console.error(`lipbench: ${e.message}`);
+    process.exit(1);
   }
   const e = err as Error;
   console.error(`lipbench: ${e?.message ?? String(err)}`);

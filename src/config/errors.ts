@@ -11,6 +11,41 @@ export class UserError extends Error {
   }
 }
 
+/** Faults of the machine, not of the input: a full disk, missing permission, a read-only mount. */
+const ENV_FAULTS: Readonly<Record<string, string>> = {
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+};
+
+export function isEnvironmentFault(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code in ENV_FAULTS;
+}
+
+/**
+ * An environment fault while writing or reading `path`. The CLI prints its message
+ * on one line and exits with code 1: the input was fine, the machine was not.
+ */
+export class EnvironmentError extends Error {
+  constructor(
+    message: string,
+    readonly path: string,
+    readonly code: string,
+  ) {
+    super(message);
+    this.name = 'EnvironmentError';
+  }
+
+  static from(err: unknown, path: string): EnvironmentError {
+    const code = String((err as { code?: unknown }).code);
+    const op = (err as { syscall?: unknown }).syscall;
+    return new EnvironmentError(`${path}: ${ENV_FAULTS[code] ?? code} (${code}${typeof op === 'string' ? ` on ${op}` : ''})`, path, code);
+  }
+}
+
 export function formatPath(path: readonly PropertyKey[]): string {
   let out = '';
   for (const p of path) out += typeof p === 'number' ? `[${p}]` : out ? `.${String(p)}` : String(p);

@@ -5,7 +5,7 @@
 import type * as tfl from '@tensorflow/tfjs-layers';
 import path from 'node:path';
 import type { BackendInfo } from '../backend.js';
-import { UserError } from '../config/errors.js';
+import { EnvironmentError, UserError } from '../config/errors.js';
 import type { ExperimentConfig, RunSpec } from '../config/experiment.js';
 import { shortHash } from '../config/hash.js';
 import { shardLabel, shardRunIds, type Shard } from '../config/shard.js';
@@ -149,7 +149,8 @@ export async function runExperiment(loaded: LoadedExperiment, opts: RunExperimen
         else reevaluated++;
         store.clearFailure(run.runId);
       } catch (e) {
-        if (e instanceof UserError) throw e;
+        // Bad input and a full or read-only disk end the command; only the run's own faults are recorded.
+        if (e instanceof UserError || e instanceof EnvironmentError) throw e;
         const reason = (e as Error).message.split('\n')[0] ?? String(e);
         store.writeFailure({ ...runKeyOf(run), reason, at: new Date().toISOString() });
         log(`${label}: FAILED: ${reason} (recorded; the grid goes on)`);

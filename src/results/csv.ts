@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createObjectCsvStringifier } from 'csv-writer';
 import { z } from 'zod';
-import { writeFileAtomic } from './atomic.js';
+import { writeFileAtomic, writeFilesAtomic } from './atomic.js';
 import { TABLES, type TableName } from './rows.js';
 
 type Row = Record<string, unknown>;
@@ -50,6 +50,14 @@ export function writeTable(dir: string, name: TableName, rows: readonly Row[]): 
   const file = tableFile(dir, name);
   writeFileAtomic(file, toCsv(TABLES[name], rows));
   return file;
+}
+
+/**
+ * Rewrite several tables of one folder together: all are written before any is
+ * renamed, in the given order, so a full disk leaves the previous set whole.
+ */
+export function writeTables(dir: string, tables: readonly (readonly [TableName, readonly Row[]])[]): void {
+  writeFilesAtomic(tables.map(([name, rows]) => ({ file: tableFile(dir, name), data: toCsv(TABLES[name], rows) })));
 }
 
 /** RFC 4180 records; quoted fields may hold commas, quotes and newlines. */

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { UserError } from '../config/errors.js';
+import { ensureDir } from './atomic.js';
 
 export interface Lock {
   readonly file: string;
@@ -23,7 +24,7 @@ function alive(pid: number): boolean {
 }
 
 export function acquireLock(dir: string): Lock {
-  fs.mkdirSync(dir, { recursive: true });
+  ensureDir(dir);
   const file = path.join(dir, '.lock');
   for (let attempt = 0; attempt < 2; attempt++) {
     try {

@@ -13,7 +13,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from './atomic.js';
-import { writeTable } from './csv.js';
+import { writeTables } from './csv.js';
 import type { AttackRow, EpochRow, FailureRow, LayerRow, RunRow } from './rows.js';
 
 export interface TrainRecord {
@@ -93,11 +93,14 @@ export class RunStore {
     const recs = runIds.map((id) => this.readRecord(id)).filter((r): r is RunRecord => r !== undefined);
     const done = new Set(recs.map((r) => r.runId));
     const failures = runIds.filter((id) => !done.has(id)).map((id) => this.readFailure(id)).filter((f): f is FailureRow => f !== undefined);
-    writeTable(outDir, 'results', recs.map((r) => r.result));
-    writeTable(outDir, 'attacks', recs.flatMap((r) => r.attacks));
-    writeTable(outDir, 'layers', recs.flatMap((r) => r.layers));
-    writeTable(outDir, 'epochs', recs.flatMap((r) => r.epochs));
-    writeTable(outDir, 'failures', failures);
+    // results.csv last: it is the commit point readers trust (see writeTables).
+    writeTables(outDir, [
+      ['failures', failures],
+      ['attacks', recs.flatMap((r) => r.attacks)],
+      ['layers', recs.flatMap((r) => r.layers)],
+      ['epochs', recs.flatMap((r) => r.epochs)],
+      ['results', recs.map((r) => r.result)],
+    ]);
     return { runs: recs.length, failures: failures.length };
   }
 }
