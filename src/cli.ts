@@ -15,8 +15,11 @@ import { EnvironmentError, formatZodError, isEnvironmentFault, UserError } from 
 import { listExperiments, loadExperiment } from './config/load.js';
 import { parseShard, shardFromEnv } from './config/shard.js';
 import { IdxFormatError } from './data/idx.js';
+import { Cancelled } from './util/cancel.js';
 
 function fail(err: unknown): never {
+  // Stopped by a signal: the handler below already said so.
+  if (err instanceof Cancelled) process.exit(signalExitCode(err.reason));
   if (err instanceof UserError || err instanceof IdxFormatError) {
     console.error(`lipbench: ${err.message}`);
     process.exit(2);
@@ -70,12 +73,29 @@ async function startBackend(choice: BackendChoice, quiet: boolean): Promise<Back
   return info;
 }
 
-// Ctrl-C / kill: exit through process.exit so the results lock is released; every
-// finished run is already on disk, so a rerun resumes where this one stopped.
+// Ctrl-C / kill: the first signal aborts `cancel`; the run loop stops at its next
+// checkpoint (after the current step, attack batch or Lipschitz stage), abandons the
+// run in progress unrecorded and releases the lock on the way out. Every finished run
+// is already on disk, so a rerun resumes. A second signal exits at once, and so does
+// a command that does not come back within 1.5 s (one waiting on I/O, or without
+// checkpoints); process.exit still runs the lock's exit hook.
+const cancel = new AbortController();
+// Supervised by bin/lipbench.js: its IPC channel must not keep this process alive, and
+// if the supervisor dies, stop as if interrupted.
+process.channel?.unref();
+process.on('disconnect', () => {
+  if (!cancel.signal.aborted) cancel.abort('SIGTERM');
+  setTimeout(() => process.exit(143), 1500).unref();
+});
+function signalExitCode(reason: unknown): number {
+  return reason === 'SIGTERM' ? 143 : 130;
+}
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.on(sig, () => {
+    if (cancel.signal.aborted) process.exit(signalExitCode(sig));
     console.error(`\nlipbench: interrupted (${sig}); finished runs are saved, rerun the same command to resume`);
-    process.exit(130);
+    cancel.abort(sig);
+    setTimeout(() => process.exit(signalExitCode(sig)), 1500).unref();
   });
 }
 
@@ -110,6 +130,7 @@ program
       progress: o.progress && Boolean(process.stdout.isTTY),
       ...(shard ? { shard } : {}),
       retryFailed: Boolean(o.retryFailed),
+      signal: cancel.signal,
     });
     const where = shard ? ` (shard ${shard.index}/${shard.count})` : '';
     console.log(

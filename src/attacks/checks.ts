@@ -31,6 +31,7 @@ import {
 } from './index.js';
 import { runAttack, type KeepAdversarialOptions, type RunAttackResult } from './run-attack.js';
 import type { Classifier, Norm } from './types.js';
+import type { CancelSignal } from '../util/cancel.js';
 
 /** A row of attacks.csv without the run's key columns and certifiedAcc (filled by others). */
 export type AttackEvalRow = Omit<AttackRow, keyof RunKey | 'certifiedAcc'>;
@@ -50,6 +51,7 @@ export type EvaluateAttacksOptions = z.input<typeof EvaluateAttacksOptions> & {
   /** Passed to runAttack for every spec; see RunAttackOptions. */
   readonly keepAdversarial?: boolean | KeepAdversarialOptions;
   readonly targets?: tf.Tensor1D;
+  readonly signal?: CancelSignal;
 };
 
 export interface AttackRunRecord {
@@ -94,7 +96,7 @@ export async function evaluateAttacks(
   epsilons?: readonly number[],
   opts: EvaluateAttacksOptions = {},
 ): Promise<AttackEvaluation> {
-  const { keepAdversarial, targets, ...scalar } = opts;
+  const { keepAdversarial, targets, signal, ...scalar } = opts;
   const o = EvaluateAttacksOptions.parse(scalar);
   const parsed = specs.map((s, i) => {
     const r = AttackSpec.safeParse(s);
@@ -120,6 +122,7 @@ export async function evaluateAttacks(
       progress: o.progress,
       ...(keepAdversarial !== undefined ? { keepAdversarial } : {}),
       ...(targets ? { targets } : {}),
+      ...(signal ? { signal } : {}),
     });
     const bigPoint = checkLarge ? result.perEps.find((p) => p.eps === big) : undefined;
     runs.push({

@@ -21,6 +21,7 @@ import { deriveSeed, projectToFeasible } from './geometry.js';
 import { crossEntropy } from './losses.js';
 import { logits } from './pgd-core.js';
 import type { Attack, Classifier, Norm } from './types.js';
+import { checkpoint, type CancelSignal } from '../util/cancel.js';
 
 const ScalarOptions = z.strictObject({
   /** Examples per forward/backward pass (default 256). */
@@ -52,6 +53,8 @@ export interface RunAttackOptions {
   readonly keepAdversarial?: boolean | KeepAdversarialOptions;
   /** Target classes [N] for attacks built with `target: 'given'`. */
   readonly targets?: tf.Tensor1D;
+  /** Checked after every batch × ε (with a turn of the event loop); aborting throws Cancelled. */
+  readonly signal?: CancelSignal;
 }
 
 export interface EpsResult {
@@ -205,6 +208,7 @@ export async function runAttack(
           }
           seconds[e]! += (performance.now() - t0) / 1000;
           bar?.increment();
+          await checkpoint(opts.signal);
         }
       } finally {
         tf.dispose([xb, yb]);

@@ -5,6 +5,7 @@ import { DEFAULT_EPSILONS, type DatasetName } from '../data/index.js';
 import { evaluateAttacks } from '../attacks/checks.js';
 import type { Split } from '../data/types.js';
 import type { AttackRow, RunKey } from '../results/rows.js';
+import type { CancelSignal } from '../util/cancel.js';
 
 /** Clean/adversarial pairs kept for the empirical Lipschitz lower bound. */
 export interface AdversarialPair {
@@ -31,6 +32,7 @@ export async function attackStage(input: {
   seed: number;
   log: (line: string) => void;
   progress?: boolean;
+  signal?: CancelSignal;
 }): Promise<AttackStageResult> {
   const { model, split, specs, key } = input;
   if (specs.length === 0) return { rows: [], pairs: [], dispose() {} };
@@ -43,6 +45,7 @@ export async function attackStage(input: {
     progress: input.progress ?? false,
     largeEpsCheck: true,
     keepAdversarial: { maxExamples: KEPT_PAIRS },
+    ...(input.signal ? { signal: input.signal } : {}),
   });
   const kept = Math.min(KEPT_PAIRS, split.x.shape[0]);
   const clean = tf.slice(split.x, [0, 0, 0, 0], [kept, -1, -1, -1]);

@@ -9,6 +9,7 @@ import type { Dataset, Split } from '../data/types.js';
 import type { AttackRow, LayerRow, RunKey, RunRow } from '../results/rows.js';
 import type { RunRecord, TrainRecord } from '../results/run-store.js';
 import { evaluate } from '../train/evaluate.js';
+import type { CancelSignal } from '../util/cancel.js';
 import { attackStage } from './attack-stage.js';
 import { lipschitzStage, type BoundColumns } from './lipschitz-stage.js';
 
@@ -22,6 +23,7 @@ export interface EvaluateRunInput {
   readonly evalKey: string;
   readonly log: (line: string) => void;
   readonly progress?: boolean;
+  readonly signal?: CancelSignal;
 }
 
 /** The first n examples of a split, as new tensors (the caller disposes them). */
@@ -34,9 +36,9 @@ export function headOf(split: Split, n: number | undefined): Split {
 export async function evaluateRun(input: EvaluateRunInput): Promise<RunRecord> {
   const { run, key, model, data, train, config } = input;
   const trainEval = headOf(data.train, config.data.trainEvalSize);
-  const trainM = await evaluate(model, trainEval);
+  const trainM = await evaluate(model, trainEval, undefined, input.signal);
   tf.dispose([trainEval.x, trainEval.y]);
-  const testM = await evaluate(model, data.test);
+  const testM = await evaluate(model, data.test, undefined, input.signal);
 
   const attackSplit = headOf(data.test, config.attackSize);
   let attacks: AttackRow[] = [];
@@ -52,10 +54,10 @@ export async function evaluateRun(input: EvaluateRunInput): Promise<RunRecord> {
     powerIterTol: null,
   };
   try {
-    const attacked = await attackStage({ model, split: attackSplit, specs: config.attacks, key, seed: run.seed, log: input.log, progress: input.progress });
+    const attacked = await attackStage({ model, split: attackSplit, specs: config.attacks, key, seed: run.seed, log: input.log, progress: input.progress, signal: input.signal });
     try {
       if (config.lipschitz.enabled) {
-        const lip = await lipschitzStage({ model, split: attackSplit, key, options: config.lipschitz, pairs: attacked.pairs, seed: run.seed });
+        const lip = await lipschitzStage({ model, split: attackSplit, key, options: config.lipschitz, pairs: attacked.pairs, seed: run.seed, signal: input.signal });
         layers = lip.layers;
         bounds = lip.bounds;
         attacks = lip.withCertified(attacked.rows);

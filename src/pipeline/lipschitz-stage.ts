@@ -7,6 +7,7 @@ import { certifiedAccuracy, certifiedRadii, gradientLowerBound, pairLowerBound }
 import type { AttackRow, LayerRow, RunKey, RunRow } from '../results/rows.js';
 import type { AdversarialPair } from './attack-stage.js';
 import { mulberry32, tfSeed } from '../data/rng.js';
+import { checkpoint, type CancelSignal } from '../util/cancel.js';
 
 /**
  * Probe points away from the data: x̃ = t·x_i + (1−t)·x_j for pairs of different labels
@@ -62,8 +63,11 @@ export async function lipschitzStage(input: {
   options: LipschitzOptions;
   pairs: readonly AdversarialPair[];
   seed: number;
+  signal?: CancelSignal;
 }): Promise<LipschitzStageResult> {
   const { model, split, key, options } = input;
+  // Each bound below is one synchronous computation: a cancel is honoured between them.
+  await checkpoint(input.signal);
   const ub = lipschitzUpperBounds(model, { tol: options.tol, maxIters: options.maxIters, seed: input.seed + 17 });
   const n = Math.min(options.gradPoints, split.x.shape[0]);
   const xg = tf.slice(split.x, [0, 0, 0, 0], [n, -1, -1, -1]);
@@ -71,6 +75,7 @@ export async function lipschitzStage(input: {
   let grad;
   let interp;
   let noise;
+  await checkpoint(input.signal);
   try {
     grad = gradientLowerBound(model, xg, yg, { ascentSteps: options.ascentSteps, seed: input.seed });
     // Off the data: gradient penalties only constrain where they sample, so the local
@@ -85,8 +90,10 @@ export async function lipschitzStage(input: {
   } finally {
     tf.dispose([xg, yg]);
   }
+  await checkpoint(input.signal);
   let pgd: number | null = null;
   for (const p of input.pairs) {
+    await checkpoint(input.signal);
     const v = pairLowerBound(model, p.x, p.xAdv).value;
     pgd = pgd === null ? v : Math.max(pgd, v);
   }
@@ -97,6 +104,7 @@ export async function lipschitzStage(input: {
       throw new Error(`lipschitz: ${name} lower bound ${lower} exceeds the upper bound ${ub.upper} for run ${key.runId}; this is a bug`);
     }
   }
+  await checkpoint(input.signal);
   const radii = certifiedRadii(model, split.x, split.y, ub.upper);
   const layers: LayerRow[] = ub.layers.map((l) => ({ ...key, ...l }));
   return {

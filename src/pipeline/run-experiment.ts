@@ -19,6 +19,7 @@ import { acquireLock } from '../results/lock.js';
 import type { EpochRow, RunKey } from '../results/rows.js';
 import { RunStore, type RunRecord, type TrainRecord } from '../results/run-store.js';
 import { trainModel } from '../train/loop.js';
+import { Cancelled, type CancelSignal } from '../util/cancel.js';
 import { DatasetCache } from './datasets.js';
 import { evaluateRun } from './evaluate-run.js';
 import { kernelSigmas } from './sigma-probe.js';
@@ -33,6 +34,8 @@ export interface RunExperimentOptions {
   readonly shard?: Shard;
   /** Rerun runs that failed before (by default they are skipped like finished ones). */
   readonly retryFailed?: boolean;
+  /** Abort to stop within a step or batch: the run in progress is abandoned unrecorded, the lock released. */
+  readonly signal?: CancelSignal;
 }
 
 export interface ExperimentSummary {
@@ -82,6 +85,7 @@ async function trainRun(run: RunSpec, data: Dataset, store: RunStore, opts: RunE
       progress: opts.progress,
       log: opts.log,
       sigmaProbe: run.train.logSigma ? kernelSigmas : undefined,
+      signal: opts.signal,
     });
     const key = runKeyOf(run);
     const epochs: EpochRow[] = result.epochs.flatMap((e) =>
@@ -150,7 +154,7 @@ export async function runExperiment(loaded: LoadedExperiment, opts: RunExperimen
         store.clearFailure(run.runId);
       } catch (e) {
         // Bad input and a full or read-only disk end the command; only the run's own faults are recorded.
-        if (e instanceof UserError || e instanceof EnvironmentError) throw e;
+        if (e instanceof UserError || e instanceof EnvironmentError || e instanceof Cancelled) throw e;
         const reason = (e as Error).message.split('\n')[0] ?? String(e);
         store.writeFailure({ ...runKeyOf(run), reason, at: new Date().toISOString() });
         log(`${label}: FAILED: ${reason} (recorded; the grid goes on)`);
@@ -183,7 +187,7 @@ async function trainAndEvaluate(
     ({ model, train } = await trainRun(run, data, store, ctx.opts, label));
   }
   try {
-    const record: RunRecord = await evaluateRun({ run, key: runKeyOf(run), model, data, train, config: ctx.config, evalKey: ctx.evalKey, log, progress: ctx.opts.progress });
+    const record: RunRecord = await evaluateRun({ run, key: runKeyOf(run), model, data, train, config: ctx.config, evalKey: ctx.evalKey, log, progress: ctx.opts.progress, signal: ctx.opts.signal });
     store.writeRecord(record);
     const r = record.result;
     log(

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { Split } from '../data/types.js';
+import { checkpoint, type CancelSignal } from '../util/cancel.js';
 
 export interface SplitMetrics {
   readonly accuracy: number;
@@ -17,7 +18,7 @@ export function logitsOf(model: tfl.LayersModel, x: tf.Tensor): tf.Tensor2D {
  * Accuracy and mean cross-entropy over a whole split, batch by batch so memory stays
  * bounded. Sums are accumulated in float64 on the JS side to avoid float32 drift.
  */
-export async function evaluate(model: tfl.LayersModel, split: Split, batchSize = 500): Promise<SplitMetrics> {
+export async function evaluate(model: tfl.LayersModel, split: Split, batchSize = 500, signal?: CancelSignal): Promise<SplitMetrics> {
   const n = split.x.shape[0];
   let correct = 0;
   let lossSum = 0;
@@ -36,6 +37,7 @@ export async function evaluate(model: tfl.LayersModel, split: Split, batchSize =
     stats.dispose();
     lossSum += l!;
     correct += c!;
+    await checkpoint(signal);
   }
   return { accuracy: correct / n, loss: lossSum / n, n };
 }

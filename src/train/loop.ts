@@ -10,6 +10,7 @@ import cliProgress from 'cli-progress';
 import type { Split } from '../data/types.js';
 import { permutation } from '../data/rng.js';
 import type { Regularizer } from '../regularizers/types.js';
+import { checkpoint, type CancelSignal } from '../util/cancel.js';
 import { crossEntropy } from './loss.js';
 import { createOptimizer } from './optimizer.js';
 import type { TrainOptions } from './options.js';
@@ -43,6 +44,8 @@ export interface TrainControl {
   readonly onStep?: (step: number) => void;
   /** Stop after this many steps in total (tests); default: run every epoch. */
   readonly maxSteps?: number;
+  /** Checked between steps (with a turn of the event loop): aborting stops training with Cancelled. */
+  readonly signal?: CancelSignal;
 }
 
 export interface TrainResult {
@@ -125,6 +128,7 @@ export async function trainModel(
         seen += idx.length;
         step++;
         ctl.onStep?.(step);
+        await checkpoint(ctl.signal);
         bar?.update(b + 1, { loss: (lossSum / seen).toFixed(4) });
       }
       bar?.stop();
