@@ -15,7 +15,7 @@ import { buildModel, modelLabel } from '../models/index.js';
 import { loadModel, saveModel } from '../models/io.js';
 import { createRegularizer, layerFactoryFor, mainLambda, regularizerLabel } from '../regularizers/index.js';
 import { writeFileAtomic } from '../results/atomic.js';
-import { acquireLock } from '../results/lock.js';
+import { acquireLock, acquireRunLocks, type Lock } from '../results/lock.js';
 import type { EpochRow, RunKey } from '../results/rows.js';
 import { RunStore, type RunRecord, type TrainRecord } from '../results/run-store.js';
 import { trainModel } from '../train/loop.js';
@@ -128,9 +128,11 @@ export async function runExperiment(loaded: LoadedExperiment, opts: RunExperimen
   let trained = 0;
   let reevaluated = 0;
   let failed = 0;
+  let runLocks: Lock | undefined;
   try {
-    writeFileAtomic(path.join(csvDir, 'config.json'), JSON.stringify({ source: loaded.source, config, runs, shard: opts.shard ?? null }, null, 2));
+    runLocks = acquireRunLocks(dir, myRuns.map((r) => r.runId));
     const store = new RunStore(dir);
+    writeFileAtomic(path.join(csvDir, 'config.json'), JSON.stringify({ source: loaded.source, config, runs, shard: opts.shard ?? null }, null, 2));
     const evalKey = evalKeyOf(config);
     const myIds = myRuns.map((r) => r.runId);
     for (const run of myRuns) {
@@ -165,6 +167,7 @@ export async function runExperiment(loaded: LoadedExperiment, opts: RunExperimen
     store.materialize(myIds, csvDir);
   } finally {
     cache.dispose();
+    runLocks?.release();
     lock.release();
   }
   return { dir, csvDir, total: myRuns.length, skipped, trained, reevaluated, failed, seconds: (performance.now() - t0) / 1000 };

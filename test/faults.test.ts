@@ -1,0 +1,79 @@
+/**
+ * Fault injection, issue 16 items 3 and 5–8: overlapping processes, sizes beyond the
+ * data, diverged models, one-line messages for bad files, and leftovers. One tiny
+ * grid is trained once and shared.
+ */
+import { before, mock, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { EnvironmentError, UserError } from '../src/config/errors.js';
+import { loadExperiment } from '../src/config/load.js';
+import { loadModel } from '../src/models/io.js';
+import { ensureDir } from '../src/results/atomic.js';
+import { readTables, toCsv } from '../src/results/csv.js';
+import { TABLES } from '../src/results/rows.js';
+import { runCli, spawnCli, tempDir, writeTinyExperiment, type CliResult } from './helpers/cli.js';
+
+const BACKEND = ['--backend', 'cpu', '--no-charts'];
+const dir = tempDir('lipbench-faults-');
+const out = path.join(dir, 'results');
+const cfg = writeTinyExperiment(dir, 'faults');
+const exp = path.join(out, 'faults');
+let runIds: string[] = [];
+
+before(async () => {
+  runIds = (await loadExperiment(cfg)).runs.map((r) => r.runId);
+  const r = runCli(['run', cfg, '-o', out, ...BACKEND]);
+  assert.equal(r.status, 0, r.stderr);
+});
+
+/** Exit code 2 (or `code`), exactly one line on stderr, matching `pattern`. */
+function oneLine(r: CliResult, pattern: RegExp, code = 2): void {
+  assert.equal(r.status, code, `exit ${r.status}\n${r.stdout}\n${r.stderr}`);
+  const lines = r.stderr.trim().split('\n');
+  assert.equal(lines.length, 1, `expected one line:\n${r.stderr}`);
+  assert.match(lines[0]!, pattern);
+}
+
+function copyModel(name: string): string {
+  const to = path.join(dir, name);
+  fs.cpSync(path.join(exp, 'runs', runIds[0]!, 'model'), to, { recursive: true });
+  return path.join(to, 'model.json');
+}
+
+// Item 3 --------------------------------------------------------------------------
+
+test('a run held by a live process is refused to a shard and to an unsharded run alike', () => {
+  const d = path.join(dir, 'lock3');
+  const c = writeTinyExperiment(dir, 'lock3');
+  const e = path.join(d, 'lock3');
+  fs.mkdirSync(path.join(e, '.locks'), { recursive: true });
+  // This test process is alive, so its pid makes the lock current.
+  fs.writeFileSync(path.join(e, '.locks', `${runIds[1]}.lock`), JSON.stringify({ pid: process.pid }));
+  for (const extra of [['--shard', '1/1'], []]) {
+    const r = runCli(['run', c, '-o', d, ...extra, ...BACKEND]);
+    oneLine(r, new RegExp(`run ${runIds[1]} of \\S+ is in use by process ${process.pid}`));
+  }
+  assert.ok(!fs.existsSync(path.join(e, 'runs')), 'nothing trained');
+  assert.deepEqual(fs.readdirSync(path.join(e, '.locks')), [`${runIds[1]}.lock`], 'the refused processes released their locks');
+});
+
+test('an unsharded run and --shard 1/1 started together train each run once', async () => {
+  const d = path.join(dir, 'race');
+  const c = writeTinyExperiment(dir, 'race');
+  const start = (extra: string[]) =>
+    new Promise<CliResult>((resolve) => {
+      const p = spawnCli(['run', c, '-o', d, ...extra, ...BACKEND]);
+      let stdout = '';
+      let stderr = '';
+      p.stdout.on('data', (x: Buffer) => (stdout += x));
+      p.stderr.on('data', (x: Buffer) => (stderr += x));
+      p.on('close', (status) => resolve({ status, stdout, stderr }));
+    });
+  const [a, b] = await Promise.all([start([]), start(['--shard', '1/1'])]);
+  const trained = (r: CliResult) => Number(/\((\d+) trained/.exec(r.stdout)?.[1] ?? 0);
+  assert.equal(trained(a) + trained(b), 3, `${a.stdout}${a.stderr}\n---\n${b.stdout}${b.stderr}`);
+  for (const r of [a, b]) assert.ok(r.status === 0 || (r.status === 2 && /is in use by process/.test(r.stderr)), r.stderr);
+});
