@@ -179,6 +179,9 @@ program
   .addOption(backendOption)
   .action(async (modelJson: string, o: { attack: string; eps: number[]; dataset: string; n: number; steps?: number; stepSize?: number; restarts?: number; seed: number; out?: string; backend: BackendChoice }) => {
     const { attackSavedModel } = await import('./pipeline/attack-saved.js');
+    const { DATASET_SIZES } = await import('./data/index.js');
+    const avail = (DATASET_SIZES as Record<string, { test: number } | undefined>)[o.dataset]?.test;
+    if (avail !== undefined && o.n > avail) throw new UserError(`-n: ${o.n} is more than the ${avail} test examples of ${o.dataset}`);
     await startBackend(o.backend, false);
     await attackSavedModel({ ...o, modelJson });
   });

@@ -77,3 +77,32 @@ test('an unsharded run and --shard 1/1 started together train each run once', as
   assert.equal(trained(a) + trained(b), 3, `${a.stdout}${a.stderr}\n---\n${b.stdout}${b.stderr}`);
   for (const r of [a, b]) assert.ok(r.status === 0 || (r.status === 2 && /is in use by process/.test(r.stderr)), r.stderr);
 });
+
+// Item 5 --------------------------------------------------------------------------
+
+/** The UserError loadExperiment throws for a config: its message, one line. */
+async function loadError(file: string): Promise<string> {
+  const e = await loadExperiment(file).then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  assert.ok(e instanceof UserError, `expected a UserError, got ${String(e)}`);
+  assert.ok(!e.message.includes('\n'), e.message);
+  return e.message;
+}
+
+test('sizes beyond the data are one-line input errors before anything is written', async () => {
+  const base = { data: { trainSize: 300, testSize: 100 } };
+  const cases: [Record<string, unknown>, RegExp][] = [
+    [{ data: { trainSize: 100000 } }, /sizes\.json: data\.trainSize: 100000 is more than the 60000 training examples of mnist$/],
+    [{ data: { testSize: 1000 }, attackSize: 5000 }, /sizes\.json: attackSize: 5000 is more than the 1000 test examples used/],
+    [{ train: { epochs: 1, batchSize: 1e9 } }, /sizes\.json: train\.batchSize: 1000000000 is more than the 300 training examples used/],
+    [{ data: { trainSize: 300, trainEvalSize: 301 } }, /sizes\.json: data\.trainEvalSize: 301 is more than the 300 training examples used/],
+  ];
+  for (const [over, pattern] of cases) assert.match(await loadError(writeTinyExperiment(dir, 'sizes', { ...base, ...over })), pattern);
+  // Through the CLI: exit 2, one line, nothing written.
+  const d = path.join(dir, 'sizes-out');
+  oneLine(runCli(['run', writeTinyExperiment(dir, 'sizes', { data: { trainSize: 100000 } }), '-o', d, ...BACKEND]), /data\.trainSize: 100000 is more/);
+  assert.ok(!fs.existsSync(d), 'nothing written');
+  oneLine(runCli(['attack', copyModel('m-size'), '-a', 'fgsm', '-e', '0.1', '-n', '100000', '-b', 'cpu']), /-n: 100000 is more than the 10000 test examples of mnist/);
+});

@@ -4,7 +4,7 @@
  * (dataset × model × method × λ × seed) expands into runs with stable ids.
  */
 import { z } from 'zod';
-import { DatasetName } from '../data/index.js';
+import { DATASET_SIZES, DatasetName } from '../data/index.js';
 import { ModelSpec } from '../models/index.js';
 import { REGULARIZER_NAMES, RegularizerSpec } from '../regularizers/index.js';
 import { TrainOptions } from '../train/options.js';
@@ -136,7 +136,31 @@ function expandMethod(source: string, index: number, method: z.infer<typeof Meth
 export function parseExperiment(source: string, raw: unknown): ExperimentConfig {
   const parsed = ExperimentConfig.safeParse(raw);
   if (!parsed.success) throw new UserError(formatZodError(source, parsed.error));
+  checkSizes(source, parsed.data);
   return parsed.data;
+}
+
+/**
+ * Sizes beyond the data are input errors, found before anything is written: a
+ * trainSize above the dataset trained nothing and was recorded as a failed run, and
+ * an attackSize above testSize silently attacked fewer points.
+ */
+function checkSizes(source: string, cfg: ExperimentConfig): void {
+  for (const ds of cfg.datasets) {
+    const avail = DATASET_SIZES[ds];
+    const train = cfg.data.trainSize ?? avail.train;
+    const test = cfg.data.testSize ?? avail.test;
+    const limits: [string, number | undefined, number, string][] = [
+      ['data.trainSize', cfg.data.trainSize, avail.train, `the ${avail.train} training examples of ${ds}`],
+      ['data.testSize', cfg.data.testSize, avail.test, `the ${avail.test} test examples of ${ds}`],
+      ['data.trainEvalSize', cfg.data.trainEvalSize, train, `the ${train} training examples used (data.trainSize)`],
+      ['attackSize', cfg.attackSize, test, `the ${test} test examples used (data.testSize)`],
+      ['train.batchSize', cfg.train.batchSize, train, `the ${train} training examples used`],
+    ];
+    for (const [field, value, max, what] of limits) {
+      if (value !== undefined && value > max) throw new UserError(`${source}: ${field}: ${value} is more than ${what}`);
+    }
+  }
 }
 
 /** Every run of the grid, in a stable order: dataset, model, method, λ, seed. */

@@ -9,6 +9,13 @@ export type { Dataset, Split } from './types.js';
 export const DatasetName = z.enum(['mnist', 'fashion-mnist', 'cifar10']);
 export type DatasetName = z.infer<typeof DatasetName>;
 
+/** Examples in each dataset's standard files: the most any subset size may ask for. */
+export const DATASET_SIZES: Record<DatasetName, { readonly train: number; readonly test: number }> = {
+  mnist: { train: 60000, test: 10000 },
+  'fashion-mnist': { train: 60000, test: 10000 },
+  cifar10: { train: 50000, test: 10000 },
+};
+
 export interface LoadOptions {
   readonly trainSize?: number;
   readonly testSize?: number;
