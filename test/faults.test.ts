@@ -106,3 +106,36 @@ test('sizes beyond the data are one-line input errors before anything is written
   assert.ok(!fs.existsSync(d), 'nothing written');
   oneLine(runCli(['attack', copyModel('m-size'), '-a', 'fgsm', '-e', '0.1', '-n', '100000', '-b', 'cpu']), /-n: 100000 is more than the 10000 test examples of mnist/);
 });
+
+// Item 6 --------------------------------------------------------------------------
+
+test('weights that overflow end the run as diverged at that epoch; --retry-failed retrains it', () => {
+  const d = path.join(dir, 'nan');
+  const c = writeTinyExperiment(dir, 'nan', { methods: [{ name: 'none' }], train: { epochs: 3, batchSize: 50, optimizer: { name: 'sgd', learningRate: 1e6 } } });
+  const r = runCli(['run', c, '-o', d, ...BACKEND]);
+  assert.equal(r.status, 3, r.stderr);
+  const f = readTables(path.join(d, 'nan')).failures;
+  assert.equal(f.length, 1);
+  assert.match(f[0]!.reason, /^training diverged: .* at epoch 1$/);
+  const runDir = path.join(d, 'nan', 'runs', f[0]!.runId);
+  assert.ok(!fs.existsSync(path.join(runDir, 'model')) && !fs.existsSync(path.join(runDir, 'train.json')), 'the diverged model is not saved');
+  const again = runCli(['run', c, '-o', d, '--retry-failed', ...BACKEND]);
+  assert.match(again.stdout, /FAILED: training diverged: .* at epoch 1/, 'retried by training, not by re-evaluating');
+  assert.doesNotMatch(again.stdout, /re-evaluating/);
+});
+
+test('--retry-failed retrains a saved model with NaN weights instead of re-evaluating it', () => {
+  const d = path.join(dir, 'legacy');
+  const e = path.join(d, 'faults');
+  fs.cpSync(exp, e, { recursive: true });
+  const id = runIds[0]!;
+  // What the old code left behind: a NaN model saved, then its evaluation failed.
+  const w = path.join(e, 'runs', id, 'model', 'weights.bin');
+  fs.writeFileSync(w, Buffer.from(new Float32Array(fs.statSync(w).size / 4).fill(Number.NaN).buffer));
+  fs.rmSync(path.join(e, 'runs', id, 'record.json'));
+  fs.writeFileSync(path.join(e, 'runs', id, 'failed.json'), JSON.stringify({ runId: id, experiment: 'faults', dataset: 'mnist', model: 'mlp-16', regularizer: 'none', lambda: 0, seed: 0, reason: 'certifiedRadii: L must be a positive finite number, got NaN', at: new Date().toISOString() }));
+  const r = runCli(['run', cfg, '-o', d, '--retry-failed', ...BACKEND]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /non-finite weights .*; training again/);
+  assert.match(r.stdout, /3 runs \(1 trained, 0 re-evaluated, 2 already done, 0 failed\)/);
+});

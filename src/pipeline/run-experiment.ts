@@ -18,7 +18,7 @@ import { writeFileAtomic } from '../results/atomic.js';
 import { acquireLock, acquireRunLocks, type Lock } from '../results/lock.js';
 import type { EpochRow, RunKey } from '../results/rows.js';
 import { RunStore, type RunRecord, type TrainRecord } from '../results/run-store.js';
-import { trainModel } from '../train/loop.js';
+import { nonFiniteWeight, trainModel } from '../train/loop.js';
 import { Cancelled, type CancelSignal } from '../util/cancel.js';
 import { DatasetCache } from './datasets.js';
 import { evaluateRun } from './evaluate-run.js';
@@ -179,12 +179,24 @@ async function trainAndEvaluate(
 ): Promise<'trained' | 'reevaluated'> {
   const { store, label, log } = ctx;
   const data = await ctx.cache.get(run.dataset, run.data);
-  const prior = store.readTrain(run.runId);
-  let model: tfl.LayersModel;
+  let prior = store.readTrain(run.runId);
+  let model: tfl.LayersModel | undefined;
   let train: TrainRecord;
   if (prior) {
-    log(`${label}: trained already, re-evaluating the saved model`);
     model = await loadModel(store.modelJson(run.runId));
+    // A model saved before the divergence checks existed may hold NaNs or overflow σ
+    // (its evaluation then failed): retrain it rather than re-evaluate it.
+    const bad =
+      nonFiniteWeight(model) ?? (store.readFailure(run.runId) ? kernelSigmas(model).find((s) => !Number.isFinite(s.sigma))?.layer : undefined);
+    if (bad !== undefined) {
+      log(`${label}: the saved model has non-finite weights (${bad}); training again`);
+      model.dispose();
+      model = undefined;
+      prior = undefined;
+    }
+  }
+  if (prior && model) {
+    log(`${label}: trained already, re-evaluating the saved model`);
     train = prior;
   } else {
     ({ model, train } = await trainRun(run, data, store, ctx.opts, label));

@@ -58,6 +58,20 @@ function trainableVariables(model: tfl.LayersModel): tf.Variable[] {
   return model.trainableWeights.map((w) => w.read() as tf.Variable);
 }
 
+/**
+ * The first weight variable holding a NaN or ±Infinity, or whose norm overflows
+ * float32 (every bound computed from it would be Infinity), or undefined. A finite
+ * loss does not imply usable weights: with SGD at learning rate 1e6 the loss stayed
+ * at 4e5 while σ was Infinity, and the model was saved and attacked.
+ */
+export function nonFiniteWeight(model: tfl.LayersModel): string | undefined {
+  for (const w of model.weights) {
+    const ok = tf.tidy(() => tf.isFinite(tf.norm(w.read())).dataSync()[0]);
+    if (!ok) return w.name;
+  }
+  return undefined;
+}
+
 export async function trainModel(
   model: tfl.LayersModel,
   data: Split,
@@ -132,7 +146,11 @@ export async function trainModel(
         bar?.update(b + 1, { loss: (lossSum / seen).toFixed(4) });
       }
       bar?.stop();
+      const bad = nonFiniteWeight(model);
+      if (bad !== undefined) throw new Error(`training diverged: non-finite weights (${bad}) at epoch ${epoch}`);
       const sigmas = ctl.sigmaProbe ? await ctl.sigmaProbe(model) : [];
+      const inf = sigmas.find((s) => !Number.isFinite(s.sigma));
+      if (inf) throw new Error(`training diverged: σ of ${inf.layer} is ${inf.sigma} at epoch ${epoch}`);
       const m: EpochMetrics = {
         epoch,
         loss: lossSum / Math.max(seen, 1),
