@@ -139,3 +139,62 @@ test('--retry-failed retrains a saved model with NaN weights instead of re-evalu
   assert.match(r.stdout, /non-finite weights .*; training again/);
   assert.match(r.stdout, /3 runs \(1 trained, 0 re-evaluated, 2 already done, 0 failed\)/);
 });
+
+// Item 7 --------------------------------------------------------------------------
+
+test('bad model files are one line naming the file, exit 2', async () => {
+  const loadError = (m: string) =>
+    loadModel(m).then(
+      () => 'loaded',
+      (e: unknown) => (e as Error).message,
+    );
+  const notJson = copyModel('m-json');
+  fs.writeFileSync(notJson, 'hello\nworld\n');
+  assert.equal(await loadError(notJson), `${notJson}: not a tfjs model.json (not valid JSON)`);
+  const short = copyModel('m-short');
+  const wShort = path.join(path.dirname(short), 'weights.bin');
+  fs.truncateSync(wShort, 1000);
+  assert.match(await loadError(short), new RegExp(`^${wShort}: 1000 bytes, but ${short} lists \\d+ bytes of weights \\(truncated; not this model's weights\\?\\)$`));
+  const long = copyModel('m-long');
+  const wLong = path.join(path.dirname(long), 'weights.bin');
+  fs.appendFileSync(wLong, Buffer.alloc(200));
+  assert.match(await loadError(long), new RegExp(`^${wLong}: \\d+ bytes, but ${long} lists \\d+ bytes of weights \\(extra bytes`));
+  // Through the CLI: exit 2, the same single line.
+  oneLine(runCli(['attack', notJson, '-a', 'fgsm', '-e', '0.1', '-n', '20', '-b', 'cpu']), new RegExp(`^lipbench: ${notJson}: not a tfjs model\\.json`));
+});
+
+test('a mistyped or infinite λ names the field', async () => {
+  for (const lambda of ['"0.1"', '1e309']) {
+    const f = writeTinyExperiment(dir, 'lam', { methods: [{ name: 'l2', lambda: 12345 }] });
+    fs.writeFileSync(f, fs.readFileSync(f, 'utf8').replace('12345', lambda));
+    assert.match(await loadError(f), /lam\.json: methods\[0\]\.lambda: Invalid input: expected number, received (string|Infinity)$/);
+  }
+});
+
+test('claims on a folder without results is a one-line input error', () => {
+  fs.mkdirSync(path.join(dir, 'empty'));
+  oneLine(runCli(['claims', path.join(dir, 'empty')]), /empty: no results\.csv here/);
+});
+
+test('a permission fault on mkdir is one line naming the folder', () => {
+  const target = path.join(dir, 'denied', 'a', 'b');
+  const m = mock.method(fs, 'mkdirSync', () => {
+    throw Object.assign(new Error(`EACCES: permission denied, mkdir '${target}'`), { code: 'EACCES', syscall: 'mkdir', path: target });
+  });
+  try {
+    assert.throws(() => ensureDir(target), (e: unknown) => e instanceof EnvironmentError && e.message === `${target}: permission denied (EACCES on mkdir)`);
+  } finally {
+    m.mock.restore();
+  }
+});
+
+// A read-only mount answered ENOENT to a recursive mkdir. Needs a tmpfs (root).
+const ro = tempDir('lipbench-ro-');
+const roMount = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k,ro', 'tmpfs', ro], { encoding: 'utf8' });
+test('a read-only results folder: one line naming it and EROFS, exit 1', { skip: roMount.status === 0 ? false : `cannot mount a tmpfs here (${(roMount.stderr || roMount.error?.message || '').trim()})` }, () => {
+  try {
+    oneLine(runCli(['run', cfg, '-o', path.join(ro, 'results'), ...BACKEND]), new RegExp(`^lipbench: ${ro}/results: read-only file system \\(EROFS on mkdir\\)$`), 1);
+  } finally {
+    spawnSync('umount', [ro]);
+  }
+});

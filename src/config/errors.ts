@@ -52,8 +52,27 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return out || '(root)';
 }
 
+type Issue = z.core.$ZodIssue;
+
+/**
+ * A union issue says only "Invalid input" at the union's path (`methods[0]` for
+ * `lambda: "0.1"`). Descend into the branch that got furthest (the one whose
+ * problems are deepest, not a type mismatch at the union itself) so that the message
+ * names the field and what was wrong with it.
+ */
+function explain(issue: Issue, at: readonly PropertyKey[]): { path: PropertyKey[]; message: string } {
+  const path = [...at, ...issue.path];
+  if (issue.code !== 'invalid_union' || issue.errors.length === 0) return { path, message: issue.message };
+  const branches = issue.errors.filter((b) => b.length > 0).map((b) => explain(b[0]!, path));
+  if (branches.length === 0) return { path, message: issue.message };
+  return branches.reduce((best, b) => (b.path.length > best.path.length ? b : best));
+}
+
 /** One line per problem: `source: field.path: message`, joined with '; '. */
 export function formatZodError(source: string, err: z.ZodError, prefix: readonly PropertyKey[] = []): string {
-  const parts = err.issues.map((i) => `${formatPath([...prefix, ...i.path])}: ${i.message}`);
+  const parts = err.issues.map((i) => {
+    const e = explain(i, prefix);
+    return `${formatPath(e.path)}: ${e.message}`;
+  });
   return `${source}: ${parts.join('; ')}`;
 }

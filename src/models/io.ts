@@ -54,15 +54,36 @@ export function fileSaveHandler(dir: string): tf.io.IOHandler {
   };
 }
 
+const DTYPE_BYTES: Readonly<Record<string, number>> = { float32: 4, int32: 4, bool: 1, complex64: 8, uint8: 1, uint16: 2, float16: 2 };
+
+/** Bytes the manifest's weights occupy, or undefined when a dtype's size is not fixed (strings). */
+function expectedWeightBytes(specs: readonly tf.io.WeightsManifestEntry[]): number | undefined {
+  let total = 0;
+  for (const s of specs) {
+    const per = DTYPE_BYTES[s.quantization?.dtype ?? s.dtype];
+    if (per === undefined) return undefined;
+    total += s.shape.reduce((a, b) => a * b, 1) * per;
+  }
+  return total;
+}
+
 export function fileLoadHandler(modelJsonPath: string): tf.io.IOHandler {
   return {
     async load(): Promise<tf.io.ModelArtifacts> {
+      let text: string;
+      try {
+        text = fs.readFileSync(modelJsonPath, 'utf8');
+      } catch (e) {
+        throw new Error(`${modelJsonPath}: cannot read model (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      }
       let json: tf.io.ModelJSON;
       try {
-        json = JSON.parse(fs.readFileSync(modelJsonPath, 'utf8')) as tf.io.ModelJSON;
-      } catch (e) {
-        throw new Error(`${modelJsonPath}: cannot read model (${(e as Error).message})`);
+        json = JSON.parse(text) as tf.io.ModelJSON;
+      } catch {
+        // JSON.parse's message quotes the file's contents, newlines and all.
+        throw new Error(`${modelJsonPath}: not a tfjs model.json (not valid JSON)`);
       }
+      if (json === null || typeof json !== 'object') throw new Error(`${modelJsonPath}: not a tfjs model.json (not a JSON object)`);
       if (!json.modelTopology) throw new Error(`${modelJsonPath}: field "modelTopology" is missing`);
       if (!Array.isArray(json.weightsManifest)) throw new Error(`${modelJsonPath}: field "weightsManifest" is missing`);
       const dir = path.dirname(modelJsonPath);
@@ -78,6 +99,14 @@ export function fileLoadHandler(modelJsonPath: string): tf.io.IOHandler {
             throw new Error(`${file}: cannot read weights listed in ${modelJsonPath} (${(e as NodeJS.ErrnoException).code})`);
           }
         }
+      }
+      // tfjs would report a short file as "the tensor should have N values but has M",
+      // naming neither file, and would accept extra bytes silently.
+      const expected = expectedWeightBytes(specs);
+      const got = buffers.reduce((n, b) => n + b.byteLength, 0);
+      if (expected !== undefined && got !== expected) {
+        const files = json.weightsManifest.flatMap((g) => g.paths.map((p) => path.join(dir, p))).join(', ');
+        throw new Error(`${files}: ${got} bytes, but ${modelJsonPath} lists ${expected} bytes of weights (${got < expected ? 'truncated' : 'extra bytes'}; not this model's weights?)`);
       }
       const all = concatBuffers(buffers.map((b) => b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer));
       return {

@@ -10,6 +10,7 @@ import { createObjectCsvStringifier } from 'csv-writer';
 import { z } from 'zod';
 import { writeFileAtomic, writeFilesAtomic } from './atomic.js';
 import { TABLES, type TableName } from './rows.js';
+import { UserError } from '../config/errors.js';
 
 type Row = Record<string, unknown>;
 type ColumnKind = 'number' | 'boolean' | 'string';
@@ -147,7 +148,7 @@ export interface Tables {
 }
 
 export function readTables(dir: string): Tables {
-  if (!fs.existsSync(tableFile(dir, 'results'))) throw new Error(`${dir}: no results.csv here; run an experiment first`);
+  if (!fs.existsSync(tableFile(dir, 'results'))) throw new UserError(`${dir}: no results.csv here; run an experiment first`);
   return {
     results: readTable(dir, 'results'),
     attacks: readTable(dir, 'attacks'),
