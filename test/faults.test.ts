@@ -198,3 +198,37 @@ test('a read-only results folder: one line naming it and EROFS, exit 1', { skip:
     spawnSync('umount', [ro]);
   }
 });
+
+// Item 8 --------------------------------------------------------------------------
+
+test('temporaries left by a killed process are removed by the next run', () => {
+  const planted = [path.join(exp, '.results.csv.99999.0a0b0c0d.tmp'), path.join(exp, 'runs', runIds[0]!, 'model', '.weights.bin.99999.0a0b0c0d.tmp')];
+  for (const f of planted) fs.writeFileSync(f, 'partial');
+  const r = runCli(['run', cfg, '-o', out, ...BACKEND]);
+  assert.equal(r.status, 0, r.stderr);
+  for (const f of planted) assert.ok(!fs.existsSync(f), `${f} left behind`);
+});
+
+test('readers see one set of runs even when results.csv and attacks.csv disagree', () => {
+  const d = path.join(dir, 'mixed');
+  fs.cpSync(exp, d, { recursive: true });
+  // A kill between two renames: attacks.csv is new (3 runs), results.csv still old (2 runs).
+  const lines = fs.readFileSync(path.join(d, 'results.csv'), 'utf8').trimEnd().split('\n');
+  fs.writeFileSync(path.join(d, 'results.csv'), `${lines.slice(0, -1).join('\n')}\n`);
+  const t = readTables(d);
+  const ids = new Set(t.results.map((r) => r.runId));
+  assert.equal(ids.size, 2);
+  for (const table of [t.attacks, t.layers, t.epochs]) assert.deepEqual(new Set(table.map((r) => r.runId)), ids);
+});
+
+test('a merged config.json names no shard; a header-only CSV has no blank line', () => {
+  const r = runCli(['run', cfg, '-o', out, '--shard', '1/1', ...BACKEND]);
+  assert.equal(r.status, 0, r.stderr);
+  const m = runCli(['merge', exp, '--no-charts']);
+  assert.equal(m.status, 0, m.stderr);
+  const saved = JSON.parse(fs.readFileSync(path.join(exp, 'config.json'), 'utf8')) as { shard: unknown; runs: unknown[] };
+  assert.equal(saved.shard, null);
+  assert.equal(saved.runs.length, 3);
+  assert.equal(toCsv(TABLES.failures, []), `${Object.keys(TABLES.failures.shape).join(',')}\n`);
+  assert.ok(!fs.readFileSync(path.join(exp, 'failures.csv'), 'utf8').endsWith('\n\n'));
+});

@@ -8,7 +8,8 @@ import path from 'node:path';
 import { UserError } from '../config/errors.js';
 import { canonicalJson } from '../config/hash.js';
 import type { RunSpec } from '../config/experiment.js';
-import { readTables, writeTable, type Tables } from '../results/csv.js';
+import { writeFileAtomic } from '../results/atomic.js';
+import { readTables, writeTables, type Tables } from '../results/csv.js';
 import type { TableName } from '../results/rows.js';
 import { RunStore } from '../results/run-store.js';
 
@@ -76,15 +77,15 @@ export function mergeShards(dir: string): MergeSummary {
   });
   const done = new Set(tables.flatMap((t) => t.results.map((r) => r.runId)));
   const byGrid = <R extends { runId: string }>(rows: R[]) => rows.sort((a, b) => order.get(a.runId)! - order.get(b.runId)!);
-  const names: TableName[] = ['results', 'attacks', 'layers', 'epochs'];
-  for (const name of names) {
-    // A stable sort by grid position keeps each run's rows in the order its shard wrote them.
-    writeTable(dir, name, byGrid(tables.flatMap((t) => t[name] as { runId: string }[])) as Record<string, unknown>[]);
-  }
+  // A stable sort by grid position keeps each run's rows in the order its shard wrote them.
+  const merged = (name: TableName) => byGrid(tables.flatMap((t) => t[name] as { runId: string }[])) as Record<string, unknown>[];
   // A run that failed in one attempt and succeeded later is done, not failed.
   const failures = byGrid(tables.flatMap((t) => t.failures).filter((f) => !done.has(f.runId)));
-  writeTable(dir, 'failures', failures);
-  fs.copyFileSync(path.join(shards[0]!, 'config.json'), path.join(dir, 'config.json'));
+  // results.csv last: the commit point readers trust (see writeTables).
+  writeTables(dir, [['failures', failures], ['attacks', merged('attacks')], ['layers', merged('layers')], ['epochs', merged('epochs')], ['results', merged('results')]]);
+  // The merged folder holds the whole grid: its config names no shard.
+  const saved = JSON.parse(fs.readFileSync(path.join(shards[0]!, 'config.json'), 'utf8')) as Record<string, unknown>;
+  writeFileAtomic(path.join(dir, 'config.json'), JSON.stringify({ ...saved, shard: null }, null, 2));
   return { shards: shards.length, runs: done.size, failures: failures.length, claims: Boolean(configs[0]!.config?.claims) };
 }
 

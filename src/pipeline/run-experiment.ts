@@ -14,7 +14,7 @@ import type { Dataset } from '../data/types.js';
 import { buildModel, modelLabel } from '../models/index.js';
 import { loadModel, saveModel } from '../models/io.js';
 import { createRegularizer, layerFactoryFor, mainLambda, regularizerLabel } from '../regularizers/index.js';
-import { writeFileAtomic } from '../results/atomic.js';
+import { removeStaleTemps, writeFileAtomic } from '../results/atomic.js';
 import { acquireLock, acquireRunLocks, type Lock } from '../results/lock.js';
 import type { EpochRow, RunKey } from '../results/rows.js';
 import { RunStore, type RunRecord, type TrainRecord } from '../results/run-store.js';
@@ -132,6 +132,8 @@ export async function runExperiment(loaded: LoadedExperiment, opts: RunExperimen
   try {
     runLocks = acquireRunLocks(dir, myRuns.map((r) => r.runId));
     const store = new RunStore(dir);
+    // Temporaries of a killed process, in the folders the locks above make ours.
+    removeStaleTemps([csvDir, ...myRuns.flatMap((r) => [store.runDir(r.runId), store.modelDir(r.runId)])]);
     writeFileAtomic(path.join(csvDir, 'config.json'), JSON.stringify({ source: loaded.source, config, runs, shard: opts.shard ?? null }, null, 2));
     const evalKey = evalKeyOf(config);
     const myIds = myRuns.map((r) => r.runId);

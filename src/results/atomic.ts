@@ -45,6 +45,30 @@ export function ensureDir(dir: string): void {
   }
 }
 
+/**
+ * Remove temporaries left in `dirs` (not recursive) by a process that was killed
+ * between writing and renaming. Only call it on folders this process holds the lock
+ * of: a live writer's temporary would be removed under its feet.
+ */
+export function removeStaleTemps(dirs: readonly string[]): number {
+  let removed = 0;
+  for (const d of dirs) {
+    let names: string[];
+    try {
+      names = fs.readdirSync(d);
+    } catch {
+      continue;
+    }
+    for (const n of names) {
+      if (n.startsWith('.') && n.endsWith(TMP_SUFFIX)) {
+        fs.rmSync(path.join(d, n), { force: true });
+        removed++;
+      }
+    }
+  }
+  return removed;
+}
+
 function writeAll(fd: number, bytes: Uint8Array): void {
   let off = 0;
   while (off < bytes.byteLength) {

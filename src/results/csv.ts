@@ -44,7 +44,8 @@ export function toCsv(schema: z.ZodObject, rows: readonly Row[]): string {
   const cols = columnsOf(schema);
   const s = createObjectCsvStringifier({ header: cols.map((c) => ({ id: c, title: c })) });
   const records = rows.map((r) => Object.fromEntries(cols.map((c) => [c, formatCell(r[c])])));
-  return s.getHeaderString() + s.stringifyRecords(records);
+  // stringifyRecords([]) is "\n" in csv-writer, which left a blank line after a lone header.
+  return records.length === 0 ? `${cols.join(',')}\n` : s.getHeaderString() + s.stringifyRecords(records);
 }
 
 export function writeTable(dir: string, name: TableName, rows: readonly Row[]): string {
@@ -55,7 +56,9 @@ export function writeTable(dir: string, name: TableName, rows: readonly Row[]): 
 
 /**
  * Rewrite several tables of one folder together: all are written before any is
- * renamed, in the given order, so a full disk leaves the previous set whole.
+ * renamed, in the given order, so a full disk leaves the previous set whole. Callers
+ * put results.csv last: it is the commit point, and readTables keeps only the other
+ * tables' rows of runs it lists.
  */
 export function writeTables(dir: string, tables: readonly (readonly [TableName, readonly Row[]])[]): void {
   writeFilesAtomic(tables.map(([name, rows]) => ({ file: tableFile(dir, name), data: toCsv(TABLES[name], rows) })));
@@ -149,11 +152,15 @@ export interface Tables {
 
 export function readTables(dir: string): Tables {
   if (!fs.existsSync(tableFile(dir, 'results'))) throw new UserError(`${dir}: no results.csv here; run an experiment first`);
+  const results = readTable(dir, 'results');
+  // results.csv is renamed last (writeTables), so a reader that lands between two
+  // renames, or after a kill there, still sees one set of runs: the one results.csv lists.
+  const done = new Set(results.map((r) => r.runId));
   return {
-    results: readTable(dir, 'results'),
-    attacks: readTable(dir, 'attacks'),
-    layers: readTable(dir, 'layers'),
-    epochs: readTable(dir, 'epochs'),
-    failures: readTable(dir, 'failures'),
+    results,
+    attacks: readTable(dir, 'attacks').filter((r) => done.has(r.runId)),
+    layers: readTable(dir, 'layers').filter((r) => done.has(r.runId)),
+    epochs: readTable(dir, 'epochs').filter((r) => done.has(r.runId)),
+    failures: readTable(dir, 'failures').filter((r) => !done.has(r.runId)),
   };
 }
