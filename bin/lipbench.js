@@ -34,8 +34,10 @@ child.on('message', (m) => {
 
 let signalled;
 let killTimer;
-function killChild() {
-  if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+function killChild(why) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  if (why) console.error(`lipbench: ${why}; killed it (finished runs are saved)`);
+  child.kill('SIGKILL');
 }
 for (const sig of ['SIGINT', 'SIGTERM']) {
   process.on(sig, () => {
@@ -44,7 +46,7 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
     // A terminal's Ctrl-C reaches the child too; the child treats the second copy as
     // "exit now", which is as safe as stopping at a checkpoint.
     if (child.exitCode === null && child.signalCode === null) child.kill(sig);
-    killTimer = setTimeout(killChild, GRACE_MS);
+    killTimer = setTimeout(() => killChild(`still busy ${GRACE_MS / 1000} s after ${sig} (inside one long computation)`), GRACE_MS);
   });
 }
 
