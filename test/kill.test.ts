@@ -15,14 +15,20 @@ import { runCli, spawnCli, tempDir, writeTinyExperiment } from './helpers/cli.js
 const BACKEND = ['--backend', 'cpu', '--no-charts', '--no-progress'];
 const TIMING = new Set(['seconds', 'trainSeconds']);
 
-/** The moments: a stdout pattern the kill waits for, then a random extra delay. */
-const MOMENTS: { stage: string; after: RegExp; maxDelayMs: number }[] = [
-  { stage: 'training', after: /^backend: /m, maxDelayMs: 600 },
-  { stage: 'attacks', after: /epoch 1\/1/, maxDelayMs: 20 },
-  { stage: 'lipschitz', after: /fgsm ε=0\.1: robust/, maxDelayMs: 20 },
-  { stage: 'rebuild', after: /: test acc /, maxDelayMs: 0 },
-  { stage: 'random', after: /^backend: /m, maxDelayMs: 1500 },
-  { stage: 'rebuild', after: /: test acc /, maxDelayMs: 3 },
+/**
+ * The moments: the n-th stdout line matching `after` in that process (n = 2: the
+ * process has finished a run and rebuilt the CSVs first, so there is something to
+ * lose), then a random extra delay. Each process resumes the grid, so every kill
+ * lands on later runs.
+ */
+const TRAINED_OR_LOADED = /epoch 1\/1|re-evaluating/g;
+const MOMENTS: { stage: string; after: RegExp; nth: number; maxDelayMs: number }[] = [
+  { stage: 'training', after: /^backend: /gm, nth: 1, maxDelayMs: 400 },
+  { stage: 'attacks', after: TRAINED_OR_LOADED, nth: 2, maxDelayMs: 20 },
+  { stage: 'lipschitz', after: /fgsm ε=0\.1: robust/g, nth: 2, maxDelayMs: 20 },
+  { stage: 'rebuild', after: /: test acc /g, nth: 2, maxDelayMs: 2 },
+  { stage: 'random', after: /^backend: /gm, nth: 1, maxDelayMs: 1500 },
+  { stage: 'rebuild', after: /: test acc /g, nth: 1, maxDelayMs: 0 },
 ];
 
 function tables(dir: string) {
@@ -49,7 +55,7 @@ function checkAfterKill(exp: string, label: string): number {
 
 test('SIGKILL at six moments loses nothing, duplicates nothing, and ends equal to an uninterrupted run', async () => {
   const dir = tempDir('lipbench-kill6-');
-  const cfg = writeTinyExperiment(dir, 'kill6', { methods: [{ name: 'none' }, { name: 'l2', lambda: [1e-4, 1e-3, 1e-2] }] });
+  const cfg = writeTinyExperiment(dir, 'kill6', { methods: [{ name: 'none' }, { name: 'l2', lambda: [1e-4, 1e-3] }], seeds: [0, 1] });
   const ref = runCli(['run', cfg, '-o', path.join(dir, 'ref'), ...BACKEND]);
   assert.equal(ref.status, 0, ref.stderr);
 
@@ -65,7 +71,7 @@ test('SIGKILL at six moments loses nothing, duplicates nothing, and ends equal t
       let armed = false;
       child.stdout.on('data', (d: Buffer) => {
         stdout += d.toString();
-        if (!armed && m.after.test(stdout)) {
+        if (!armed && (stdout.match(m.after)?.length ?? 0) >= m.nth) {
           armed = true;
           setTimeout(() => resolve(child.kill('SIGKILL')), delay);
         }
@@ -85,7 +91,7 @@ test('SIGKILL at six moments loses nothing, duplicates nothing, and ends equal t
   assert.ok(!fs.readdirSync(exp, { recursive: true }).some((f) => String(f).endsWith('.tmp')), 'temporaries left behind');
   const a = tables(exp);
   const b = tables(path.join(dir, 'ref', 'kill6'));
-  assert.equal(a.results.length, 4);
+  assert.equal(a.results.length, 6);
   assert.equal(a.failures, 0);
   assert.deepEqual(a, b);
 });
