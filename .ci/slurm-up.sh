@@ -15,7 +15,7 @@ if ! command -v slurmctld >/dev/null 2>&1 || ! command -v munged >/dev/null 2>&1
   apt-get install -y -qq --no-install-recommends slurm-wlm munge >/dev/null
 fi
 host="$(hostname -s)"
-node_line="$(slurmd -C | head -1)"   # NodeName=<host> CPUs=… RealMemory=…
+node_line="$(slurmd -C | sed -n 1p)"   # NodeName=<host> CPUs=… RealMemory=… (sed, not head: no SIGPIPE under pipefail)
 mkdir -p /etc/slurm /var/spool/slurmctld /var/spool/slurmd /var/log/slurm /run/munge
 if [ ! -s /etc/munge/munge.key ]; then
   mkdir -p /etc/munge

@@ -36,14 +36,22 @@ test('sbatch --array=1-3 of experiments/cluster/slurm-array.sh from a fresh clon
 
   const out = path.join(dir, 'results');
   // The script asks for 2 CPUs and 8 GB per task; the test node may be smaller.
-  const sb = spawnSync('sbatch', ['--wait', '--array=1-3', '--cpus-per-task=1', '--mem=1G', 'experiments/cluster/slurm-array.sh', cfg, '-o', out, '--backend', 'cpu', '--no-charts'], {
+  const sb = spawnSync('sbatch', ['--parsable', '--array=1-3', '--cpus-per-task=1', '--mem=1G', 'experiments/cluster/slurm-array.sh', cfg, '-o', out, '--backend', 'cpu', '--no-charts'], {
     cwd: clone,
     encoding: 'utf8',
-    timeout: 540_000,
+    timeout: 60_000,
   });
+  assert.equal(sb.status, 0, `sbatch: ${sb.stdout}${sb.stderr}`);
+  const jobId = sb.stdout.trim().split(';')[0]!;
+  // Poll every 0.5 s (sbatch --wait backs off to 10 s between polls).
+  const deadline = Date.now() + 540_000;
+  while (spawnSync('squeue', ['-h', '-j', jobId], { encoding: 'utf8' }).stdout.trim() !== '' && Date.now() < deadline) {
+    spawnSync('sleep', ['0.5']);
+  }
+  const states = spawnSync('scontrol', ['-o', 'show', 'job', jobId], { encoding: 'utf8' }).stdout.match(/JobState=\w+/g) ?? [];
   const logs = fs.readdirSync(path.join(clone, 'logs')).filter((f) => f.endsWith('.out'));
   const logText = logs.map((f) => `--- ${f}\n${fs.readFileSync(path.join(clone, 'logs', f), 'utf8')}`).join('\n');
-  assert.equal(sb.status, 0, `sbatch: ${sb.stdout}${sb.stderr}\n${logText}`);
+  assert.deepEqual(states, ['JobState=COMPLETED', 'JobState=COMPLETED', 'JobState=COMPLETED'], logText);
   assert.equal(logs.length, 3, logText);
   for (const k of [1, 2, 3]) assert.ok(fs.existsSync(path.join(out, 'slurm', 'shards', `${k}-of-3`, 'results.csv')), `shard ${k}/3 wrote no results\n${logText}`);
 
