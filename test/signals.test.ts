@@ -79,6 +79,8 @@ function checkStopped(s: Stopped, label: string, code: number, before: string[])
   assert.equal(s.code, code, `${label}: exit code\n${s.output}`);
   assert.ok(s.latency < 2, `${label}: took ${s.latency.toFixed(2)} s to stop\n${s.output}`);
   assert.ok(!fs.existsSync(path.join(exp, '.lock')), `${label}: the lock is left behind`);
+  const runLocks = fs.existsSync(path.join(exp, '.locks')) ? fs.readdirSync(path.join(exp, '.locks')) : [];
+  assert.deepEqual(runLocks, [], `${label}: run locks left behind`);
   const after = doneRuns();
   for (const id of before) assert.ok(after.includes(id), `${label}: finished run ${id} lost`);
   // The run in progress is abandoned: no record, so a rerun does it again.
