@@ -59,9 +59,19 @@ export function normalizeL2(g: tf.Tensor4D): tf.Tensor4D {
   return tf.tidy(() => tf.div(g, tf.maximum(l2NormPerExample(g), TINY)) as tf.Tensor4D);
 }
 
-/** The L∞ steepest-ascent direction: sign(g), zero where g is zero. */
+/**
+ * sign(v) with no threshold: +1 where v > 0, −1 where v < 0, 0 only where v is exactly
+ * 0 (and NaN). `tf.sign` cannot be used for attack steps: the wasm backend's kernel
+ * returns 0 for every |v| < FLT_EPSILON (1.19e-7), and the input gradients of
+ * confident points are exactly that small, so the L∞ step silently vanished there.
+ */
+export function exactSign<T extends tf.Tensor>(v: T): T {
+  return tf.tidy(() => tf.sub(tf.cast(tf.greater(v, 0), 'float32'), tf.cast(tf.less(v, 0), 'float32')) as T);
+}
+
+/** The L∞ steepest-ascent direction: the exact sign of g, zero only where g is zero. */
 export function normalizeLinf(g: tf.Tensor4D): tf.Tensor4D {
-  return tf.sign(g);
+  return exactSign(g);
 }
 
 /** Steepest-ascent direction of unit size in `norm`. */
