@@ -10,6 +10,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import path from 'node:path';
 import { ZodError } from 'zod';
+import { attackNames, NORM_FAMILIES } from './attacks/index.js';
 import { BackendChoice, initBackend, type BackendInfo } from './backend.js';
 import { formatZodError, UserError } from './config/errors.js';
 import { listExperiments, loadExperiment } from './config/load.js';
@@ -140,17 +141,21 @@ program
   .command('attack')
   .description('attack a saved tfjs LayersModel (model.json, inputs in [0,1]) on a test set')
   .argument('<model-json>')
-  .requiredOption('-a, --attack <name>', 'attack name (fgsm, fgm-l2, pgd-linf, pgd-l2)')
+  .requiredOption('-a, --attack <names>', `attack name or comma-separated list: ${attackNames().join(', ')}; or ${NORM_FAMILIES.join(', ')} with --norm`)
   .requiredOption('-e, --eps <list>', 'comma-separated ε values', parseNumberList)
+  .option('--norm <linf|l2>', `norm for ${NORM_FAMILIES.join(', ')} (default linf)`)
   .option('-d, --dataset <name>', 'test set to attack', 'mnist')
   .option('-n, --n <count>', 'number of test points', parsePositiveInt, 1000)
-  .option('--steps <count>', 'PGD steps', parsePositiveInt)
-  .option('--step-size <size>', 'absolute PGD step size', Number)
-  .option('--restarts <count>', 'PGD restarts', parsePositiveInt)
+  .option('--steps <count>', 'iterations (PGD default 40, APGD and autoattack 100)', parsePositiveInt)
+  .option('--step-size <size>', 'absolute PGD step size (default 2.5·ε/steps)', Number)
+  .option('--restarts <count>', 'PGD/APGD random restarts (default 1)', parsePositiveInt)
+  .option('--queries <count>', 'Square and autoattack query budget (default 5000)', parsePositiveInt)
+  .option('--target-classes <k>', 'APGD-T and autoattack target classes (default min(9, classes − 1))', parsePositiveInt)
+  .option('--ensemble <standard|fast>', 'autoattack version (default standard: APGD-CE, APGD-T, Square; fast: no Square)')
   .option('--seed <seed>', 'random seed', Number, 0)
   .option('--out <csv>', 'also write the rows to this CSV')
   .addOption(backendOption)
-  .action(async (modelJson: string, o: { attack: string; eps: number[]; dataset: string; n: number; steps?: number; stepSize?: number; restarts?: number; seed: number; out?: string; backend: BackendChoice }) => {
+  .action(async (modelJson: string, o: { attack: string; norm?: string; eps: number[]; dataset: string; n: number; steps?: number; stepSize?: number; restarts?: number; queries?: number; targetClasses?: number; ensemble?: string; seed: number; out?: string; backend: BackendChoice }) => {
     const { attackSavedModel } = await import('./pipeline/attack-saved.js');
     await startBackend(o.backend, false);
     await attackSavedModel({ ...o, modelJson });

@@ -12,6 +12,7 @@ import { exactSign, steepestDirection } from '../src/attacks/geometry.js';
 import { createAttack } from '../src/attacks/index.js';
 import { runAttack } from '../src/attacks/run-attack.js';
 import { linearModel, syntheticData, D, K } from './attacks-helpers.js';
+import { mulberry32 } from '../src/data/rng.js';
 
 before(async () => {
   await initBackend('wasm');
@@ -27,7 +28,9 @@ test('exactSign is ±1 for tiny non-zero values and 0 only at exactly 0 (wasm)',
 test('FGSM moves every coordinate of a model whose input gradients are all below 1e-7 (wasm)', async () => {
   // Kernel entries ~1e-9: the logit differences stay tiny, so ∇ₓ CE is ~1e-9 everywhere.
   const kernel = new Float32Array(D * K);
-  for (let i = 0; i < kernel.length; i++) kernel[i] = (1 + ((i * 7919) % 13)) * (i % 3 === 1 ? -1e-9 : 1e-9);
+  const rand = mulberry32(5);
+  // Random magnitudes: with integer multiples, Σ_k W_jk(p_k − [k = y]) can cancel exactly.
+  for (let i = 0; i < kernel.length; i++) kernel[i] = (0.5 + rand()) * (rand() < 0.5 ? -1e-9 : 1e-9);
   const model = linearModel(kernel, new Float32Array(K));
   const { x, y } = syntheticData(6, 3);
   const g = tf.tidy(() =>

@@ -78,6 +78,17 @@ export const AttackRow = RunKey.extend({
   flagRobustAccRises: bool,
   flagLargeEpsNotZero: bool,
   flagZeroGrad: bool,
+  /**
+   * More than 1% of points have over half of ∇ₓ CE exactly 0 at the clean input. This
+   * and the columns below are empty in results written before they existed.
+   */
+  flagZeroStep: bool.nullable(),
+  /** A gradient-free attack broke more than 0.5% of the points that every gradient attack left robust. */
+  flagGradientMasking: bool.nullable(),
+  /** Ensembles: robust accuracy after each member, `name:acc` joined by ';'. Empty otherwise. */
+  members: z.string().nullable(),
+  /** Ensembles: points broken by each member (and `clean:` misclassified unattacked), `name:count` joined by ';'. Empty otherwise. */
+  brokenBy: z.string().nullable(),
   seconds: num,
 });
 export type AttackRow = z.infer<typeof AttackRow>;
