@@ -19,9 +19,11 @@ before(async () => {
 });
 
 test('exactSign is ±1 for tiny non-zero values and 0 only at exactly 0 (wasm)', async () => {
-  const v = tf.tensor1d([1e-30, -1e-30, 1e-8, -5e-8, 1.1e-7, 0, -0, 3, -2]);
+  // Subnormals down to the smallest (1.4e-45) and values large enough to overflow when scaled.
+  const v = tf.tensor1d([1e-30, -1e-30, 1e-8, -5e-8, 1.1e-7, 0, -0, 3, -2, 1e-40, -1.4e-45, 3e38, -3e38]);
   const s = exactSign(v);
-  assert.deepEqual(Array.from(await s.data()), [1, -1, 1, -1, 1, 0, 0, 1, -1]);
+  // −0 for −0 is fine: a step of −0 moves nothing.
+  assert.deepEqual(Array.from(await s.data(), (u) => (u === 0 ? 0 : u)), [1, -1, 1, -1, 1, 0, 0, 1, -1, 1, -1, 1, -1]);
   tf.dispose([v, s]);
 });
 

@@ -87,9 +87,16 @@ function evaluateAt(model: Classifier, xAdv: tf.Tensor4D, y: tf.Tensor1D, loss: 
   });
 }
 
-/** Broadcast a per-example [N] mask to x's shape for tf.where. */
-function rows(mask: tf.Tensor1D, shape: readonly number[]): tf.Tensor {
-  return tf.broadcastTo(tf.reshape(tf.cast(mask, 'bool'), [shape[0]!, 1, 1, 1]), [...shape]);
+/**
+ * Per example, a where mask[i] = 1 and b where it is 0, exactly (a·1 + b·0 = a). Not
+ * tf.where: it broadcasts its condition with Tile, which on wasm took 90% of an APGD
+ * iteration (116 of 130 ms at 256 MNIST points).
+ */
+function pick(mask: tf.Tensor1D, a: tf.Tensor4D, b: tf.Tensor4D): tf.Tensor4D {
+  return tf.tidy(() => {
+    const m = tf.reshape(tf.cast(mask, 'float32'), [a.shape[0], 1, 1, 1]);
+    return tf.add(tf.mul(a, m), tf.mul(b, tf.sub(1, m))) as tf.Tensor4D;
+  });
 }
 
 /** Replace `t` by `next`, disposing the old tensor. */
@@ -112,6 +119,7 @@ function apgdRun(
 ): { xAdv: tf.Tensor4D; fooled: tf.Tensor1D } {
   const n = x.shape[0];
   const checkpoints = new Set(apgdCheckpoints(o.steps));
+  const project = (v: tf.Tensor4D): tf.Tensor4D => projectToFeasible(x, v, norm, eps);
   let xAdv = randomStart(x, norm, eps, seed);
   let xOld = xAdv.clone();
   let ev = evaluateAt(model, xAdv, y, loss, targets);
@@ -131,9 +139,10 @@ function apgdRun(
     for (let i = 0; i < o.steps; i++) {
       const a = i > 0 ? o.momentum : 1;
       const next = tf.tidy(() => {
-        const z = projectToFeasible(x, tf.add(xAdv, tf.mul(stepSize, steepestDirection(grad, norm))) as tf.Tensor4D, norm, eps);
-        const moved = tf.add(tf.add(xAdv, tf.mul(tf.sub(z, xAdv), a)), tf.mul(tf.sub(xAdv, xOld), 1 - a)) as tf.Tensor4D;
-        return projectToFeasible(x, moved, norm, eps);
+        const z = project(tf.add(xAdv, tf.mul(stepSize, steepestDirection(grad, norm))) as tf.Tensor4D);
+        // x + a(z − x) + (1 − a)(x − x_old), expanded to save two passes over the batch.
+        const moved = tf.add(tf.add(tf.mul(xAdv, 2 - 2 * a), tf.mul(z, a)), tf.mul(xOld, a - 1)) as tf.Tensor4D;
+        return project(moved);
       });
       xOld.dispose();
       xOld = xAdv;
@@ -141,12 +150,12 @@ function apgdRun(
       ev = evaluateAt(model, xAdv, y, loss, targets);
       grad.dispose();
       grad = ev.grad;
-      xBestAdv = swap(xBestAdv, tf.tidy(() => tf.where(rows(ev.fooled, x.shape), xAdv, xBestAdv) as tf.Tensor4D));
+      xBestAdv = swap(xBestAdv, pick(ev.fooled, xAdv, xBestAdv));
       everFooled = swap(everFooled, tf.maximum(everFooled, ev.fooled));
-      const improved = tf.greater(ev.loss, lossBest);
-      xBest = swap(xBest, tf.tidy(() => tf.where(rows(tf.cast(improved, 'float32') as tf.Tensor1D, x.shape), xAdv, xBest) as tf.Tensor4D));
-      gradBest = swap(gradBest, tf.tidy(() => tf.where(rows(tf.cast(improved, 'float32') as tf.Tensor1D, x.shape), grad, gradBest) as tf.Tensor4D));
-      lossBest = swap(lossBest, tf.where(improved, ev.loss, lossBest) as tf.Tensor1D);
+      const improved = tf.tidy(() => tf.cast(tf.greater(ev.loss, lossBest), 'float32') as tf.Tensor1D);
+      xBest = swap(xBest, pick(improved, xAdv, xBest));
+      gradBest = swap(gradBest, pick(improved, grad, gradBest));
+      lossBest = swap(lossBest, tf.tidy(() => tf.where(tf.cast(improved, 'bool'), ev.loss, lossBest) as tf.Tensor1D));
       improved.dispose();
       increases = swap(increases, tf.tidy(() => tf.add(increases, tf.cast(tf.greater(ev.loss, prevLoss), 'float32')) as tf.Tensor1D));
       prevLoss.dispose();
@@ -160,9 +169,9 @@ function apgdRun(
           const stalled = tf.logicalAnd(tf.equal(reducedLastCheck, 0), tf.greaterEqual(lossBestLastCheck, lossBest));
           return tf.cast(tf.logicalOr(oscillating, stalled), 'float32') as tf.Tensor1D;
         });
-        stepSize = swap(stepSize, tf.tidy(() => tf.where(rows(reduce, stepSize.shape), tf.mul(stepSize, 0.5), stepSize) as tf.Tensor4D));
-        xAdv = swap(xAdv, tf.tidy(() => tf.where(rows(reduce, x.shape), xBest, xAdv) as tf.Tensor4D));
-        grad = swap(grad, tf.tidy(() => tf.where(rows(reduce, x.shape), gradBest, grad) as tf.Tensor4D));
+        stepSize = swap(stepSize, tf.tidy(() => tf.mul(stepSize, tf.reshape(tf.sub(1, tf.mul(reduce, 0.5)), stepSize.shape)) as tf.Tensor4D));
+        xAdv = swap(xAdv, pick(reduce, xBest, xAdv));
+        grad = swap(grad, pick(reduce, gradBest, grad));
         reducedLastCheck.dispose();
         reducedLastCheck = reduce;
         lossBestLastCheck = swap(lossBestLastCheck, lossBest.clone());
@@ -175,7 +184,7 @@ function apgdRun(
         if (done) break;
       }
     }
-    const out = tf.tidy(() => tf.where(rows(everFooled, x.shape), xBestAdv, xBest) as tf.Tensor4D);
+    const out = pick(everFooled, xBestAdv, xBest);
     return { xAdv: out, fooled: everFooled.clone() };
   } finally {
     tf.dispose([xAdv, xOld, grad, everFooled, xBestAdv, xBest, gradBest, lossBest, prevLoss, lossBestLastCheck, reducedLastCheck, increases, stepSize]);
@@ -205,7 +214,7 @@ export function apgd(
   for (let r = 1; r < o.restarts; r++) {
     const cand = apgdRun(model, x, y, eps, norm, loss, targets, o, seedFor(r));
     const merged = tf.tidy(() => ({
-      xAdv: tf.where(rows(best.fooled, x.shape), best.xAdv, cand.xAdv) as tf.Tensor4D,
+      xAdv: pick(best.fooled, best.xAdv, cand.xAdv),
       fooled: tf.maximum(best.fooled, cand.fooled) as tf.Tensor1D,
     }));
     tf.dispose([best.xAdv, best.fooled, cand.xAdv, cand.fooled]);
