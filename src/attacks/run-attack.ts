@@ -68,6 +68,8 @@ export interface MemberResult {
   readonly broken: number;
   /** Robust accuracy after this member (and all before it). */
   readonly robustAcc: number;
+  /** Wall time of this member at this ε. */
+  readonly seconds: number;
 }
 
 /** brokenBy codes for points that no member broke. */
@@ -232,6 +234,7 @@ export async function runAttack(
         const active: number[] = [];
         for (let i = 0; i < n; i++) if (m === 0 || success[i] === 0) active.push(i);
         const chunks = eps === 0 && m > 0 ? 0 : Math.ceil(active.length / o.batchSize);
+        const tm = performance.now();
         let broken = 0;
         for (let b = 0; b < chunks; b++) {
           const idx = active.slice(b * o.batchSize, (b + 1) * o.batchSize);
@@ -286,7 +289,13 @@ export async function runAttack(
           bar?.increment();
         }
         bar?.increment(batches - chunks);
-        memberResults.push({ name: member.name, gradientFree: member.gradientFree === true, broken, robustAcc: n === 0 ? 0 : (n - count(success)) / n });
+        memberResults.push({
+          name: member.name,
+          gradientFree: member.gradientFree === true,
+          broken,
+          robustAcc: n === 0 ? 0 : (n - count(success)) / n,
+          seconds: (performance.now() - tm) / 1000,
+        });
       }
       let flipped = 0;
       for (let i = 0; i < n; i++) if (cleanCorrect[i] === 1 && success[i] === 1) flipped++;

@@ -121,6 +121,7 @@ export async function attackSavedModel(o: AttackSavedOptions): Promise<void> {
         `${r.attack.padEnd(17)} ${r.norm.padEnd(5)} ${String(r.eps).padEnd(8)} ${(r.robustAcc * 100).toFixed(2).padStart(9)}% ${(r.successRate * 100).toFixed(2).padStart(7)}% ${r.seconds.toFixed(1).padStart(9)}  ${flags}`,
       );
       if (r.brokenBy) console.log(`${''.padEnd(17)} broken by: ${r.brokenBy.replaceAll(';', ', ')}`);
+      if (r.members) console.log(`${''.padEnd(17)} robust after: ${r.members.replaceAll(';', ', ')}`);
     }
     if (o.out) {
       const rows = ev.rows.map((r) => ({ runId: o.modelJson, experiment: 'attack', dataset: o.dataset, model: o.modelJson, regularizer: '', lambda: 0, seed: o.seed, ...r, certifiedAcc: null }));

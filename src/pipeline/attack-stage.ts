@@ -3,6 +3,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { attackNorm, type ParsedAttackSpec } from '../attacks/index.js';
 import { DEFAULT_EPSILONS, type DatasetName } from '../data/index.js';
 import { evaluateParsedAttacks } from '../attacks/checks.js';
+import { CLEAN_ERROR, NOT_BROKEN } from '../attacks/run-attack.js';
 import type { Split } from '../data/types.js';
 import type { AttackRow, RunKey } from '../results/rows.js';
 
@@ -14,8 +15,20 @@ export interface AdversarialPair {
   readonly xAdv: tf.Tensor4D;
 }
 
+/**
+ * Which ensemble member broke each attacked point, one character per point in test-set
+ * order: '0'–'9' the member's index, '.' robust, 'c' misclassified without an attack.
+ */
+export interface EnsembleBreakdown {
+  readonly attack: string;
+  readonly eps: number;
+  readonly members: string[];
+  readonly brokenBy: string;
+}
+
 export interface AttackStageResult {
   readonly rows: AttackRow[];
+  readonly breakdowns: EnsembleBreakdown[];
   readonly pairs: AdversarialPair[];
   dispose(): void;
 }
@@ -33,7 +46,7 @@ export async function attackStage(input: {
   progress?: boolean;
 }): Promise<AttackStageResult> {
   const { model, split, specs, key } = input;
-  if (specs.length === 0) return { rows: [], pairs: [], dispose() {} };
+  if (specs.length === 0) return { rows: [], breakdowns: [], pairs: [], dispose() {} };
   // The dataset's customary ε list where a spec gives none.
   const defaults = DEFAULT_EPSILONS[key.dataset as DatasetName];
   const withEps = specs.map((s) => ({ ...s, eps: s.eps ?? [...(defaults?.[attackNorm(s.name)] ?? [])] }));
@@ -53,6 +66,16 @@ export async function attackStage(input: {
       else p.adversarial.dispose();
     }
   }
+  const breakdowns: EnsembleBreakdown[] = ev.runs.flatMap((run) =>
+    run.result.perEps
+      .filter((p) => p.brokenBy && p.members && p.eps > 0)
+      .map((p) => ({
+        attack: run.spec.name,
+        eps: p.eps,
+        members: p.members!.map((m) => m.name),
+        brokenBy: Array.from(p.brokenBy!, (b) => (b === NOT_BROKEN ? '.' : b === CLEAN_ERROR ? 'c' : String(b))).join(''),
+      })),
+  );
   const rows: AttackRow[] = ev.rows.map((r) => ({ ...key, ...r, certifiedAcc: null }));
   for (const r of rows.filter((r) => r.eps > 0)) {
     const by = r.brokenBy ? ` (broken by ${r.brokenBy.replaceAll(';', ', ')})` : '';
@@ -67,6 +90,7 @@ export async function attackStage(input: {
   }
   return {
     rows,
+    breakdowns,
     pairs,
     dispose() {
       clean.dispose();

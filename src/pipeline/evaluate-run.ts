@@ -9,7 +9,7 @@ import type { Dataset, Split } from '../data/types.js';
 import type { AttackRow, LayerRow, RunKey, RunRow } from '../results/rows.js';
 import type { RunRecord, TrainRecord } from '../results/run-store.js';
 import { evaluate } from '../train/evaluate.js';
-import { attackStage } from './attack-stage.js';
+import { attackStage, type EnsembleBreakdown } from './attack-stage.js';
 import { lipschitzStage, type BoundColumns } from './lipschitz-stage.js';
 
 export interface EvaluateRunInput {
@@ -40,6 +40,7 @@ export async function evaluateRun(input: EvaluateRunInput): Promise<RunRecord> {
 
   const attackSplit = headOf(data.test, config.attackSize);
   let attacks: AttackRow[] = [];
+  let ensembles: EnsembleBreakdown[] = [];
   let layers: LayerRow[] = [];
   let bounds: BoundColumns = {
     lipUpper: null,
@@ -53,6 +54,7 @@ export async function evaluateRun(input: EvaluateRunInput): Promise<RunRecord> {
   };
   try {
     const attacked = await attackStage({ model, split: attackSplit, specs: config.attacks, key, seed: run.seed, log: input.log, progress: input.progress });
+    ensembles = attacked.breakdowns;
     try {
       if (config.lipschitz.enabled) {
         const lip = await lipschitzStage({ model, split: attackSplit, key, options: config.lipschitz, pairs: attacked.pairs, seed: run.seed });
@@ -88,5 +90,14 @@ export async function evaluateRun(input: EvaluateRunInput): Promise<RunRecord> {
     trainSeconds: train.trainSeconds,
     ...bounds,
   };
-  return { version: 1, runId: run.runId, evalKey: input.evalKey, result, attacks, layers, epochs: train.epochs };
+  return {
+    version: 1,
+    runId: run.runId,
+    evalKey: input.evalKey,
+    result,
+    attacks,
+    layers,
+    epochs: train.epochs,
+    ...(ensembles.length ? { ensembles } : {}),
+  };
 }

@@ -85,7 +85,7 @@ export const AttackRow = RunKey.extend({
   flagZeroStep: bool.nullable(),
   /** A gradient-free attack broke more than 0.5% of the points that every gradient attack left robust. */
   flagGradientMasking: bool.nullable(),
-  /** Ensembles: robust accuracy after each member, `name:acc` joined by ';'. Empty otherwise. */
+  /** Ensembles: robust accuracy after each member and its wall time, `name:acc:seconds` joined by ';'. Empty otherwise. */
   members: z.string().nullable(),
   /** Ensembles: points broken by each member (and `clean:` misclassified unattacked), `name:count` joined by ';'. Empty otherwise. */
   brokenBy: z.string().nullable(),
