@@ -3,14 +3,14 @@
  * the mean): the evidence for claims about methods that "train worse".
  */
 import type { RunRow } from '../results/rows.js';
-import { chartConfig, compareRunKeys, contextSubtitle, lambdaLabel, seedNote } from './common.js';
+import { chartConfig, compareRunKeys, contextSubtitle, methodLambdaLabel, seedNote } from './common.js';
 import type { TopLevelSpec } from './vlTypes.js';
 
 export function accuracyByMethodSpec(results: readonly RunRow[]): TopLevelSpec | null {
   if (results.length === 0) return null;
   const runs = [...results].sort(compareRunKeys);
   const points = runs.flatMap((r) => {
-    const method = `${r.regularizer} ${lambdaLabel(r)}`.trim();
+    const method = methodLambdaLabel(r);
     return [
       { method, measure: 'test accuracy', value: r.testAcc, seed: r.seed },
       { method, measure: 'accuracy gap (train − test)', value: r.gapAcc, seed: r.seed },

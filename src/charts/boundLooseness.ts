@@ -5,7 +5,7 @@
  * product is a grey diamond because it is not a sound bound for conv layers.
  */
 import type { RunRow } from '../results/rows.js';
-import { chartConfig, logScale, compareRunKeys, contextSubtitle, isLogSafe, lambdaLabel } from './common.js';
+import { chartConfig, logScale, compareRunKeys, contextSubtitle, isLogSafe, lambdaLabel, methodOf } from './common.js';
 import type { TopLevelSpec } from './vlTypes.js';
 
 type BoundField = 'lipLowerGrad' | 'lipLowerPgd' | 'lipUpperReshaped' | 'lipUpper' | 'lipUpperFrobenius';
@@ -36,7 +36,7 @@ interface BoundRange {
 function runLabels(runs: readonly RunRow[]): Map<string, string> {
   const models = new Set(runs.map((r) => `${r.dataset}/${r.model}`));
   const short = (r: RunRow): string =>
-    [models.size > 1 ? `${r.dataset}/${r.model}` : '', r.regularizer, lambdaLabel(r), `seed ${r.seed}`]
+    [models.size > 1 ? `${r.dataset}/${r.model}` : '', methodOf(r), lambdaLabel(r), `seed ${r.seed}`]
       .filter((s) => s !== '')
       .join(' ');
   const counts = new Map<string, number>();

@@ -46,8 +46,10 @@ export function lambdaLabel(key: Pick<RunKey, 'regularizer' | 'lambda'>): string
 }
 
 /**
- * Labels a (regularizer, λ) series. When one table mixes models or datasets the label
- * carries them too, otherwise runs of different models would silently be averaged.
+ * Labels a (method, λ) series. The method label carries every non-default option, so
+ * two variants of one regularizer (spectral-norm with reshaped or operator σ, two clip
+ * values) are two series. When one table mixes models or datasets the label carries
+ * them too, otherwise runs of different models would silently be averaged.
  */
 export interface SeriesNamer {
   key(row: RunKey): string;
@@ -60,21 +62,31 @@ export function seriesNamer(rows: readonly RunKey[]): SeriesNamer {
   const prefix = (r: RunKey): string =>
     [datasets.size > 1 ? r.dataset : '', models.size > 1 ? r.model : ''].filter((s) => s !== '').join('/');
   return {
-    key: (r) => JSON.stringify([r.dataset, r.model, r.regularizer, r.lambda]),
+    key: (r) => JSON.stringify([r.dataset, r.model, methodOf(r), r.lambda]),
     label: (r) => {
       const p = prefix(r);
       const l = lambdaLabel(r);
-      return [p, r.regularizer, l].filter((s) => s !== '').join(' ');
+      return [p, methodOf(r), l].filter((s) => s !== '').join(' ');
     },
   };
 }
 
-/** Sort comparator for rows by (dataset, model, regularizer, λ, seed). */
+/** The row's method label; rows built before the column existed fall back to the family. */
+export function methodOf(r: Pick<RunKey, 'regularizer' | 'method'>): string {
+  return r.method !== '' ? r.method : r.regularizer;
+}
+
+/** `spectral-norm(sigma=operator) λ=0.01`: a run's method and main λ, as charts label it. */
+export function methodLambdaLabel(r: Pick<RunKey, 'regularizer' | 'method' | 'lambda'>): string {
+  return `${methodOf(r)} ${lambdaLabel(r)}`.trim();
+}
+
+/** Sort comparator for rows by (dataset, model, method, λ, seed). */
 export function compareRunKeys(a: RunKey, b: RunKey): number {
   return (
     a.dataset.localeCompare(b.dataset) ||
     a.model.localeCompare(b.model) ||
-    compareRegularizers(a.regularizer, b.regularizer) ||
+    compareRegularizers(methodOf(a), methodOf(b)) ||
     a.lambda - b.lambda ||
     a.seed - b.seed
   );

@@ -1,6 +1,6 @@
 /**
  * Chart 1: does a smaller Lipschitz upper bound go with a smaller generalization gap?
- * One point per (regularizer, λ), seeds folded into mean and min–max bars, λ written
+ * One point per (method, λ), seeds folded into mean and min–max bars, λ written
  * next to each point so the regularization strength can be read without a legend.
  */
 import type { RunRow } from '../results/rows.js';
@@ -13,6 +13,7 @@ import {
   groupBy,
   isLogSafe,
   lambdaLabel,
+  methodOf,
   seedNote,
   seriesNamer,
   spread,
@@ -47,7 +48,7 @@ function gapPoints(results: readonly RunRow[]): GapPoint[] {
     const loss = spread(runs.map((r) => r.gapLoss));
     return {
       series: namer.label(first),
-      regularizer: first.regularizer,
+      regularizer: methodOf(first),
       lambda: first.lambda,
       lambdaLabel: lambdaLabel(first),
       seeds: runs.length,
@@ -69,7 +70,7 @@ const LIP_AXIS_TITLE = 'Lipschitz upper bound (operator-norm product, log)';
 function gapPanel(points: readonly GapPoint[], metric: 'gapAcc' | 'gapLoss', yTitle: string, panelTitle: string, regularizers: string[]): LayerSpec {
   const x = { field: 'lip', type: 'quantitative', scale: logScale(), title: LIP_AXIS_TITLE } as const;
   const y = { field: metric, type: 'quantitative', title: yTitle } as const;
-  const color = { field: 'regularizer', type: 'nominal', title: 'Regularizer', sort: regularizers } as const;
+  const color = { field: 'regularizer', type: 'nominal', title: 'Method', sort: regularizers } as const;
   const several = { filter: 'datum.seeds > 1' };
   const layers: LayerChild[] = [
     ...whenSeveralSeeds(points, [
@@ -90,7 +91,7 @@ function gapPanel(points: readonly GapPoint[], metric: 'gapAcc' | 'gapLoss', yTi
         x,
         y,
         color,
-        shape: { field: 'regularizer', type: 'nominal', title: 'Regularizer', sort: regularizers },
+        shape: { field: 'regularizer', type: 'nominal', title: 'Method', sort: regularizers },
         tooltip: [
           { field: 'series', title: 'series' },
           { field: 'seeds', title: 'seeds' },

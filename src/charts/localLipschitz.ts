@@ -5,7 +5,7 @@
  * everywhere (spectral normalization) or only where it was applied (gradient penalty).
  */
 import type { RunRow } from '../results/rows.js';
-import { chartConfig, compareRunKeys, contextSubtitle, isLogSafe, lambdaLabel, logScale, seedNote } from './common.js';
+import { chartConfig, compareRunKeys, contextSubtitle, isLogSafe, logScale, methodLambdaLabel, seedNote } from './common.js';
 import type { TopLevelSpec } from './vlTypes.js';
 
 const WHERE = [
@@ -20,7 +20,7 @@ export function localLipschitzSpec(results: readonly RunRow[]): TopLevelSpec | n
   if (runs.length === 0) return null;
   const points = runs.flatMap((r) =>
     WHERE.filter((w) => isLogSafe(r[w.field])).map((w, order) => ({
-      method: `${r.regularizer} ${lambdaLabel(r)}`.trim(),
+      method: methodLambdaLabel(r),
       where: w.label,
       order,
       value: r[w.field] as number,

@@ -4,7 +4,7 @@
  * a browser and a later "Claims" section can be built the same way.
  */
 import type { AttackRow, RunRow } from '../results/rows.js';
-import { compareAttacks, compareRunKeys, formatEps, formatLambda, groupBy, seriesNamer, spread } from './common.js';
+import { compareAttacks, compareRunKeys, formatEps, formatLambda, groupBy, methodOf, seriesNamer, spread } from './common.js';
 import { Html, html } from './html.js';
 
 /** One block of the report; `body` is trusted markup built with `html`. */
@@ -87,7 +87,7 @@ export function runTableSection(results: readonly RunRow[]): ReportSection {
     const flags = runFlags(r);
     const ratio = r.lipUpper !== null && r.lipLowerGrad !== null && r.lipLowerGrad > 0 ? r.lipUpper / r.lipLowerGrad : null;
     return html`<tr${flags.length > 0 ? html` class="flag" title="${flags.map((f) => f.message).join('; ')}"` : ''}>
-<td class="id">${r.runId}</td><td>${r.regularizer}</td><td class="num">${formatLambda(r.lambda)}</td><td class="num">${r.seed}</td>
+<td class="id">${r.runId}</td><td>${methodOf(r)}</td><td class="num">${formatLambda(r.lambda)}</td><td class="num">${r.seed}</td>
 <td class="num">${pct(r.testAcc)}</td><td class="num">${pct(r.trainAcc)}</td><td class="num">${signedPct(r.gapAcc)}</td><td class="num">${sig(r.gapLoss)}</td>
 <td class="num">${sig(r.lipUpper)}</td><td class="num">${sig(r.lipLowerGrad)}</td><td class="num">${sig(r.lipLowerPgd)}</td><td class="num">${ratio === null ? '—' : `${sig(ratio)}×`}</td>
 <td>${flags.length > 0 ? flags.map((f) => f.message).join('; ') : ''}</td></tr>\n`;
@@ -100,7 +100,7 @@ ${rows}</tbody></table>`;
   return { id: 'runs', title: 'Runs', body };
 }
 
-/** One table per attack: rows are (regularizer, λ) means over seeds, columns are ε. */
+/** One table per attack: rows are (method, λ) means over seeds, columns are ε. */
 export function attackTableSection(attacks: readonly AttackRow[]): ReportSection {
   if (attacks.length === 0)
     return { id: 'attacks', title: 'Robust accuracy', body: html`<p class="empty">No rows in attacks.csv.</p>` };

@@ -59,7 +59,7 @@ export async function attackSavedModel(o: AttackSavedOptions): Promise<void> {
       console.log(`${r.attack.padEnd(11)} ${r.norm.padEnd(5)} ${String(r.eps).padEnd(8)} ${(r.robustAcc * 100).toFixed(2).padStart(9)}% ${(r.successRate * 100).toFixed(2).padStart(7)}%  ${flags}`);
     }
     if (o.out) {
-      const rows = ev.rows.map((r) => ({ runId: o.modelJson, experiment: 'attack', dataset: o.dataset, model: o.modelJson, regularizer: '', lambda: 0, seed: o.seed, ...r, certifiedAcc: null }));
+      const rows = ev.rows.map((r) => ({ runId: o.modelJson, experiment: 'attack', dataset: o.dataset, model: o.modelJson, regularizer: '', method: '', lambda: 0, seed: o.seed, ...r, certifiedAcc: null }));
       writeFileAtomic(o.out, toCsv(AttackRow, rows));
       console.log(`wrote ${o.out}`);
     }

@@ -13,7 +13,7 @@ import type { LoadedExperiment } from '../config/load.js';
 import type { Dataset } from '../data/types.js';
 import { buildModel, modelLabel } from '../models/index.js';
 import { loadModel, saveModel } from '../models/io.js';
-import { createRegularizer, layerFactoryFor, mainLambda, regularizerLabel } from '../regularizers/index.js';
+import { createRegularizer, layerFactoryFor, mainLambda, methodLabel, regularizerLabel } from '../regularizers/index.js';
 import { writeFileAtomic } from '../results/atomic.js';
 import { acquireLock } from '../results/lock.js';
 import type { EpochRow, RunKey } from '../results/rows.js';
@@ -61,6 +61,7 @@ export function runKeyOf(run: RunSpec): RunKey {
     dataset: run.dataset,
     model: modelLabel(run.model),
     regularizer: regularizerLabel(run.regularizers),
+    method: methodLabel(run.regularizers),
     lambda: mainLambda(run.regularizers),
     seed: run.seed,
   };
@@ -68,7 +69,7 @@ export function runKeyOf(run: RunSpec): RunKey {
 
 export function runLabel(run: RunSpec): string {
   const lam = mainLambda(run.regularizers);
-  return `${regularizerLabel(run.regularizers)}${lam ? ` λ=${lam}` : ''} seed=${run.seed} ${modelLabel(run.model)}`;
+  return `${methodLabel(run.regularizers)}${lam ? ` λ=${lam}` : ''} seed=${run.seed} ${modelLabel(run.model)}`;
 }
 
 async function trainRun(run: RunSpec, data: Dataset, store: RunStore, opts: RunExperimentOptions, label: string): Promise<{ model: tfl.LayersModel; train: TrainRecord }> {
