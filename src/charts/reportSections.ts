@@ -6,6 +6,7 @@
 import type { AttackRow, RunRow } from '../results/rows.js';
 import { compareAttacks, compareRunKeys, formatEps, formatLambda, groupBy, methodOf, seriesNamer, spread } from './common.js';
 import { Html, html } from './html.js';
+import { LOWER_BOUND_PROBES, tightestLowerBound } from '../results/lower-bound.js';
 
 /** One block of the report; `body` is trusted markup built with `html`. */
 export interface ReportSection {
@@ -35,8 +36,7 @@ export function runFlags(r: RunRow): SanityFlag[] {
   else {
     const upper = r.lipUpper;
     const exceeds = (lower: number | null): boolean => lower !== null && lower > upper * (1 + BOUND_SLACK);
-    if (exceeds(r.lipLowerGrad)) add('gradient lower bound exceeds the upper bound (unsound bound or bug)');
-    if (exceeds(r.lipLowerPgd)) add('PGD-pair lower bound exceeds the upper bound (unsound bound or bug)');
+    for (const { column, probe } of LOWER_BOUND_PROBES) if (exceeds(r[column])) add(`lower bound from ${probe} exceeds the upper bound (unsound bound or bug)`);
   }
   if (r.powerIterTol !== null && r.powerIterTol > POWER_ITER_TOL_LIMIT)
     add(`power iteration not converged (relative change ${r.powerIterTol.toExponential(1)})`);
@@ -85,16 +85,17 @@ export function runTableSection(results: readonly RunRow[]): ReportSection {
   if (results.length === 0) return { id: 'runs', title: 'Runs', body: html`<p class="empty">No runs in results.csv.</p>` };
   const rows = [...results].sort(compareRunKeys).map((r) => {
     const flags = runFlags(r);
-    const ratio = r.lipUpper !== null && r.lipLowerGrad !== null && r.lipLowerGrad > 0 ? r.lipUpper / r.lipLowerGrad : null;
+    const lower = tightestLowerBound(r);
+    const ratio = r.lipUpper !== null && lower !== null ? r.lipUpper / lower.value : null;
     return html`<tr${flags.length > 0 ? html` class="flag" title="${flags.map((f) => f.message).join('; ')}"` : ''}>
 <td class="id">${r.runId}</td><td>${methodOf(r)}</td><td class="num">${formatLambda(r.lambda)}</td><td class="num">${r.seed}</td>
 <td class="num">${pct(r.testAcc)}</td><td class="num">${pct(r.trainAcc)}</td><td class="num">${signedPct(r.gapAcc)}</td><td class="num">${sig(r.gapLoss)}</td>
-<td class="num">${sig(r.lipUpper)}</td><td class="num">${sig(r.lipLowerGrad)}</td><td class="num">${sig(r.lipLowerPgd)}</td><td class="num">${ratio === null ? '—' : `${sig(ratio)}×`}</td>
+<td class="num">${sig(r.lipUpper)}</td><td class="num">${sig(r.lipLowerGrad)}</td><td class="num">${sig(r.lipLowerPgd)}</td><td class="num">${sig(lower?.value ?? null)}</td><td>${lower?.probe ?? '—'}</td><td class="num">${ratio === null ? '—' : `${sig(ratio)}×`}</td>
 <td>${flags.length > 0 ? flags.map((f) => f.message).join('; ') : ''}</td></tr>\n`;
   });
   const body = html`<table class="runs"><thead><tr>
 <th>Run</th><th>Regularizer</th><th>λ</th><th>Seed</th><th>Test acc</th><th>Train acc</th><th>Acc gap</th><th>Loss gap</th>
-<th>Lip upper</th><th>Lip lower (grad)</th><th>Lip lower (PGD)</th><th>Upper / lower</th><th>Flags</th></tr></thead>
+<th>Lip upper</th><th>Lip lower (grad)</th><th>Lip lower (PGD)</th><th>Tightest lower</th><th>Tightest from</th><th>Upper / tightest lower</th><th>Flags</th></tr></thead>
 <tbody>
 ${rows}</tbody></table>`;
   return { id: 'runs', title: 'Runs', body };
