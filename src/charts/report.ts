@@ -54,9 +54,13 @@ export async function copyReportAssets(resultsDir: string): Promise<string[]> {
   return written;
 }
 
-export function chartsSection(charts: readonly RenderedChart[]): ReportSection {
+/**
+ * The drawn charts, and the catalogue's charts that were not drawn. The catalogue is a
+ * parameter because the classifier and WGAN reports draw from different lists.
+ */
+export function chartsSection(charts: readonly RenderedChart[], catalogue: readonly { name: string; title: string }[]): ReportSection {
   const drawn = new Set(charts.map((c) => c.name));
-  const skipped = CHARTS.filter((c) => !drawn.has(c.name));
+  const skipped = catalogue.filter((c) => !drawn.has(c.name));
   const figures = charts.map(
     (c) => html`<figure class="chart-figure" id="figure-${c.name}">
 <figcaption><h3>${c.title}</h3><p>${c.description}</p></figcaption>
@@ -77,7 +81,7 @@ ${c.warnings.length > 0 ? html`<ul class="warnings">${c.warnings.map((w) => html
 export function defaultReportSections(tables: ResultTables, charts: readonly RenderedChart[]): ReportSection[] {
   return [
     sanityFlagsSection(tables.results, tables.attacks),
-    chartsSection(charts),
+    chartsSection(charts, CHARTS),
     runTableSection(tables.results),
     attackTableSection(tables.attacks),
   ];

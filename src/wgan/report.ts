@@ -124,7 +124,7 @@ export async function renderWganResults(dir: string, log: (l: string) => void = 
   const scripts = await copyReportAssets(dir);
   const exp = [...new Set(rows.map((r) => r.experiment))].join(', ') || path.basename(path.resolve(dir));
   const meta = [`${new Set(rows.map((r) => r.runId)).size} runs`, `variants ${[...new Set(rows.map((r) => r.variant))].join(', ')}`, `${new Set(rows.map((r) => r.seed)).size} seeds`, `backend ${[...new Set(rows.map((r) => r.backend))].join(', ')}`, `data: ${WGAN_CSV}`].join(' · ');
-  const sections = [verdictSection(verdicts), summarySection(rows), chartsSection(charts), samplesSection(dir, rows)];
+  const sections = [verdictSection(verdicts), summarySection(rows), chartsSection(charts, WGAN_CHARTS), samplesSection(dir, rows)];
   const file = path.join(dir, REPORT_FILE);
   writeFileAtomic(file, renderReportHtml({ title: `lipbench WGAN report: ${exp}`, meta, sections, scripts }));
   return { report: file, verdicts, charts };
