@@ -23,6 +23,7 @@ import { trainModel } from '../train/loop.js';
 import { DatasetCache } from './datasets.js';
 import { evaluateRun } from './evaluate-run.js';
 import { kernelSigmas } from './sigma-probe.js';
+import { environmentInfo } from './environment.js';
 
 export interface RunExperimentOptions {
   /** Parent of the experiment's results folder (default `results`). */
@@ -137,7 +138,7 @@ export async function runExperiment(loaded: LoadedExperiment, opts: RunExperimen
   let reevaluated = 0;
   let failed = 0;
   try {
-    writeFileAtomic(path.join(csvDir, 'config.json'), JSON.stringify({ source: loaded.source, config, runs, shard: opts.shard ?? null }, null, 2));
+    writeFileAtomic(path.join(csvDir, 'config.json'), JSON.stringify({ source: loaded.source, config, runs, shard: opts.shard ?? null, environment: environmentInfo(opts.backend.name) }, null, 2));
     const store = new RunStore(dir);
     const evalKey = evalKeyOf(config);
     const myIds = myRuns.map((r) => r.runId);
