@@ -94,9 +94,11 @@ function rowsFor(keys: readonly RunKey[]): { results: RunRow[]; attacks: AttackR
   return { results, attacks };
 }
 
+/** Inline data rows of a spec: top level, or of its first concatenated panel. */
 const values = (s: TopLevelSpec | null): Record<string, unknown>[] => {
   assert.ok(s !== null);
-  return (s as { data: { values: Record<string, unknown>[] } }).data.values;
+  const node = !('data' in s) && 'hconcat' in s ? (s.hconcat[0] as TopLevelSpec) : s;
+  return (node as { data: { values: Record<string, unknown>[] } }).data.values;
 };
 
 test('a grid with two variants of one method gives two series in charts, tables and claims', () => {

@@ -173,6 +173,46 @@ export function logScale(): { type: 'log'; nice: false; padding: number } {
   return { type: 'log', nice: false, padding: 14 };
 }
 
+/** Tick values for a log axis: a 1–2–5 (or, over a narrow range, finer) sequence. */
+function logSequence(lo: number, hi: number, mantissas: readonly number[]): number[] {
+  const out: number[] = [];
+  for (let k = Math.floor(Math.log10(lo)) - 1; k <= Math.ceil(Math.log10(hi)) + 1; k++) {
+    for (const m of mantissas) out.push(Number((m * 10 ** k).toPrecision(6)));
+  }
+  return out;
+}
+
+/**
+ * A log scale whose domain and ticks bracket the data: the domain runs from the tick at
+ * or below the smallest value to the tick at or above the largest, so the extreme points
+ * always sit between two labelled ticks (vega's own ticks can leave the smallest bound
+ * unlabelled at the edge). Falls back to the fitted scale when there is nothing to show.
+ */
+export function bracketingLogAxis(values: readonly number[]): {
+  scale: { type: 'log'; nice: false; padding: number; domain?: [number, number] };
+  axis?: { values: number[]; format: string };
+} {
+  const vs = values.filter((v) => Number.isFinite(v) && v > 0);
+  if (vs.length === 0) return { scale: logScale() };
+  const min = Math.min(...vs);
+  const max = Math.max(...vs);
+  for (const mantissas of [[1, 2, 5], [1, 1.5, 2, 3, 5, 7]]) {
+    const seq = logSequence(min, max, mantissas);
+    let lo = Math.max(...seq.filter((t) => t <= min));
+    let hi = Math.min(...seq.filter((t) => t >= max));
+    if (lo === hi) {
+      // Every value sits on one tick: show one tick either side of it.
+      lo = Math.max(...seq.filter((t) => t < lo));
+      hi = Math.min(...seq.filter((t) => t > hi));
+    }
+    const ticks = seq.filter((t) => t >= lo && t <= hi);
+    if (ticks.length >= 4 || mantissas.length > 3) {
+      return { scale: { type: 'log', nice: false, padding: 6, domain: [lo, hi] }, axis: { values: ticks, format: '~g' } };
+    }
+  }
+  return { scale: logScale() };
+}
+
 /**
  * Colour channel for (regularizer, λ) series. Charts that colour by series pass the
  * same sorted label list, so a series keeps its colour from chart to chart.
@@ -187,7 +227,7 @@ export function seriesColor(labels: readonly string[]): {
   return {
     field: 'series',
     type: 'nominal',
-    title: 'Regularizer',
+    title: 'Method',
     sort: [...labels],
     scale: { domain: [...labels], scheme: categoricalScheme(labels.length) },
   };

@@ -5,7 +5,7 @@
  * everywhere (spectral normalization) or only where it was applied (gradient penalty).
  */
 import type { RunRow } from '../results/rows.js';
-import { chartConfig, compareRunKeys, contextSubtitle, isLogSafe, logScale, methodLambdaLabel, seedNote } from './common.js';
+import { bracketingLogAxis, chartConfig, compareRunKeys, contextSubtitle, isLogSafe, methodLambdaLabel, seedNote } from './common.js';
 import type { TopLevelSpec } from './vlTypes.js';
 
 const WHERE = [
@@ -37,8 +37,8 @@ export function localLipschitzSpec(results: readonly RunRow[]): TopLevelSpec | n
     height: { step: 22 },
     mark: { type: 'point', filled: true, size: 70, opacity: 0.85 },
     encoding: {
-      y: { field: 'method', type: 'nominal', sort: methods, title: null },
-      x: { field: 'value', type: 'quantitative', scale: logScale(), title: 'Lipschitz estimate (log)' },
+      y: { field: 'method', type: 'nominal', sort: methods, title: null, axis: { labelLimit: 400 } },
+      x: { field: 'value', type: 'quantitative', ...bracketingLogAxis(points.map((p) => p.value)), title: 'Lipschitz estimate, ℓ2 → ℓ2 (log)' },
       color: { field: 'where', type: 'nominal', sort: WHERE.map((w) => w.label), title: 'Measured at' },
       shape: { field: 'where', type: 'nominal', sort: WHERE.map((w) => w.label), title: 'Measured at' },
       tooltip: [
