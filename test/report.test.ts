@@ -156,7 +156,7 @@ describe('report in headless Chromium', { skip: skipBrowser }, () => {
       assert.equal(firstSection, 'summary');
       const summaryRows = await page.$$eval('#summary table.summary tbody tr', (trs) => trs.map((tr) => tr.textContent ?? ''));
       assert.equal(summaryRows.length, new Set(tables.results.map((r) => `${r.method} ${r.lambda}`)).size);
-      for (const row of summaryRows) assert.match(row, /\d+\.\d% \[\d+\.\d%, \d+\.\d%\]/, `no interval in summary row: ${row}`);
+      for (const row of summaryRows) assert.match(row, /\d+\.\d% ?\[\d+\.\d%, \d+\.\d%\]/, `no interval in summary row: ${row}`);
       const findings = await page.$$eval('#summary ul.findings li', (lis) => lis.length);
       assert.equal(findings, CHARTS.length, 'one sentence per chart');
       assert.ok((await page.locator('#attacks td .ci').count()) > 0, 'interval lines in the attack tables');

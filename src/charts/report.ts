@@ -114,7 +114,7 @@ figure { margin: 1.5rem 0; } figcaption h3 { margin-bottom: 0.2rem; } figcaption
 .chart { overflow-x: auto; } .chart-error { color: #a40000; }
 ul.warnings { color: #8a5300; font-size: 0.85rem; }
 dl.settings { display: grid; grid-template-columns: max-content auto; gap: 0.2rem 1rem; font-size: 0.9rem; } dl.settings dt { color: #555; } dl.settings dd { margin: 0; }
-td .ci { display: block; color: #666; font-size: 0.75rem; } ul.findings li { margin: 0.3rem 0; }
+td .ci { display: block; color: #666; font-size: 0.75rem; } td .cert { color: #7a3e00; margin-top: 0.15rem; } ul.findings li { margin: 0.3rem 0; }
 `);
 
 /**

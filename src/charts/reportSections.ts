@@ -131,7 +131,7 @@ export function attackTableSection(attacks: readonly AttackRow[], results: reado
         const certs = at.map((r) => r.certifiedAcc).filter((c): c is number => c !== null);
         const cert = certs.length === at.length ? spread(certs).mean : null;
         const flags = at.flatMap(attackFlags);
-        const text = html`${pct(robust)}<span class="ci">${wilsonText(robustValues, n)}</span>${cert === null ? '' : html`(${pct(cert)}<span class="ci">${wilsonText(certs, n)}</span>)`}`;
+        const text = html`${pct(robust)}<span class="ci">${wilsonText(robustValues, n)}</span>${cert === null ? '' : html`<span class="ci cert">certified ${pct(cert)} ${wilsonText(certs, n)}</span>`}`;
         return flags.length > 0
           ? html`<td class="num flag" title="${[...new Set(flags.map((f) => `${f.runId}: ${f.message}`))].join('; ')}">${text} ⚑</td>`
           : html`<td class="num">${text}</td>`;
@@ -141,12 +141,12 @@ export function attackTableSection(attacks: readonly AttackRow[], results: reado
       const clean = sRows.filter((r) => r.eps === epsList[0]).map((r) => r.cleanAcc);
       return html`<tr><td>${namer.label(sRows[0]!)}</td><td class="num">${seeds}</td><td class="num">${test ? html`${pct(spread(test.values).mean)}<span class="ci">${wilsonText(test.values, test.n)}</span>` : '—'}</td><td class="num">${pct(spread(clean).mean)}<span class="ci">${wilsonText(clean, n)}</span></td>${cells}</tr>\n`;
     });
-    const norm = rows[0]!.norm === 'linf' ? 'L∞' : 'L2';
+    const norm = rows[0]!.norm === 'linf' ? 'ℓ∞' : 'ℓ2';
     return html`<h3>${attack} (${norm})</h3>
 <table class="attacks"><thead><tr><th>Method</th><th>Seeds</th><th>Test acc (full test set)</th><th>Clean acc (attacked subset, n=${String(Math.min(...rows.map((r) => r.n)))})</th>${epsList.map((e) => html`<th>ε=${formatEps(e)}</th>`)}</tr></thead>
 <tbody>
 ${body}</tbody></table>
-${hasCertified ? html`<p class="note">In parentheses: certified accuracy at the same ε.</p>` : ''}`;
+${hasCertified ? html`<p class="note">“certified”: accuracy certified by the margin / (√2·L) bound (ℓ2 → ℓ2) at the same ε, on the same points, with its interval.</p>` : ''}`;
   });
   return {
     id: 'attacks',

@@ -37,6 +37,14 @@ export function accuracyText(values: readonly number[], n: number): string {
   return `${pct1(m)} ${wilson}; seeds [${pct1(Math.max(0, t.lo))}, ${pct1(Math.min(1, t.hi))}]`;
 }
 
+/** A table cell: the accuracy, then its intervals (and any note) on a small second line. */
+export function accuracyCell(values: readonly number[], n: number, note = ''): Html {
+  const t = accuracyText(values, n);
+  if (t === '—') return html`—`;
+  const cut = t.indexOf(' ');
+  return html`${t.slice(0, cut)}<span class="ci">${t.slice(cut + 1)}${note ? ` ${note}` : ''}</span>`;
+}
+
 /** The Wilson interval of the mean accuracy at n points, for charts' error bars. */
 export function accuracyBand(values: readonly number[], n: number): Interval {
   return accuracyInterval(mean(values), n);
@@ -94,11 +102,11 @@ ${methods.map((m) => {
   const lowers = m.runs.map(tightestLowerBound);
   const lowerText = lowers.every((l) => l !== null) ? `${sig(mean(lowers.map((l) => l!.value)))} (${[...new Set(lowers.map((l) => l!.probe))].join('; ')})` : '—';
   const cert = m.robust.get('l2');
-  return html`<tr><td>${m.label}</td><td class="num">${m.runs.length}</td><td class="num">${accuracyText(m.runs.map((r) => r.testAcc), Math.min(...m.runs.map((r) => r.testSize)))}</td><td class="num">${pp(m.gapAcc)}</td>
+  return html`<tr><td>${m.label}</td><td class="num">${m.runs.length}</td><td class="num">${accuracyCell(m.runs.map((r) => r.testAcc), Math.min(...m.runs.map((r) => r.testSize)), `(n=${Math.min(...m.runs.map((r) => r.testSize))})`)}</td><td class="num">${pp(m.gapAcc)}</td>
 ${norms.map((n) => {
   const r = m.robust.get(n);
-  return html`<td class="num">${r ? `${accuracyText(r.values, r.n)} (${r.attacks.join(', ')}, n=${r.n})` : '—'}</td>`;
-})}${hasCert ? html`<td class="num">${cert && cert.certified.length === m.runs.length ? accuracyText(cert.certified, cert.n) : '—'}</td>` : ''}
+  return html`<td class="num">${r ? accuracyCell(r.values, r.n, `(${r.attacks.join(', ')}, n=${r.n})`) : '—'}</td>`;
+})}${hasCert ? html`<td class="num">${cert && cert.certified.length === m.runs.length ? accuracyCell(cert.certified, cert.n) : '—'}</td>` : ''}
 <td class="num">${m.lipUpper === null ? '—' : sig(m.lipUpper)}</td><td>${lowerText}</td></tr>\n`;
 })}</tbody></table>`;
 }
