@@ -5,16 +5,17 @@
  *   lipbench charts <results-dir>  regenerate charts and report.html from the CSVs
  *   lipbench attack <model.json>   attack a saved model without retraining
  *   lipbench list                  list the experiments in experiments/
- *   lipbench wgan <experiment>     WGAN critics compared on MNIST (issue 6)
+ *   lipbench wgan <experiment>     WGAN critics compared on MNIST
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import path from 'node:path';
 import { ZodError } from 'zod';
 import { BackendChoice, initBackend, type BackendInfo } from './backend.js';
 import { formatZodError, UserError } from './config/errors.js';
-import { listExperiments, loadExperiment } from './config/load.js';
+import { listExperiments, loadExperiment, readRaw, resolveSource } from './config/load.js';
 import { parseShard, shardFromEnv } from './config/shard.js';
 import { IdxFormatError } from './data/idx.js';
+import { lipbenchVersion } from './version.js';
 
 function fail(err: unknown): never {
   if (err instanceof UserError || err instanceof IdxFormatError) {
@@ -76,6 +77,7 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
 const program = new Command()
   .name('lipbench')
   .description('Lipschitz regularization, adversarial attacks and bounds on TensorFlow.js')
+  .version(lipbenchVersion() ?? 'unknown', '-V, --version')
   .exitOverride((err) => {
     process.exit(err.exitCode === 0 ? 0 : 2);
   });
@@ -144,9 +146,10 @@ program
   .requiredOption('-e, --eps <list>', 'comma-separated ε values', parseNumberList)
   .option('-d, --dataset <name>', 'test set to attack', 'mnist')
   .option('-n, --n <count>', 'number of test points', parsePositiveInt, 1000)
-  .option('--steps <count>', 'PGD steps', parsePositiveInt)
-  .option('--step-size <size>', 'absolute PGD step size', Number)
-  .option('--restarts <count>', 'PGD restarts', parsePositiveInt)
+  // The defaults are the PGD options schema's (src/attacks/pgd-core.ts); a test checks they agree.
+  .option('--steps <count>', 'PGD steps (default: 40)', parsePositiveInt)
+  .option('--step-size <size>', 'absolute PGD step size (default: 2.5·ε/steps, Madry et al.)', Number)
+  .option('--restarts <count>', 'PGD restarts, worst case per point (default: 1)', parsePositiveInt)
   .option('--seed <seed>', 'random seed', Number, 0)
   .option('--out <csv>', 'also write the rows to this CSV')
   .addOption(backendOption)
@@ -196,14 +199,16 @@ program
   .action(async (dir: string) => {
     const { experimentStatus } = await import('./pipeline/merge.js');
     const st = experimentStatus(dir);
-    for (const r of st) console.log(`${String(r.index + 1).padStart(4)}  ${r.runId}  ${r.state.padEnd(7)}  ${r.detail}`);
+    const width = Math.max(6, ...st.map((r) => r.method.length));
+    console.log(`${'#'.padStart(4)}  ${'runId'.padEnd(12)}  ${'method'.padEnd(width)}  ${'λ'.padEnd(8)}  ${'seed'.padEnd(4)}  ${'state'.padEnd(7)}  detail`);
+    for (const r of st) console.log(`${String(r.index + 1).padStart(4)}  ${r.runId.padEnd(12)}  ${r.method.padEnd(width)}  ${String(r.lambda).padEnd(8)}  ${String(r.seed).padEnd(4)}  ${r.state.padEnd(7)}  ${r.detail}`);
     const count = (s: string) => st.filter((r) => r.state === s).length;
     console.log(`${count('done')} done, ${count('failed')} failed, ${count('trained')} trained but not evaluated, ${count('missing')} missing, of ${st.length}`);
   });
 
 program
   .command('wgan')
-  .description('train WGANs on MNIST with gp, gp-one-sided, sn and clip critics; skips runs already done (issue 6)')
+  .description('train WGANs on MNIST with gp, gp-one-sided, sn and clip critics; skips runs already done')
   .argument('<experiment>')
   .addOption(backendOption)
   .option('-o, --results <dir>', 'parent folder of the results', 'results')
@@ -227,9 +232,22 @@ program
 
 program
   .command('list')
-  .description('list the experiments in experiments/')
-  .action(() => {
-    for (const name of listExperiments()) console.log(name);
+  .description('list the experiments in experiments/ with their descriptions')
+  .action(async () => {
+    const names = listExperiments();
+    const width = Math.max(0, ...names.map((n) => n.length));
+    for (const name of names) console.log(`${name.padEnd(width)}  ${await experimentDescription(name)}`);
   });
+
+/** An experiment's one-line description (its `description`, else the first line of its doc comment). */
+async function experimentDescription(name: string): Promise<string> {
+  try {
+    const raw = await readRaw(resolveSource(name));
+    if (typeof raw === 'object' && raw !== null && 'description' in raw && typeof raw.description === 'string' && raw.description !== '') return raw.description;
+    return '';
+  } catch (e) {
+    return `(cannot load: ${(e as Error).message.split('\n')[0]})`;
+  }
+}
 
 program.parseAsync(process.argv).catch(fail);

@@ -54,6 +54,11 @@ export function resolvedAttackOptions(name: string, options: Record<string, unkn
   return parsed.success && typeof parsed.data === 'object' && parsed.data !== null ? (parsed.data as Record<string, unknown>) : options;
 }
 
+/** PGD without a step size uses Madry et al.'s 2.5·ε/steps; the resolved options cannot show that. */
+export function stepSizeNote(resolved: Record<string, unknown>): string {
+  return 'steps' in resolved && resolved['stepSize'] === undefined && resolved['relStepSize'] === undefined ? ' (step size 2.5·ε/steps)' : '';
+}
+
 function dl(items: readonly [string, Html | string][]): Html {
   return html`<dl class="settings">${items.map(([k, v]) => html`<dt>${k}</dt><dd>${v}</dd>`)}</dl>`;
 }
@@ -90,7 +95,7 @@ ${attackNames.map((name) => {
   const spec = specs.find((s) => s.name === name);
   const rows = attacks.filter((a) => a.attack === name);
   const eps = [...new Set(rows.map((a) => a.eps))].sort((a, b) => a - b).map(formatEps).join(', ');
-  return html`<tr><td>${name}</td><td>${rows[0]?.norm === 'linf' ? 'ℓ∞' : 'ℓ2'}</td><td>${eps}</td><td class="id">${spec ? json(resolvedAttackOptions(name, spec.options)) : 'not recorded (no config.json)'}</td></tr>\n`;
+  return html`<tr><td>${name}</td><td>${rows[0]?.norm === 'linf' ? 'ℓ∞' : 'ℓ2'}</td><td>${eps}</td><td class="id">${spec ? json(resolvedAttackOptions(name, spec.options)) + stepSizeNote(resolvedAttackOptions(name, spec.options)) : 'not recorded (no config.json)'}</td></tr>\n`;
 })}</tbody></table>`;
   const envItems: [string, Html | string][] = [
     ['Backend', uniq(runs.map((r) => r.backend))],

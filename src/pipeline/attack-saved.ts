@@ -10,6 +10,7 @@ import { loadModel } from '../models/io.js';
 import { writeFileAtomic } from '../results/atomic.js';
 import { toCsv } from '../results/csv.js';
 import { AttackRow } from '../results/rows.js';
+import { resolvedAttackOptions, stepSizeNote } from '../charts/settings.js';
 
 export interface AttackSavedOptions {
   readonly modelJson: string;
@@ -53,6 +54,9 @@ export async function attackSavedModel(o: AttackSavedOptions): Promise<void> {
       progress: Boolean(process.stdout.isTTY),
       largeEpsCheck: false,
     });
+    // The settings the numbers came from, defaults filled in, so the output can be cited.
+    const resolved = resolvedAttackOptions(spec.data.name, spec.data.options);
+    console.log(`${spec.data.name} on the first ${data.test.x.shape[0]} ${o.dataset} test points, seed ${o.seed}, options ${JSON.stringify(resolved)}${stepSizeNote(resolved)}`);
     console.log('attack      norm  eps      robust acc  success  flags');
     for (const r of ev.rows) {
       const flags = (['flagRobustAccRises', 'flagZeroGrad'] as const).filter((f) => r[f]).join(',');

@@ -4,11 +4,11 @@
  * Node and the CPU. Each item is best effort (a copy outside git has no commit).
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { PROJECT_ROOT } from '../paths.js';
+import { lipbenchVersion } from '../version.js';
 
 export interface Environment {
   lipbenchVersion: string | null;
@@ -19,15 +19,6 @@ export interface Environment {
   node: string;
   cpu: string;
   cores: number;
-}
-
-export function lipbenchVersion(): string | null {
-  try {
-    const pkg: unknown = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8'));
-    return typeof pkg === 'object' && pkg !== null && 'version' in pkg && typeof pkg.version === 'string' ? pkg.version : null;
-  } catch {
-    return null;
-  }
 }
 
 function gitCommit(): string | null {
