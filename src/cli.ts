@@ -10,7 +10,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import path from 'node:path';
 import { ZodError } from 'zod';
-import { BackendChoice, initBackend, type BackendInfo } from './backend.js';
+import { BackendChoice, backendLine, initBackend, type BackendInfo } from './backend.js';
 import { formatZodError, UserError } from './config/errors.js';
 import { listExperiments, loadExperiment, readRaw, resolveSource } from './config/load.js';
 import { parseShard, shardFromEnv } from './config/shard.js';
@@ -58,10 +58,7 @@ async function startBackend(choice: BackendChoice, quiet: boolean): Promise<Back
   } catch (e) {
     throw new UserError(`backend ${choice}: ${(e as Error).message}`);
   }
-  if (!quiet) {
-    console.log(`backend: ${info.name}`);
-    for (const n of info.notes) console.log(`  (${n})`);
-  }
+  if (!quiet) console.log(backendLine(info));
   return info;
 }
 
