@@ -106,7 +106,7 @@ program
     });
     const where = shard ? ` (shard ${shard.index}/${shard.count})` : '';
     console.log(
-      `${loaded.config.name}${where}: ${s.total} runs (${s.trained} trained, ${s.reevaluated} re-evaluated, ${s.skipped} already done, ${s.failed} failed) in ${s.seconds.toFixed(1)} s → ${s.csvDir}`,
+      `${loaded.config.name}${where}: ${s.total} run${s.total === 1 ? '' : 's'} (${s.trained} trained, ${s.reevaluated} re-evaluated, ${s.skipped} already done, ${s.failed} failed) in ${s.seconds.toFixed(1)} s → ${s.csvDir}`,
     );
     if (s.failed > 0) {
       console.error(`lipbench: ${s.failed} run(s) failed; see ${path.join(s.csvDir, 'failures.csv')} (rerun with --retry-failed)`);
@@ -223,7 +223,7 @@ program
     await startBackend(o.backend, false);
     const { runWganExperiment } = await import('./wgan/run.js');
     const s = await runWganExperiment(loaded, { resultsRoot: o.results, backend: (await import('./backend.js')).currentBackend(), retryFailed: Boolean(o.retryFailed) });
-    console.log(`${loaded.config.name}: ${s.total} runs (${s.trained} trained, ${s.skipped} already done, ${s.failed} failed) in ${s.seconds.toFixed(1)} s → ${s.dir}${s.report ? `, report: ${s.report}` : ''}`);
+    console.log(`${loaded.config.name}: ${s.total} run${s.total === 1 ? '' : 's'} (${s.trained} trained, ${s.skipped} already done, ${s.failed} failed) in ${s.seconds.toFixed(1)} s → ${s.dir}${s.report ? `, report: ${s.report}` : ''}`);
     if (s.failed > 0) process.exitCode = 3;
   });
 

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { meanInterval } from '../claims/stats.js';
 import { html, type Html } from '../charts/html.js';
 import { compileChart, renderSvg, svgToPng, type RenderedChart } from '../charts/render.js';
-import { chartsSection, copyReportAssets, REPORT_FILE, renderReportHtml, type ReportSection } from '../charts/report.js';
+import { chartsSection, copyReportAssets, plural, REPORT_FILE, renderReportHtml, type ReportSection } from '../charts/report.js';
 import { writeFileAtomic } from '../results/atomic.js';
 import { WGAN_CHARTS } from './charts.js';
 import { readWganRows, VERDICTS_CSV, WGAN_CSV, writeVerdicts, type VerdictRow, type WganRow } from './rows.js';
@@ -123,7 +123,7 @@ export async function renderWganResults(dir: string, log: (l: string) => void = 
   for (const c of charts) for (const w of c.warnings) log(`chart ${c.name}: ${w}`);
   const scripts = await copyReportAssets(dir);
   const exp = [...new Set(rows.map((r) => r.experiment))].join(', ') || path.basename(path.resolve(dir));
-  const meta = [`${new Set(rows.map((r) => r.runId)).size} runs`, `variants ${[...new Set(rows.map((r) => r.variant))].join(', ')}`, `${new Set(rows.map((r) => r.seed)).size} seeds`, `backend ${[...new Set(rows.map((r) => r.backend))].join(', ')}`, `data: ${WGAN_CSV}`].join(' · ');
+  const meta = [plural(new Set(rows.map((r) => r.runId)).size, 'run'), `variants ${[...new Set(rows.map((r) => r.variant))].join(', ')}`, plural(new Set(rows.map((r) => r.seed)).size, 'seed'), `backend ${[...new Set(rows.map((r) => r.backend))].join(', ')}`, `data: ${WGAN_CSV}`].join(' · ');
   const sections = [verdictSection(verdicts), summarySection(rows), chartsSection(charts, WGAN_CHARTS), samplesSection(dir, rows)];
   const file = path.join(dir, REPORT_FILE);
   writeFileAtomic(file, renderReportHtml({ title: `lipbench WGAN report: ${exp}`, meta, sections, scripts }));
