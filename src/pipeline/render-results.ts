@@ -12,11 +12,15 @@ import { UserError } from '../config/errors.js';
 import { CLAIMS_FILE } from './claims-stage.js';
 import { readTables, type Tables } from '../results/csv.js';
 import { SavedConfig } from '../charts/settings.js';
+import { shardDirs } from './merge.js';
 
-/** config.json beside the CSVs, for the report's settings; null when absent or unreadable. */
+/**
+ * config.json beside the CSVs (after a merge, the first shard's: every shard saves the
+ * same config), for the report's settings; null when absent or unreadable.
+ */
 export function readSavedConfig(dir: string): SavedConfig | null {
-  const file = path.join(dir, 'config.json');
-  if (!fs.existsSync(file)) return null;
+  const file = [path.join(dir, 'config.json'), ...shardDirs(dir).map((d) => path.join(d, 'config.json'))].find((f) => fs.existsSync(f));
+  if (file === undefined) return null;
   try {
     const parsed = SavedConfig.safeParse(JSON.parse(fs.readFileSync(file, 'utf8')));
     return parsed.success ? parsed.data : null;
