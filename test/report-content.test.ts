@@ -91,4 +91,8 @@ test('summary: intervals, "only one seed", one sentence per chart, contradiction
   const flipped = { ...one, results: one.results.map((r) => (r.runId === lowest.runId ? { ...r, gapAcc: 0.5 } : r)) };
   assert.match(chartFindings(flipped).get('lip-vs-gap')!, /contrary to the expected direction/);
   assert.match(chartFindings(one).get('lip-vs-gap')!, /as expected/);
+  // Likewise when the smallest bound is broken more often than a larger one.
+  const broken = { ...one, attacks: one.attacks.map((a) => (a.runId === lowest.runId && a.eps > 0 ? { ...a, robustAcc: 0, successRate: 1 } : a)) };
+  assert.match(chartFindings(broken).get('lip-vs-attack-success')!, /higher than .* at every ℓ∞ ε \(by up to [\d.]+ pp\).*contrary to the expected direction/);
+  assert.match(chartFindings(one).get('lip-vs-attack-success')!, /as expected/);
 });
