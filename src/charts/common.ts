@@ -71,9 +71,12 @@ export function seriesNamer(rows: readonly RunKey[]): SeriesNamer {
   };
 }
 
-/** The row's method label; rows built before the column existed fall back to the family. */
+/**
+ * The row's method label; rows built before the column existed (or by hand, as the
+ * notebooks do, without it) fall back to the family.
+ */
 export function methodOf(r: Pick<RunKey, 'regularizer' | 'method'>): string {
-  return r.method !== '' ? r.method : r.regularizer;
+  return r.method ? r.method : r.regularizer;
 }
 
 /** `spectral-norm(sigma=operator) λ=0.01`: a run's method and main λ, as charts label it. */
