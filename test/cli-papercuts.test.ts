@@ -52,3 +52,18 @@ test('status shows each run\'s method label, λ and seed', () => {
   assert.match(r.stdout, /l2 +0\.001 +0 +missing/);
   fs.rmSync(dir, { recursive: true, force: true });
 });
+
+test('attack prints the settings it used, defaults filled in', { timeout: 120_000 }, async () => {
+  const { initBackend } = await import('../src/backend.js');
+  const { buildModel } = await import('../src/models/index.js');
+  const { saveModel } = await import('../src/models/io.js');
+  await initBackend('cpu');
+  const dir = tempDir('lipbench-attack-');
+  const model = buildModel({ kind: 'mlp', hidden: [8] }, [28, 28, 1], 10, 0);
+  await saveModel(model, dir);
+  model.dispose();
+  const r = runCli(['attack', path.join(dir, 'model.json'), '-a', 'pgd-linf', '-e', '0,0.1', '-n', '20', '--steps', '3', '--backend', 'cpu']);
+  fs.rmSync(dir, { recursive: true, force: true });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /pgd-linf on the first 20 mnist test points, seed 0, options \{[^}]*"steps":3[^}]*"randomStart":true[^}]*"restarts":1[^}]*\} \(step size 2\.5·ε\/steps\)/);
+});

@@ -68,6 +68,7 @@ test('settings: sizes, model, training, every method and attack option, versions
   assert.match(page, /pgd-linf ℓ∞ 0, 0\.05, 0\.1, 0\.2 \{[^}]*"steps":40[^}]*"restarts":\d/);
   assert.match(page, /"randomStart":(true|false)/);
   for (const r of t.results) assert.ok(page.includes(r.runId), `no wall time for ${r.runId}`);
+  assert.ok(page.includes('"attackSize": 500'), 'the resolved config is on the page');
   const bare = text(settingsSection(t.results, t.attacks, null).body.markup);
   assert.match(bare, /No config\.json/);
 });

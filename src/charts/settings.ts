@@ -116,6 +116,7 @@ ${runs.map((r) => {
 <h3>Attacks</h3>${attackTable}
 ${cfg?.lipschitz ? html`<h3>Lipschitz measurement</h3>${dl([['Options', json(cfg.lipschitz)], ['Norm', 'ℓ2 → ℓ2 (inputs and logits in the Euclidean norm) for every bound']])}` : ''}
 <h3>Software and machine</h3>${dl(envItems)}
+${cfg ? html`<details><summary>The resolved experiment config (config.json), to rerun without the original file</summary><pre class="config">${JSON.stringify(cfg, null, 2)}</pre></details>` : ''}
 <h3>Wall time per run</h3>${wall}`;
   return { id: 'settings', title: 'Settings', body };
 }
