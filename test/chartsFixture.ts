@@ -49,6 +49,7 @@ export function syntheticTables(): ResultTables {
         dataset: 'mnist',
         model: 'mlp',
         regularizer: c.regularizer,
+        method: c.regularizer,
         lambda: c.lambda,
         seed,
       };

@@ -107,7 +107,7 @@ test('lipbench attack on a softmax model says what it did and attacks the logits
   const r = runCli(['attack', path.join(dir, 'softmax', 'model.json'), '-a', 'fgsm,autoattack', '--ensemble', 'fast', '--steps', '5', '-e', '0,0.3', '-n', '50', '--backend', 'cpu']);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /ends in softmax; attacking its pre-softmax logits/);
-  assert.match(r.stdout, /attack: autoattack-linf \(version="fast", steps=5/);
+  assert.match(r.stdout, /autoattack-linf on the first 50 mnist test points, seed 0, options \{"version":"fast","steps":5,/);
   assert.match(r.stdout, /broken by: clean:\d+, apgd-ce-linf:\d+, apgd-t-linf:\d+/);
   const bad = runCli(['attack', path.join(dir, 'softmax', 'model.json'), '-a', 'autoattack', '--target-classes', '10', '-e', '0.1', '-n', '10', '--backend', 'cpu']);
   assert.equal(bad.status, 2);

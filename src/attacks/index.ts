@@ -144,9 +144,15 @@ export const AttackSpec: z.ZodType<ParsedAttackSpec, AttackSpecInput> = SpecBase
   return { name: name as AttackName, eps, options };
 }) as unknown as z.ZodType<ParsedAttackSpec, AttackSpecInput>;
 
-/** The options an attack runs with: the given ones plus every default, as its schema resolves them. */
-export function resolvedAttackOptions(name: AttackName, options: Record<string, unknown> = {}): Record<string, unknown> {
-  return (ATTACKS[name] as AttackDef<z.ZodType>).options.parse(options) as Record<string, unknown>;
+/**
+ * The options an attack runs with: the given ones plus every default, as its schema
+ * resolves them. Unknown names and invalid options come back as given (for reports of
+ * results written by other versions).
+ */
+export function resolvedAttackOptions(name: string, options: Record<string, unknown> = {}): Record<string, unknown> {
+  if (!isAttackName(name)) return options;
+  const parsed = (ATTACKS[name] as AttackDef<z.ZodType>).options.safeParse(options);
+  return parsed.success && typeof parsed.data === 'object' && parsed.data !== null ? (parsed.data as Record<string, unknown>) : options;
 }
 
 /** Build the attack a parsed spec describes. */

@@ -15,6 +15,7 @@ import { toLogitModel } from '../models/logit-head.js';
 import { writeFileAtomic } from '../results/atomic.js';
 import { toCsv } from '../results/csv.js';
 import { AttackRow } from '../results/rows.js';
+import { stepSizeNote } from '../charts/settings.js';
 
 export interface AttackSavedOptions {
   readonly modelJson: string;
@@ -74,12 +75,6 @@ export function savedAttackSpecs(o: Pick<AttackSavedOptions, 'attack' | 'norm' |
   });
 }
 
-/** The options an attack ran with, defaults included, for the log. */
-function describe(spec: ParsedAttackSpec): string {
-  const opts = Object.entries(resolvedAttackOptions(spec.name, spec.options)).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
-  return `${spec.name}${opts.length ? ` (${opts.join(', ')})` : ''}`;
-}
-
 export async function attackSavedModel(o: AttackSavedOptions): Promise<void> {
   const ds = DatasetName.safeParse(o.dataset);
   if (!ds.success) throw new UserError(`--dataset: unknown dataset "${o.dataset}" (known: ${DatasetName.options.join(', ')})`);
@@ -107,8 +102,11 @@ export async function attackSavedModel(o: AttackSavedOptions): Promise<void> {
       }
     }
     console.log(`model: ${o.modelJson}; ${head.note}`);
-    console.log(`points: the first ${data.test.x.shape[0]} of the ${o.dataset} test set; seed ${o.seed}`);
-    for (const s of specs) console.log(`attack: ${describe(s)}`);
+    // The settings the numbers came from, defaults filled in, so the output can be cited.
+    for (const s of specs) {
+      const resolved = resolvedAttackOptions(s.name, s.options);
+      console.log(`${s.name} on the first ${data.test.x.shape[0]} ${o.dataset} test points, seed ${o.seed}, options ${JSON.stringify(resolved)}${stepSizeNote(s.name, resolved)}`);
+    }
     const ev = await evaluateParsedAttacks(model, data.test.x, data.test.y, specs, undefined, {
       seed: o.seed,
       progress: Boolean(process.stdout.isTTY),
@@ -124,7 +122,7 @@ export async function attackSavedModel(o: AttackSavedOptions): Promise<void> {
       if (r.members) console.log(`${''.padEnd(17)} robust after: ${r.members.replaceAll(';', ', ')}`);
     }
     if (o.out) {
-      const rows = ev.rows.map((r) => ({ runId: o.modelJson, experiment: 'attack', dataset: o.dataset, model: o.modelJson, regularizer: '', lambda: 0, seed: o.seed, ...r, certifiedAcc: null }));
+      const rows = ev.rows.map((r) => ({ runId: o.modelJson, experiment: 'attack', dataset: o.dataset, model: o.modelJson, regularizer: '', method: '', lambda: 0, seed: o.seed, ...r, certifiedAcc: null }));
       writeFileAtomic(o.out, toCsv(AttackRow, rows));
       console.log(`wrote ${o.out}`);
     }

@@ -10,6 +10,7 @@ import { createObjectCsvStringifier } from 'csv-writer';
 import { z } from 'zod';
 import { writeFileAtomic } from './atomic.js';
 import { TABLES, type TableName } from './rows.js';
+import { methodLabel, RegularizerSpec } from '../regularizers/index.js';
 
 type Row = Record<string, unknown>;
 type ColumnKind = 'number' | 'boolean' | 'string';
@@ -100,8 +101,10 @@ export function parseTable<S extends z.ZodObject>(file: string, text: string, sc
   if (records.length === 0) throw new Error(`${file}: empty file, expected a header row`);
   const header = records[0]!;
   const cols = columnsOf(schema);
-  // Nullable columns added in later versions read as null from older files.
-  const missing = cols.filter((c) => !header.includes(c) && !(schema.shape[c] as z.ZodType).safeParse(null).success);
+  // Nullable columns added in later versions read as null from older files, and
+  // columns with a default (absent → undefined) read as that default.
+  const hasDefault = (c: string): boolean => schema.shape[c] instanceof z.ZodDefault;
+  const missing = cols.filter((c) => !header.includes(c) && !hasDefault(c) && !(schema.shape[c] as z.ZodType).safeParse(null).success);
   if (missing.length) throw new Error(`${file}: missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`);
   const kinds = Object.fromEntries(cols.map((c) => [c, columnKind(schema.shape[c] as z.ZodType)]));
   const rows: z.infer<S>[] = [];
@@ -109,7 +112,7 @@ export function parseTable<S extends z.ZodObject>(file: string, text: string, sc
     const rec = records[i]!;
     if (rec.length === 1 && rec[0] === '') continue;
     if (rec.length !== header.length) throw new Error(`${file}: line ${i + 1}: ${rec.length} fields, header has ${header.length}`);
-    const obj: Row = Object.fromEntries(cols.filter((c) => !header.includes(c)).map((c) => [c, null]));
+    const obj: Row = Object.fromEntries(cols.filter((c) => !header.includes(c)).map((c) => [c, hasDefault(c) ? undefined : null]));
     header.forEach((h, j) => {
       if (h in kinds) obj[h] = convert(rec[j]!, kinds[h]!);
     });
@@ -138,13 +141,43 @@ export interface Tables {
   failures: z.infer<typeof TABLES.failures>[];
 }
 
+/**
+ * Files from before the `method` column: the label is derived again from the run's
+ * full regularizer list in results.csv (the same function that writes it), so old
+ * results folders still chart one series per method variant.
+ */
+export function fillMethods(tables: Tables): Tables {
+  const byRun = new Map<string, string>();
+  for (const r of tables.results) {
+    if (r.method !== '') continue;
+    let label = r.regularizer;
+    try {
+      const specs = z.array(RegularizerSpec).safeParse(JSON.parse(r.regularizers));
+      if (specs.success) label = methodLabel(specs.data) || r.regularizer;
+    } catch {
+      // An unparseable list keeps the family name: coarser, but never wrong.
+    }
+    byRun.set(r.runId, label);
+  }
+  if (byRun.size === 0) return tables;
+  const fill = <R extends { runId: string; regularizer: string; method: string }>(rows: R[]): R[] =>
+    rows.map((row) => (row.method !== '' ? row : { ...row, method: byRun.get(row.runId) ?? row.regularizer }));
+  return {
+    results: fill(tables.results),
+    attacks: fill(tables.attacks),
+    layers: fill(tables.layers),
+    epochs: fill(tables.epochs),
+    failures: fill(tables.failures),
+  };
+}
+
 export function readTables(dir: string): Tables {
   if (!fs.existsSync(tableFile(dir, 'results'))) throw new Error(`${dir}: no results.csv here; run an experiment first`);
-  return {
+  return fillMethods({
     results: readTable(dir, 'results'),
     attacks: readTable(dir, 'attacks'),
     layers: readTable(dir, 'layers'),
     epochs: readTable(dir, 'epochs'),
     failures: readTable(dir, 'failures'),
-  };
+  });
 }

@@ -18,6 +18,12 @@ export const RunKey = z.object({
   model: z.string(),
   /** Regularizer label, e.g. `l2` or `spectral-norm+l2` for composed methods. */
   regularizer: z.string(),
+  /**
+   * Method label: each regularizer with every option that differs from its defaults,
+   * e.g. `spectral-norm(sigma=operator)`; charts, tables and claims group by it (with λ).
+   * Files written before this column existed read it as '' (see readTables).
+   */
+  method: z.string().default(''),
   /** The main λ of the run (first regularizer that has one), 0 for `none`. */
   lambda: num,
   seed: z.number().int(),
