@@ -28,8 +28,20 @@ export interface BackendInfo {
   readonly notes: readonly string[];
 }
 
+// PROD only silences tfjs' console advice (the "install tfjs-node" banner on the cpu
+// backend's first tensor); lipbench reports the backend choice and its reasons itself,
+// in one line. Set at import, so a tensor made before initBackend cannot print it either.
+tf.env().set('PROD', true);
+
 const require = createRequire(import.meta.url);
 let current: BackendInfo | undefined;
+
+export const TFJS_NODE_MISSING = 'the optional native TensorFlow, @tensorflow/tfjs-node, is not installed';
+
+/** One line for the log: the backend, and why faster ones were skipped. */
+export function backendLine(info: BackendInfo): string {
+  return `backend: ${info.name}${info.notes.length > 0 ? ` (${info.notes.join('; ')})` : ''}`;
+}
 
 async function tryTfjsNode(): Promise<string | undefined> {
   try {
@@ -39,6 +51,10 @@ async function tryTfjsNode(): Promise<string | undefined> {
     if (!(await tf.setBackend('tensorflow'))) return 'tfjs-node loaded but its backend failed to initialize';
     return undefined;
   } catch (e) {
+    // Not installed is the normal case (an optionalDependency whose download failed or
+    // was skipped): say so plainly rather than quoting the resolver's error.
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') return TFJS_NODE_MISSING;
     return `tfjs-node unavailable (${(e as Error).message.split('\n')[0]})`;
   }
 }
@@ -83,9 +99,6 @@ export async function initBackend(choice: BackendChoice = 'auto'): Promise<Backe
     }
     return current;
   }
-  // PROD only silences tfjs' console advice (e.g. "install tfjs-node" on every cpu
-  // start); lipbench reports the backend choice and its reasons itself.
-  tf.env().set('PROD', true);
   const notes: string[] = [];
   if (choice === 'auto' || choice === 'tfjs-node') {
     const why = await tryTfjsNode();

@@ -5,17 +5,19 @@
  *   lipbench charts <results-dir>  regenerate charts and report.html from the CSVs
  *   lipbench attack <model.json>   attack a saved model without retraining
  *   lipbench list                  list the experiments in experiments/
- *   lipbench wgan <experiment>     WGAN critics compared on MNIST (issue 6)
+ *   lipbench wgan <experiment>     WGAN critics compared on MNIST
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import path from 'node:path';
 import { ZodError } from 'zod';
-import { BackendChoice, initBackend, type BackendInfo } from './backend.js';
+import { attackNames, NORM_FAMILIES } from './attacks/index.js';
+import { BackendChoice, backendLine, initBackend, type BackendInfo } from './backend.js';
 import { EnvironmentError, formatZodError, isEnvironmentFault, UserError } from './config/errors.js';
-import { listExperiments, loadExperiment } from './config/load.js';
+import { listExperiments, loadExperiment, readRaw, resolveSource } from './config/load.js';
 import { parseShard, shardFromEnv } from './config/shard.js';
 import { IdxFormatError } from './data/idx.js';
 import { Cancelled } from './util/cancel.js';
+import { lipbenchVersion } from './version.js';
 
 function fail(err: unknown): never {
   // Stopped by a signal: the handler below already said so.
@@ -66,10 +68,7 @@ async function startBackend(choice: BackendChoice, quiet: boolean): Promise<Back
   } catch (e) {
     throw new UserError(`backend ${choice}: ${(e as Error).message}`);
   }
-  if (!quiet) {
-    console.log(`backend: ${info.name}`);
-    for (const n of info.notes) console.log(`  (${n})`);
-  }
+  if (!quiet) console.log(backendLine(info));
   return info;
 }
 
@@ -102,6 +101,7 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
 const program = new Command()
   .name('lipbench')
   .description('Lipschitz regularization, adversarial attacks and bounds on TensorFlow.js')
+  .version(lipbenchVersion() ?? 'unknown', '-V, --version')
   .exitOverride((err) => {
     process.exit(err.exitCode === 0 ? 0 : 2);
   });
@@ -134,7 +134,7 @@ program
     });
     const where = shard ? ` (shard ${shard.index}/${shard.count})` : '';
     console.log(
-      `${loaded.config.name}${where}: ${s.total} runs (${s.trained} trained, ${s.reevaluated} re-evaluated, ${s.skipped} already done, ${s.failed} failed) in ${s.seconds.toFixed(1)} s → ${s.csvDir}`,
+      `${loaded.config.name}${where}: ${s.total} run${s.total === 1 ? '' : 's'} (${s.trained} trained, ${s.reevaluated} re-evaluated, ${s.skipped} already done, ${s.failed} failed) in ${s.seconds.toFixed(1)} s → ${s.csvDir}`,
     );
     if (s.failed > 0) {
       console.error(`lipbench: ${s.failed} run(s) failed; see ${path.join(s.csvDir, 'failures.csv')} (rerun with --retry-failed)`);
@@ -167,17 +167,22 @@ program
   .command('attack')
   .description('attack a saved tfjs LayersModel (model.json, inputs in [0,1]) on a test set')
   .argument('<model-json>')
-  .requiredOption('-a, --attack <name>', 'attack name (fgsm, fgm-l2, pgd-linf, pgd-l2)')
+  .requiredOption('-a, --attack <names>', `attack name or comma-separated list: ${attackNames().join(', ')}; or ${NORM_FAMILIES.join(', ')} with --norm`)
   .requiredOption('-e, --eps <list>', 'comma-separated ε values', parseNumberList)
+  .option('--norm <linf|l2>', `norm for ${NORM_FAMILIES.join(', ')} (default linf)`)
   .option('-d, --dataset <name>', 'test set to attack', 'mnist')
   .option('-n, --n <count>', 'number of test points', parsePositiveInt, 1000)
-  .option('--steps <count>', 'PGD steps', parsePositiveInt)
-  .option('--step-size <size>', 'absolute PGD step size', Number)
-  .option('--restarts <count>', 'PGD restarts', parsePositiveInt)
+  // PGD's defaults are its options schema's (src/attacks/pgd-core.ts); a test checks they agree.
+  .option('--steps <count>', 'PGD steps (default: 40); APGD and autoattack iterations (default: 100)', parsePositiveInt)
+  .option('--step-size <size>', 'absolute PGD step size (default: 2.5·ε/steps, Madry et al.)', Number)
+  .option('--restarts <count>', 'PGD and APGD restarts, worst case per point (default: 1)', parsePositiveInt)
+  .option('--queries <count>', 'Square and autoattack query budget (default: 5000)', parsePositiveInt)
+  .option('--target-classes <k>', 'APGD-T and autoattack target classes (default: min(9, classes − 1))', parsePositiveInt)
+  .option('--ensemble <standard|fast>', 'autoattack version (default: standard = APGD-CE, APGD-T, Square; fast: no Square)')
   .option('--seed <seed>', 'random seed', Number, 0)
   .option('--out <csv>', 'also write the rows to this CSV')
   .addOption(backendOption)
-  .action(async (modelJson: string, o: { attack: string; eps: number[]; dataset: string; n: number; steps?: number; stepSize?: number; restarts?: number; seed: number; out?: string; backend: BackendChoice }) => {
+  .action(async (modelJson: string, o: { attack: string; norm?: string; eps: number[]; dataset: string; n: number; steps?: number; stepSize?: number; restarts?: number; queries?: number; targetClasses?: number; ensemble?: string; seed: number; out?: string; backend: BackendChoice }) => {
     const { attackSavedModel } = await import('./pipeline/attack-saved.js');
     const { DATASET_SIZES } = await import('./data/index.js');
     const avail = (DATASET_SIZES as Record<string, { test: number } | undefined>)[o.dataset]?.test;
@@ -226,14 +231,16 @@ program
   .action(async (dir: string) => {
     const { experimentStatus } = await import('./pipeline/merge.js');
     const st = experimentStatus(dir);
-    for (const r of st) console.log(`${String(r.index + 1).padStart(4)}  ${r.runId}  ${r.state.padEnd(7)}  ${r.detail}`);
+    const width = Math.max(6, ...st.map((r) => r.method.length));
+    console.log(`${'#'.padStart(4)}  ${'runId'.padEnd(12)}  ${'method'.padEnd(width)}  ${'λ'.padEnd(8)}  ${'seed'.padEnd(4)}  ${'state'.padEnd(7)}  detail`);
+    for (const r of st) console.log(`${String(r.index + 1).padStart(4)}  ${r.runId.padEnd(12)}  ${r.method.padEnd(width)}  ${String(r.lambda).padEnd(8)}  ${String(r.seed).padEnd(4)}  ${r.state.padEnd(7)}  ${r.detail}`);
     const count = (s: string) => st.filter((r) => r.state === s).length;
     console.log(`${count('done')} done, ${count('failed')} failed, ${count('trained')} trained but not evaluated, ${count('missing')} missing, of ${st.length}`);
   });
 
 program
   .command('wgan')
-  .description('train WGANs on MNIST with gp, gp-one-sided, sn and clip critics; skips runs already done (issue 6)')
+  .description('train WGANs on MNIST with gp, gp-one-sided, sn and clip critics; skips runs already done')
   .argument('<experiment>')
   .addOption(backendOption)
   .option('-o, --results <dir>', 'parent folder of the results', 'results')
@@ -251,15 +258,28 @@ program
     await startBackend(o.backend, false);
     const { runWganExperiment } = await import('./wgan/run.js');
     const s = await runWganExperiment(loaded, { resultsRoot: o.results, backend: (await import('./backend.js')).currentBackend(), retryFailed: Boolean(o.retryFailed) });
-    console.log(`${loaded.config.name}: ${s.total} runs (${s.trained} trained, ${s.skipped} already done, ${s.failed} failed) in ${s.seconds.toFixed(1)} s → ${s.dir}${s.report ? `, report: ${s.report}` : ''}`);
+    console.log(`${loaded.config.name}: ${s.total} run${s.total === 1 ? '' : 's'} (${s.trained} trained, ${s.skipped} already done, ${s.failed} failed) in ${s.seconds.toFixed(1)} s → ${s.dir}${s.report ? `, report: ${s.report}` : ''}`);
     if (s.failed > 0) process.exitCode = 3;
   });
 
 program
   .command('list')
-  .description('list the experiments in experiments/')
-  .action(() => {
-    for (const name of listExperiments()) console.log(name);
+  .description('list the experiments in experiments/ with their descriptions')
+  .action(async () => {
+    const names = listExperiments();
+    const width = Math.max(0, ...names.map((n) => n.length));
+    for (const name of names) console.log(`${name.padEnd(width)}  ${await experimentDescription(name)}`);
   });
+
+/** An experiment's one-line description (its `description`, else the first line of its doc comment). */
+async function experimentDescription(name: string): Promise<string> {
+  try {
+    const raw = await readRaw(resolveSource(name));
+    if (typeof raw === 'object' && raw !== null && 'description' in raw && typeof raw.description === 'string' && raw.description !== '') return raw.description;
+    return '';
+  } catch (e) {
+    return `(cannot load: ${(e as Error).message.split('\n')[0]})`;
+  }
+}
 
 program.parseAsync(process.argv).catch(fail);

@@ -10,7 +10,7 @@ export const H = 8;
 export const W = 8;
 export const C = 1;
 export const D = H * W * C;
-export const K = 3;
+export const K = 4;
 
 /** Logits = flatten(x)·kernel + bias, with the given weights (kernel [D, K] row-major). */
 export function linearModel(kernel: Float32Array, bias: Float32Array): tfl.LayersModel {

@@ -25,7 +25,16 @@ const VARIANTS: Partial<Record<AttackName, Record<string, unknown>[]>> = {
     { steps: 5, randomStart: true, restarts: 2 },
     { steps: 5, relStepSize: 3, loss: 'cw' },
     { steps: 3, randomStart: false, target: 'next' },
+    { steps: 5, loss: 'dlr' },
   ],
+  // Short budgets: the properties do not depend on the number of iterations.
+  'apgd-ce-linf': [{ steps: 10, restarts: 2 }],
+  'apgd-dlr-l2': [{ steps: 10 }],
+  'apgd-t-linf': [{ steps: 10, targetClasses: 3 }],
+  'square-linf': [{ queries: 50, pInit: 0.3 }],
+  'square-l2': [{ queries: 50 }],
+  'autoattack-linf': [{ version: 'fast', steps: 10, targetClasses: 2 }],
+  'autoattack-l2': [{ steps: 10, targetClasses: 1, queries: 30 }],
 };
 
 const EPSILONS: Record<'linf' | 'l2', number[]> = { linf: [0.03, 0.3, 1, 2], l2: [0.1, 1, 3, 20] };

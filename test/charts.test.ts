@@ -8,6 +8,7 @@ import { chooseFont } from '../src/charts/fonts.js';
 import { compileChart, renderCharts, renderSvg, svgToPng } from '../src/charts/render.js';
 import {
   CHARTS,
+  accuracyByMethodSpec,
   boundLoosenessSpec,
   buildChartSpecs,
   layerSigmaSpec,
@@ -16,6 +17,7 @@ import {
   robustAccVsEpsSpec,
 } from '../src/charts/specs.js';
 import type { ResultTables } from '../src/charts/tables.js';
+import { bracketingLogAxis } from '../src/charts/common.js';
 import type { TopLevelSpec } from '../src/charts/vlTypes.js';
 import { emptyTables, syntheticTables } from './chartsFixture.js';
 
@@ -44,6 +46,8 @@ function dataValues(spec: TopLevelSpec): Record<string, unknown>[] {
       out.push(...(node.data.values as Record<string, unknown>[]));
     }
     if ('layer' in node && Array.isArray(node.layer)) node.layer.forEach(visit);
+    if ('hconcat' in node && Array.isArray(node.hconcat)) node.hconcat.forEach(visit);
+    if ('vconcat' in node && Array.isArray(node.vconcat)) node.vconcat.forEach(visit);
   };
   visit(spec);
   return out;
@@ -130,7 +134,8 @@ describe('chart specs', () => {
     const runs = tables.results.filter((r) => r.regularizer === 'none');
     assert.equal(none.lipMin, Math.min(...runs.map((r) => r.lipUpper!)));
     assert.equal(none.lipMax, Math.max(...runs.map((r) => r.lipUpper!)));
-    assert.ok(Math.abs((none.gapAcc as number) - (runs[0]!.gapAcc + runs[1]!.gapAcc) / 2) < 1e-12);
+    // Plotted in percentage points.
+    assert.ok(Math.abs((none.gapAcc as number) - (100 * (runs[0]!.gapAcc + runs[1]!.gapAcc)) / 2) < 1e-9);
   });
 
   test('lip-vs-gap: rows without an upper bound are dropped; none left → skipped', () => {
@@ -143,11 +148,17 @@ describe('chart specs', () => {
     assert.equal(lipVsGapSpec(tables.results.map((r) => ({ ...r, lipUpper: 0 }))), null);
   });
 
-  test('lip-vs-attack-success: ε = 0 skipped, one panel per (attack, ε > 0)', () => {
+  test('lip-vs-attack-success: ε = 0 skipped, one panel per (norm, ε > 0), worst case over the norm\'s attacks', () => {
     const values = dataValues(lipVsAttackSuccessSpec(tables.results, tables.attacks)!);
     const panels = new Set(values.map((v) => v.panel));
-    assert.equal(panels.size, 9);
+    const normEps = new Set(tables.attacks.filter((a) => a.eps > 0).map((a) => `${a.norm} ${a.eps}`));
+    assert.equal(panels.size, normEps.size);
     assert.ok([...panels].every((p) => !String(p).endsWith('ε=0')));
+    // Per point: the largest success among the norm's attacks (the fixture's PGD beats FGSM).
+    const none = tables.attacks.filter((a) => a.regularizer === 'none' && a.norm === 'linf' && a.eps === 0.1);
+    const worst = none.filter((a) => a.seed === none[0]!.seed).reduce((w, a) => (a.robustAcc < w.robustAcc ? a : w));
+    const point = values.find((v) => v.panel === 'ℓ∞ ε=0.1' && v.series === 'none')!;
+    assert.equal(point.attacks, worst.attack);
     const onlyZero = tables.attacks.filter((a) => a.eps === 0);
     assert.equal(lipVsAttackSuccessSpec(tables.results, onlyZero), null);
     assert.equal(lipVsAttackSuccessSpec([], tables.attacks), null);
@@ -168,9 +179,9 @@ describe('chart specs', () => {
   test('bound-looseness: null bounds filtered per kind, not per run', () => {
     const values = dataValues(boundLoosenessSpec(tables.results)!);
     const kinds = (runId: string): unknown[] => values.filter((v) => v.runId === runId && 'bound' in v).map((v) => v.bound);
-    assert.equal(kinds('none-0-s1').length, 5);
-    assert.equal(kinds('none-0-s2').length, 4, 'lipLowerPgd is null for this run');
-    assert.equal(kinds('l2-0.0001-s1').length, 4, 'lipUpperReshaped is null for this run');
+    assert.equal(kinds('none-0-s1').length, 7);
+    assert.equal(kinds('none-0-s2').length, 6, 'lipLowerPgd is null for this run');
+    assert.equal(kinds('l2-0.0001-s1').length, 6, 'lipUpperReshaped is null for this run');
     const allNull = tables.results.map((r) => ({
       ...r,
       lipUpper: null,
@@ -178,8 +189,34 @@ describe('chart specs', () => {
       lipUpperReshaped: null,
       lipLowerGrad: null,
       lipLowerPgd: null,
+      lipLocalInterp: null,
+      lipLocalNoise: null,
     }));
     assert.equal(boundLoosenessSpec(allNull), null);
+  });
+
+  test('bound-looseness: a reshaped product equal to the operator product (dense-only) is not drawn under it, and the subtitle says so', () => {
+    const dense = tables.results.map((r) => ({ ...r, lipUpperReshaped: r.lipUpper }));
+    const spec = boundLoosenessSpec(dense)!;
+    assert.ok(dataValues(spec).every((v) => v.bound !== 'reshaped-kernel product (not sound)'));
+    assert.ok(!JSON.stringify(spec).includes('reshaped-kernel product (not sound)'), 'no legend entry without marks');
+    assert.match(JSON.stringify(spec.title), /reshaped-kernel product = operator-norm product on every run/);
+    // Where it differs (conv layers), it is drawn.
+    assert.ok(dataValues(boundLoosenessSpec(tables.results)!).some((v) => v.bound === 'reshaped-kernel product (not sound)'));
+  });
+
+  test('log axes bracket the data: a tick at or below the smallest value and at or above the largest', () => {
+    for (const values of [[11.85, 16.82, 17.3], [1.007, 10.88], [0.55, 2000], [3, 3]]) {
+      const { scale, axis } = bracketingLogAxis(values);
+      assert.ok(axis && scale.domain, `no ticks for ${values}`);
+      assert.ok(axis.values[0]! <= Math.min(...values) && axis.values.at(-1)! >= Math.max(...values), `${axis.values} vs ${values}`);
+      assert.deepEqual(scale.domain, [axis.values[0], axis.values.at(-1)]);
+      assert.ok(axis.values.length >= 3, `${axis.values}`);
+    }
+    const spec = JSON.stringify(lipVsGapSpec(tables.results));
+    const min = Math.min(...tables.results.map((r) => r.lipUpper!));
+    const ticks = (JSON.parse(spec).hconcat[0].layer.at(-1).encoding.x.axis.values as number[]);
+    assert.ok(ticks[0]! <= min, 'lip-vs-gap: the smallest bound lies inside the labelled range');
   });
 
   test('layer-sigma-epochs: layers keep network order, not name order', () => {
@@ -292,4 +329,23 @@ test('λ labels: shown for λ > 0, omitted for methods without one (λ recorded 
   assert.equal(lambdaLabel({ regularizer: 'l2', lambda: 0.0005 }), 'λ=0.0005');
   assert.equal(lambdaLabel({ regularizer: 'spectral-norm', lambda: 0 }), '');
   assert.equal(lambdaLabel({ regularizer: 'none', lambda: 0 }), '');
+});
+
+test('accuracy-by-method: distinct tick labels on a narrow accuracy range; accuracy in %, gap in pp, with Wilson bars', async () => {
+  // mnist-quick's accuracies spanned 97.6–97.9%, which a `.1%` axis printed as 97.7% twice.
+  const narrow = syntheticTables().results.map((r, i) => ({ ...r, testAcc: 0.976 + (i % 4) * 0.001, testSize: 10000 }));
+  const spec = accuracyByMethodSpec(narrow)!;
+  const { svg } = await renderSvg(compileChart(spec).vega);
+  const labels = [...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]!).filter((t) => /^-?\d+(\.\d+)?$/.test(t));
+  const groups = [labels.filter((t) => Number(t) > 50), labels.filter((t) => Number(t) <= 50)];
+  for (const g of groups) {
+    assert.ok(g.length >= 3, `too few tick labels: ${g.join(' ')}`);
+    assert.equal(new Set(g).size, g.length, `duplicate tick labels: ${g.join(' ')}`);
+  }
+  assert.match(svg, /test accuracy \(%\)/);
+  assert.match(svg, /gap \(percentage points\)/);
+  assert.ok(!svg.includes('fraction of test points'));
+  const bars = dataValues(spec).filter((v) => typeof v.lo === 'number');
+  assert.equal(bars.length, narrow.length, 'one Wilson bar per run');
+  for (const b of bars) assert.ok((b.lo as number) < (b.value as number) && (b.value as number) < (b.hi as number));
 });

@@ -49,6 +49,7 @@ export function syntheticTables(): ResultTables {
         dataset: 'mnist',
         model: 'mlp',
         regularizer: c.regularizer,
+        method: c.regularizer,
         lambda: c.lambda,
         seed,
       };
@@ -104,6 +105,10 @@ export function syntheticTables(): ResultTables {
             flagRobustAccRises: attack === 'pgd-l2' && e === 2 && seed === 1 && ci === 4,
             flagLargeEpsNotZero: false,
             flagZeroGrad: false,
+            flagZeroStep: false,
+            flagGradientMasking: false,
+            members: null,
+            brokenBy: null,
             seconds: 0.5,
           });
         }

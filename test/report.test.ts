@@ -18,8 +18,8 @@ const HOSTILE = `<img src=x onerror="window.__pwned=1">&'"</script>`;
 /** Synthetic tables with markup in a run id and a regularizer name, to prove escaping. */
 function hostileTables(): ResultTables {
   const t = syntheticTables();
-  const rename = <T extends { runId: string; regularizer: string }>(r: T): T =>
-    r.regularizer === 'l2' ? { ...r, runId: `${r.runId}${HOSTILE}`, regularizer: `l2${HOSTILE}` } : r;
+  const rename = <T extends { runId: string; regularizer: string; method: string }>(r: T): T =>
+    r.regularizer === 'l2' ? { ...r, runId: `${r.runId}${HOSTILE}`, regularizer: `l2${HOSTILE}`, method: `l2${HOSTILE}` } : r;
   return {
     results: t.results.map(rename),
     attacks: t.attacks.map(rename),
@@ -61,7 +61,7 @@ describe('report html', () => {
     }
     for (const c of CHARTS) assert.ok(page.includes(`data-chart="${c.name}"`), `${c.name} not embedded`);
     assert.match(page, /1 sanity flag raised/);
-    assert.match(page, /class="num flag"[^>]*>[^<]*⚑/);
+    assert.match(page, /class="num flag"[^>]*>[^⚑]*?⚑<\/td>/);
     for (const heading of ['Sanity flags', 'Charts', 'Runs', 'Robust accuracy']) assert.ok(page.includes(`>${heading}</h2>`));
   });
 
@@ -151,6 +151,15 @@ describe('report in headless Chromium', { skip: skipBrowser }, () => {
         assert.ok(r.text > 5, `${r.name}: only ${r.text} text elements`);
       }
       assert.equal(await page.evaluate(() => 'pwned' in window || '__pwned' in window), false, 'injected markup ran');
+      // The summary opens the page, with one row per method and 95% intervals on the accuracies.
+      const firstSection = await page.$eval('section', (el) => el.id);
+      assert.equal(firstSection, 'summary');
+      const summaryRows = await page.$$eval('#summary table.summary tbody tr', (trs) => trs.map((tr) => tr.textContent ?? ''));
+      assert.equal(summaryRows.length, new Set(tables.results.map((r) => `${r.method} ${r.lambda}`)).size);
+      for (const row of summaryRows) assert.match(row, /\d+\.\d% ?\[\d+\.\d%, \d+\.\d%\]/, `no interval in summary row: ${row}`);
+      const findings = await page.$$eval('#summary ul.findings li', (lis) => lis.length);
+      assert.equal(findings, CHARTS.length, 'one sentence per chart');
+      assert.ok((await page.locator('#attacks td .ci').count()) > 0, 'interval lines in the attack tables');
       assert.equal(await page.locator('section img').count(), 0);
       assert.deepEqual(problems, []);
       assert.deepEqual(remote, []);

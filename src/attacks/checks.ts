@@ -17,6 +17,16 @@
  *   flagZeroGrad           more than `zeroGradThreshold` (1%) of the examples have
  *                          Σ|∇ₓ CE| < 1e-8 at the clean input (gradient masking or
  *                          saturated softmax). Same value on every row of the call.
+ *   flagZeroStep           more than `zeroStepThreshold` (1%) of the examples have over
+ *                          half of the coordinates of ∇ₓ CE exactly 0 at the clean input,
+ *                          so a sign step leaves most pixels in place. Same on every row.
+ *   flagGradientMasking    a gradient-free attack (Square) broke more than
+ *                          `maskingThreshold` (0.5%) of the points that every gradient
+ *                          attack of the same norm and ε left robust: within an ensemble,
+ *                          by its own members; for a lone Square row, against the gradient
+ *                          attacks of the same call. The signature of gradient masking.
+ * Ensemble rows also carry the robust accuracy after each member and which member broke
+ * how many points (`members`, `brokenBy`).
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
@@ -29,7 +39,7 @@ import {
   type AttackSpecInput,
   type ParsedAttackSpec,
 } from './index.js';
-import { runAttack, type KeepAdversarialOptions, type RunAttackResult } from './run-attack.js';
+import { CLEAN_ERROR, runAttack, type EpsResult, type KeepAdversarialOptions, type MemberResult, type RunAttackResult } from './run-attack.js';
 import type { Classifier, Norm } from './types.js';
 import type { CancelSignal } from '../util/cancel.js';
 
@@ -46,6 +56,8 @@ export const EvaluateAttacksOptions = z.strictObject({
   riseTolerance: z.number().min(0).default(0),
   largeEpsThreshold: z.number().min(0).default(0.01),
   zeroGradThreshold: z.number().min(0).default(0.01),
+  zeroStepThreshold: z.number().min(0).default(0.01),
+  maskingThreshold: z.number().min(0).default(0.005),
 });
 export type EvaluateAttacksOptions = z.input<typeof EvaluateAttacksOptions> & {
   /** Passed to runAttack for every spec; see RunAttackOptions. */
@@ -96,13 +108,25 @@ export async function evaluateAttacks(
   epsilons?: readonly number[],
   opts: EvaluateAttacksOptions = {},
 ): Promise<AttackEvaluation> {
-  const { keepAdversarial, targets, signal, ...scalar } = opts;
-  const o = EvaluateAttacksOptions.parse(scalar);
   const parsed = specs.map((s, i) => {
     const r = AttackSpec.safeParse(s);
     if (!r.success) throw new Error(`attack spec #${i}: ${z.prettifyError(r.error)}`);
     return r.data;
   });
+  return evaluateParsedAttacks(model, x, y, parsed, epsilons, opts);
+}
+
+/** evaluateAttacks for specs already validated by AttackSpec (the harness's config). */
+export async function evaluateParsedAttacks(
+  model: Classifier,
+  x: tf.Tensor4D,
+  y: tf.Tensor1D,
+  parsed: readonly ParsedAttackSpec[],
+  epsilons?: readonly number[],
+  opts: EvaluateAttacksOptions = {},
+): Promise<AttackEvaluation> {
+  const { keepAdversarial, targets, signal, ...scalar } = opts;
+  const o = EvaluateAttacksOptions.parse(scalar);
   const dims = x.shape[1] * x.shape[2] * x.shape[3];
 
   const runs: AttackRunRecord[] = [];
@@ -144,6 +168,8 @@ function flagRows(runs: readonly AttackRunRecord[], o: z.output<typeof EvaluateA
     const baselines = base ? runs.filter((r) => r.spec.name === base) : [];
     const largeEpsNotZero = run.largeEps !== undefined && run.largeEps.robustAcc > o.largeEpsThreshold;
     const zeroGrad = (run.result.zeroGradFraction ?? 0) > o.zeroGradThreshold;
+    const zeroStep = (run.result.zeroStepFraction ?? 0) > o.zeroStepThreshold;
+    const gradientFree = attackFromSpec(run.spec).gradientFree === true;
     points.forEach((p, j) => {
       const baseAccs = baselines.flatMap((b) => b.result.perEps.filter((q) => q.eps === p.eps).map((q) => q.robustAcc));
       const strongest = baseAccs.length > 0 ? Math.min(...baseAccs) : undefined;
@@ -159,9 +185,40 @@ function flagRows(runs: readonly AttackRunRecord[], o: z.output<typeof EvaluateA
         flagRobustAccRises: rises[j]!,
         flagLargeEpsNotZero: largeEpsNotZero,
         flagZeroGrad: zeroGrad,
+        flagZeroStep: zeroStep,
+        flagGradientMasking: maskedShare(run, p, gradientFree, runs) > o.maskingThreshold,
+        members: p.members ? p.members.map((m) => `${m.name}:${m.robustAcc}:${m.seconds.toFixed(2)}s`).join(';') : null,
+        brokenBy: p.members && p.brokenBy ? brokenByCounts(p.members, p.brokenBy) : null,
         seconds: p.seconds,
       });
     });
   }
   return rows;
+}
+
+/** `clean:n;member:n;…`: how many points each member broke, after the clean errors. */
+function brokenByCounts(members: readonly MemberResult[], brokenBy: Int8Array): string {
+  let clean = 0;
+  for (const b of brokenBy) if (b === CLEAN_ERROR) clean++;
+  return [`clean:${clean}`, ...members.map((m) => `${m.name}:${m.broken}`)].join(';');
+}
+
+/**
+ * The share of all points that a gradient-free attack broke while every gradient attack
+ * left them robust: inside an ensemble, the points its gradient-free members broke;
+ * for a lone gradient-free attack, compared with the gradient attacks of the same norm
+ * at the same ε in this call (0 when there are none to compare with).
+ */
+function maskedShare(run: AttackRunRecord, p: EpsResult, gradientFree: boolean, runs: readonly AttackRunRecord[]): number {
+  const n = run.result.n;
+  if (n === 0) return 0;
+  if (p.members) return p.members.filter((m) => m.gradientFree).reduce((s, m) => s + m.broken, 0) / n;
+  if (!gradientFree || p.eps === 0) return 0;
+  const others = runs
+    .filter((r) => r !== run && r.result.norm === run.result.norm && attackFromSpec(r.spec).gradientFree !== true)
+    .flatMap((r) => r.result.perEps.filter((q) => q.eps === p.eps));
+  if (others.length === 0) return 0;
+  let masked = 0;
+  for (let i = 0; i < n; i++) if (p.success[i] === 1 && run.result.cleanCorrect[i] === 1 && others.every((q) => q.success[i] === 0)) masked++;
+  return masked / n;
 }

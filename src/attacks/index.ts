@@ -15,9 +15,14 @@ import { fgsm, FgsmOptions } from './fgsm.js';
 import { fgmL2, FgmL2Options } from './fgm-l2.js';
 import { pgdLinf, PgdLinfOptions } from './pgd-linf.js';
 import { pgdL2, PgdL2Options } from './pgd-l2.js';
+import { apgdCe, ApgdCeOptions } from './apgd-ce.js';
+import { apgdDlr, ApgdDlrOptions } from './apgd-dlr.js';
+import { apgdT, ApgdTOptions } from './apgd-t.js';
+import { square, SquareOptions } from './square.js';
+import { autoAttack, AutoAttackOptions } from './autoattack.js';
 import type { Attack, Norm } from './types.js';
 
-export type { Attack, Classifier, Norm, PerturbContext } from './types.js';
+export type { Attack, AttackTargetInfo, Classifier, Norm, PerturbContext } from './types.js';
 
 interface AttackDef<S extends z.ZodType> {
   readonly norm: Norm;
@@ -39,7 +44,28 @@ export const ATTACKS = {
   'fgm-l2': def({ norm: 'l2', options: FgmL2Options, create: fgmL2 }),
   'pgd-linf': def({ norm: 'linf', options: PgdLinfOptions, create: pgdLinf, oneStepBaseline: 'fgsm' }),
   'pgd-l2': def({ norm: 'l2', options: PgdL2Options, create: pgdL2, oneStepBaseline: 'fgm-l2' }),
+  'apgd-ce-linf': def({ norm: 'linf', options: ApgdCeOptions, create: (o) => apgdCe('linf', o), oneStepBaseline: 'fgsm' }),
+  'apgd-ce-l2': def({ norm: 'l2', options: ApgdCeOptions, create: (o) => apgdCe('l2', o), oneStepBaseline: 'fgm-l2' }),
+  'apgd-dlr-linf': def({ norm: 'linf', options: ApgdDlrOptions, create: (o) => apgdDlr('linf', o), oneStepBaseline: 'fgsm' }),
+  'apgd-dlr-l2': def({ norm: 'l2', options: ApgdDlrOptions, create: (o) => apgdDlr('l2', o), oneStepBaseline: 'fgm-l2' }),
+  'apgd-t-linf': def({ norm: 'linf', options: ApgdTOptions, create: (o) => apgdT('linf', o), oneStepBaseline: 'fgsm' }),
+  'apgd-t-l2': def({ norm: 'l2', options: ApgdTOptions, create: (o) => apgdT('l2', o), oneStepBaseline: 'fgm-l2' }),
+  'square-linf': def({ norm: 'linf', options: SquareOptions, create: (o) => square('linf', o) }),
+  'square-l2': def({ norm: 'l2', options: SquareOptions, create: (o) => square('l2', o) }),
+  'autoattack-linf': def({ norm: 'linf', options: AutoAttackOptions, create: (o) => autoAttack('linf', o), oneStepBaseline: 'fgsm' }),
+  'autoattack-l2': def({ norm: 'l2', options: AutoAttackOptions, create: (o) => autoAttack('l2', o), oneStepBaseline: 'fgm-l2' }),
 } as const;
+
+/**
+ * Names that stand for one attack per norm (`-a autoattack --norm l2`): the registry
+ * keeps one name per (attack, norm) so that a name always fixes the norm.
+ */
+export const NORM_FAMILIES = ['apgd-ce', 'apgd-dlr', 'apgd-t', 'square', 'autoattack'] as const;
+
+/** `autoattack` + `l2` → `autoattack-l2`; a full registry name is returned unchanged. */
+export function resolveAttackName(name: string, norm: Norm = 'linf'): string {
+  return (NORM_FAMILIES as readonly string[]).includes(name) ? `${name}-${norm}` : name;
+}
 
 type Registry = typeof ATTACKS;
 export type AttackName = keyof Registry;
@@ -118,10 +144,21 @@ export const AttackSpec: z.ZodType<ParsedAttackSpec, AttackSpecInput> = SpecBase
   return { name: name as AttackName, eps, options };
 }) as unknown as z.ZodType<ParsedAttackSpec, AttackSpecInput>;
 
+/**
+ * The options an attack runs with: the given ones plus every default, as its schema
+ * resolves them. Unknown names and invalid options come back as given (for reports of
+ * results written by other versions).
+ */
+export function resolvedAttackOptions(name: string, options: Record<string, unknown> = {}): Record<string, unknown> {
+  if (!isAttackName(name)) return options;
+  const parsed = (ATTACKS[name] as AttackDef<z.ZodType>).options.safeParse(options);
+  return parsed.success && typeof parsed.data === 'object' && parsed.data !== null ? (parsed.data as Record<string, unknown>) : options;
+}
+
 /** Build the attack a parsed spec describes. */
 export function attackFromSpec(spec: ParsedAttackSpec): Attack {
   return createAttack(spec.name, spec.options);
 }
 
-export { fgsm, fgmL2, pgdLinf, pgdL2 };
-export { FgsmOptions, FgmL2Options, PgdLinfOptions, PgdL2Options };
+export { fgsm, fgmL2, pgdLinf, pgdL2, apgdCe, apgdDlr, apgdT, square, autoAttack };
+export { FgsmOptions, FgmL2Options, PgdLinfOptions, PgdL2Options, ApgdCeOptions, ApgdDlrOptions, ApgdTOptions, SquareOptions, AutoAttackOptions };

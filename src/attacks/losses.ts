@@ -9,8 +9,12 @@ import { z } from 'zod';
 /**
  * `ce`: cross-entropy on logits (Madry et al. 2018). `cw`: the Carlini–Wagner margin
  * max_{j≠y} f_j − f_y, which does not saturate when softmax does (Carlini & Wagner 2017).
+ * `dlr`: the Difference of Logits Ratio (Croce & Hein 2020), the margin divided by the
+ * spread of the top logits: invariant to shifting and scaling the logits, so neither a
+ * saturated softmax nor a large logit scale can make its gradient vanish. Needs ≥ 3
+ * classes untargeted and ≥ 4 targeted.
  */
-export const AttackLoss = z.enum(['ce', 'cw']);
+export const AttackLoss = z.enum(['ce', 'cw', 'dlr']);
 export type AttackLoss = z.infer<typeof AttackLoss>;
 
 /**
@@ -40,14 +44,49 @@ function classLogit(logits: tf.Tensor2D, cls: tf.Tensor1D): tf.Tensor1D {
   return tf.sum(tf.mul(logits, tf.oneHot(cls, logits.shape[1])), 1) as tf.Tensor1D;
 }
 
+/**
+ * The k largest logits per row, largest first, as differentiable [N] tensors. Built
+ * from repeated argMax and one-hot masks because tfjs has no gradient for TopK; the
+ * masks are constants to the gradient, so each value's gradient flows to its own logit.
+ */
+function topLogits(logits: tf.Tensor2D, k: number): tf.Tensor1D[] {
+  const n = logits.shape[1];
+  if (n < k) throw new Error(`the DLR loss needs at least ${k} classes; the model has ${n}`);
+  const out: tf.Tensor1D[] = [];
+  let masked: tf.Tensor2D = logits;
+  for (let i = 0; i < k; i++) {
+    const hot = tf.cast(tf.oneHot(tf.argMax(masked, 1), n), 'float32') as tf.Tensor2D;
+    out.push(tf.sum(tf.mul(logits, hot), 1) as tf.Tensor1D);
+    // Push the chosen logit far below the rest; only argMax ever sees `masked`.
+    masked = tf.sub(masked, tf.mul(hot, 1e30)) as tf.Tensor2D;
+  }
+  return out;
+}
+
+/** Guards DLR's denominator when the top logits coincide (AutoAttack's 1e-12). */
+const DLR_TINY = 1e-12;
+
+/** Untargeted DLR as an objective to ascend: −(f_y − max_{j≠y} f_j)/(f_π1 − f_π3). */
+function dlr(logits: tf.Tensor2D, y: tf.Tensor1D): tf.Tensor1D {
+  const [p1, , p3] = topLogits(logits, 3);
+  return tf.div(tf.sub(maxOther(logits, y), classLogit(logits, y)), tf.add(tf.sub(p1!, p3!), DLR_TINY)) as tf.Tensor1D;
+}
+
+/** Targeted DLR to ascend: −(f_y − f_t)/(f_π1 − (f_π3 + f_π4)/2). */
+function dlrTargeted(logits: tf.Tensor2D, y: tf.Tensor1D, t: tf.Tensor1D): tf.Tensor1D {
+  const [p1, , p3, p4] = topLogits(logits, 4);
+  const spread = tf.add(tf.sub(p1!, tf.mul(tf.add(p3!, p4!), 0.5)), DLR_TINY);
+  return tf.div(tf.sub(classLogit(logits, t), classLogit(logits, y)), spread) as tf.Tensor1D;
+}
+
 /** Per-example cross-entropy of logits against integer labels. */
 export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Tensor1D {
   return tf.tidy(() => tf.sub(tf.logSumExp(logits, 1), classLogit(logits, labels)) as tf.Tensor1D);
 }
 
 /**
- * The attacker's objective per example [N]. Untargeted: CE(y) or max_{j≠y} f_j − f_y.
- * Targeted (targets t given): −CE(t) or f_t − max_{j≠t} f_j.
+ * The attacker's objective per example [N]. Untargeted: CE(y), max_{j≠y} f_j − f_y, or
+ * DLR. Targeted (targets t given): −CE(t), f_t − max_{j≠t} f_j, or targeted DLR.
  */
 export function attackObjective(
   logits: tf.Tensor2D,
@@ -57,8 +96,10 @@ export function attackObjective(
 ): tf.Tensor1D {
   return tf.tidy(() => {
     if (targets === undefined) {
+      if (loss === 'dlr') return dlr(logits, y);
       return loss === 'ce' ? crossEntropy(logits, y) : (tf.sub(maxOther(logits, y), classLogit(logits, y)) as tf.Tensor1D);
     }
+    if (loss === 'dlr') return dlrTargeted(logits, y, targets);
     return loss === 'ce'
       ? (tf.neg(crossEntropy(logits, targets)) as tf.Tensor1D)
       : (tf.sub(classLogit(logits, targets), maxOther(logits, targets)) as tf.Tensor1D);

@@ -13,6 +13,11 @@
  *   successRate = fraction of the originally correct points that were flipped
  *                 (0 when no point was correct).
  * At ε = 0 the attack is not called: x_adv = x by definition.
+ *
+ * An ensemble (an attack with `members`) is run member by member: the first attacks
+ * every point, each later one only the points that all earlier ones left robust, so a
+ * point counts as broken when any member breaks it (the per-point worst case). Each
+ * point's breaker and the robust accuracy after each member are returned.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import cliProgress from 'cli-progress';
@@ -20,6 +25,7 @@ import { z } from 'zod';
 import { deriveSeed, projectToFeasible } from './geometry.js';
 import { crossEntropy } from './losses.js';
 import { logits } from './pgd-core.js';
+import { gatherRows } from './subset.js';
 import type { Attack, Classifier, Norm } from './types.js';
 import { checkpoint, type CancelSignal } from '../util/cancel.js';
 
@@ -57,6 +63,22 @@ export interface RunAttackOptions {
   readonly signal?: CancelSignal;
 }
 
+/** One ensemble member's share of the result at one ε. */
+export interface MemberResult {
+  readonly name: string;
+  readonly gradientFree: boolean;
+  /** Points this member broke that every earlier member had left robust. */
+  readonly broken: number;
+  /** Robust accuracy after this member (and all before it). */
+  readonly robustAcc: number;
+  /** Wall time of this member at this ε. */
+  readonly seconds: number;
+}
+
+/** brokenBy codes for points that no member broke. */
+export const NOT_BROKEN = -1;
+export const CLEAN_ERROR = -2;
+
 export interface EpsResult {
   readonly eps: number;
   /** Per example: 1 = not robust at this ε (misclassified after the attack). */
@@ -72,6 +94,13 @@ export interface EpsResult {
    * disposes it. Pair it with x.slice(0, keptExamples) for Lipschitz lower bounds.
    */
   readonly adversarial?: tf.Tensor4D;
+  /** Ensembles only: per member, in order. */
+  readonly members?: MemberResult[];
+  /**
+   * Ensembles only, per point: the index of the member that broke it, NOT_BROKEN (−1)
+   * when it is robust, CLEAN_ERROR (−2) when it was misclassified without an attack.
+   */
+  readonly brokenBy?: Int8Array;
 }
 
 export interface RunAttackResult {
@@ -83,6 +112,12 @@ export interface RunAttackResult {
   /** Per example: 1 = Σ|∇ₓ CE(x, y)| < 1e-8 at the clean input (AutoAttack's test). */
   readonly zeroGrad?: Uint8Array;
   readonly zeroGradFraction?: number;
+  /**
+   * Per example: 1 = more than half of the coordinates of ∇ₓ CE at the clean input are
+   * exactly 0, so a sign or normalized step leaves most pixels where they are.
+   */
+  readonly zeroStep?: Uint8Array;
+  readonly zeroStepFraction?: number;
   readonly keptExamples: number;
   readonly perEps: EpsResult[];
 }
@@ -90,10 +125,16 @@ export interface RunAttackResult {
 /** AutoAttack's threshold for a gradient that is zero in practice. */
 const ZERO_GRAD_L1 = 1e-8;
 
-function zeroGradMask(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D): tf.Tensor1D {
+/** A step that leaves more than this fraction of the coordinates at 0 is flagged per point. */
+const ZERO_STEP_COORDS = 0.5;
+
+/** Per example [zero gradient (Σ|g| < 1e-8), zero step (> 50% of g exactly 0)], as int32 [2, N]. */
+function gradientChecks(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D): tf.Tensor2D {
   return tf.tidy(() => {
     const g = tf.grad((xx: tf.Tensor) => tf.sum(crossEntropy(logits(model, xx as tf.Tensor4D), y)))(x);
-    return tf.cast(tf.less(tf.sum(tf.abs(g), [1, 2, 3]), ZERO_GRAD_L1), 'int32') as tf.Tensor1D;
+    const small = tf.less(tf.sum(tf.abs(g), [1, 2, 3]), ZERO_GRAD_L1);
+    const zeroShare = tf.mean(tf.cast(tf.equal(g, 0), 'float32'), [1, 2, 3]);
+    return tf.cast(tf.stack([small, tf.greater(zeroShare, ZERO_STEP_COORDS)]), 'int32') as tf.Tensor2D;
   });
 }
 
@@ -128,9 +169,14 @@ export async function runAttack(
     checkZeroGrad: opts.checkZeroGrad,
   });
   validateInputs(x, y, epsilons, opts.targets);
+  if (attack.members && opts.targets) throw new Error(`${attack.name}: an ensemble takes no given targets`);
   const n = x.shape[0];
   const [, h, w, c] = x.shape;
   const d = h * w * c;
+  if (attack.validate && n > 0) {
+    const numClasses = tf.tidy(() => logits(model, tf.slice(x, [0, 0, 0, 0], [1, -1, -1, -1])).shape[1]);
+    attack.validate({ numClasses, inputShape: [h, w, c] });
+  }
   const keep = opts.keepAdversarial === true ? {} : opts.keepAdversarial === false ? undefined : opts.keepAdversarial;
   const keptExamples = keep ? Math.min(n, Math.max(0, Math.floor(keep.maxExamples ?? 1000))) : 0;
   const keepEps = epsilons.map((e) => keep !== undefined && (keep.epsilons === undefined || keep.epsilons.includes(e)));
@@ -138,11 +184,34 @@ export async function runAttack(
 
   const cleanCorrect = new Uint8Array(n);
   const zeroGrad = o.checkZeroGrad ? new Uint8Array(n) : undefined;
-  const success = epsilons.map(() => new Uint8Array(n));
-  const targetHit = opts.targets ? epsilons.map(() => new Uint8Array(n)) : undefined;
-  const seconds = epsilons.map(() => 0);
-
+  const zeroStep = o.checkZeroGrad ? new Uint8Array(n) : undefined;
+  const yAll = (await y.data()) as Int32Array;
+  const tAll = opts.targets ? ((await opts.targets.data()) as Int32Array) : undefined;
+  const members = attack.members ?? [attack];
   const batches = Math.ceil(n / o.batchSize);
+
+  for (let b = 0; b < batches; b++) {
+    const start = b * o.batchSize;
+    const size = Math.min(o.batchSize, n - start);
+    const xb = tf.slice(x, [start, 0, 0, 0], [size, -1, -1, -1]);
+    const yb = tf.slice(y, [start], [size]);
+    try {
+      const pred = predict(model, xb);
+      const p = await pred.data();
+      pred.dispose();
+      for (let i = 0; i < size; i++) cleanCorrect[start + i] = p[i] === yAll[start + i] ? 1 : 0;
+      if (zeroGrad && zeroStep) {
+        const checks = gradientChecks(model, xb, yb);
+        const v = await checks.data();
+        checks.dispose();
+        zeroGrad.set(v.subarray(0, size), start);
+        zeroStep.set(v.subarray(size, 2 * size), start);
+      }
+    } finally {
+      tf.dispose([xb, yb]);
+    }
+  }
+
   const bar =
     o.progress && process.stdout.isTTY
       ? new cliProgress.SingleBar(
@@ -150,91 +219,110 @@ export async function runAttack(
           cliProgress.Presets.shades_classic,
         )
       : undefined;
-  bar?.start(batches * epsilons.length, 0);
+  bar?.start(batches * epsilons.length * members.length, 0);
+  const perEps: EpsResult[] = [];
   try {
-    for (let b = 0; b < batches; b++) {
-      const start = b * o.batchSize;
-      const size = Math.min(o.batchSize, n - start);
-      const xb = tf.slice(x, [start, 0, 0, 0], [size, -1, -1, -1]);
-      const yb = tf.slice(y, [start], [size]);
-      const tb = opts.targets ? tf.slice(opts.targets, [start], [size]) : undefined;
-      try {
-        const cleanPred = predict(model, xb);
-        const cleanPredData = await cleanPred.data();
-        cleanPred.dispose();
-        const yData = await yb.data();
-        const tData = tb ? await tb.data() : undefined;
-        for (let i = 0; i < size; i++) cleanCorrect[start + i] = cleanPredData[i] === yData[i] ? 1 : 0;
-        if (zeroGrad) {
-          const z0 = zeroGradMask(model, xb, yb);
-          zeroGrad.set(await z0.data(), start);
-          z0.dispose();
-        }
-        for (let e = 0; e < epsilons.length; e++) {
-          const eps = epsilons[e]!;
-          const t0 = performance.now();
-          let xAdv: tf.Tensor4D;
-          if (eps === 0) {
-            xAdv = xb.clone();
-          } else {
-            const raw = attack.perturb(model, xb, yb, eps, { seed: deriveSeed(o.seed, b, e), targets: tb });
-            if (raw.shape.join() !== xb.shape.join()) {
+    for (let e = 0; e < epsilons.length; e++) {
+      const eps = epsilons[e]!;
+      const t0 = performance.now();
+      const success = new Uint8Array(n);
+      const targetHit = tAll ? new Uint8Array(n) : undefined;
+      const brokenBy = new Int8Array(n);
+      for (let i = 0; i < n; i++) brokenBy[i] = cleanCorrect[i] ? NOT_BROKEN : CLEAN_ERROR;
+      const store = kept[e];
+      const memberResults: MemberResult[] = [];
+      for (let m = 0; m < members.length; m++) {
+        const member = members[m]!;
+        // ε = 0 means x_adv = x: the clean predictions already say everything.
+        const active: number[] = [];
+        for (let i = 0; i < n; i++) if (m === 0 || success[i] === 0) active.push(i);
+        const chunks = eps === 0 && m > 0 ? 0 : Math.ceil(active.length / o.batchSize);
+        const tm = performance.now();
+        let broken = 0;
+        for (let b = 0; b < chunks; b++) {
+          const idx = active.slice(b * o.batchSize, (b + 1) * o.batchSize);
+          const contiguous = idx[idx.length - 1]! - idx[0]! === idx.length - 1;
+          const take = <T extends tf.Tensor>(t: T): T =>
+            contiguous ? (tf.slice(t, [idx[0]!, ...t.shape.slice(1).map(() => 0)], [idx.length, ...t.shape.slice(1).map(() => -1)]) as T) : gatherRows(t, idx);
+          const xb = take(x);
+          const yb = take(y);
+          const tb = opts.targets ? take(opts.targets) : undefined;
+          try {
+            let xAdv: tf.Tensor4D;
+            if (eps === 0) {
+              xAdv = xb.clone();
+            } else {
+              // The first member keeps the seeds a lone attack always had (batch, ε).
+              const seed = m === 0 ? deriveSeed(o.seed, b, e) : deriveSeed(o.seed, b, e, m);
+              const raw = member.perturb(model, xb, yb, eps, { seed, targets: tb });
+              if (raw.shape.join() !== xb.shape.join()) {
+                raw.dispose();
+                throw new Error(`attack ${member.name} returned shape [${raw.shape}] for input [${xb.shape}]`);
+              }
+              xAdv = tf.tidy(() => {
+                // A NaN would survive both clips; fall back to the clean coordinate instead.
+                const finite = tf.where(tf.isFinite(raw), raw, xb) as tf.Tensor4D;
+                return projectToFeasible(xb, finite, attack.norm, eps);
+              });
               raw.dispose();
-              throw new Error(`attack ${attack.name} returned shape [${raw.shape}] for input [${xb.shape}]`);
             }
-            xAdv = tf.tidy(() => {
-              // A NaN would survive both clips; fall back to the clean coordinate instead.
-              const finite = tf.where(tf.isFinite(raw), raw, xb) as tf.Tensor4D;
-              return projectToFeasible(xb, finite, attack.norm, eps);
+            const pred = predict(model, xAdv);
+            const predData = await pred.data();
+            pred.dispose();
+            if (store && idx[0]! < keptExamples) {
+              const rows = await xAdv.data();
+              idx.forEach((i, a) => {
+                if (i < keptExamples) store.set(rows.subarray(a * d, (a + 1) * d), i * d);
+              });
+            }
+            xAdv.dispose();
+            idx.forEach((i, a) => {
+              const wrong = predData[a] !== yAll[i];
+              success[i] = wrong ? 1 : 0;
+              if (wrong && brokenBy[i] === NOT_BROKEN) {
+                brokenBy[i] = m;
+                broken++;
+              }
+              if (targetHit && tAll) targetHit[i] = predData[a] === tAll[i] ? 1 : 0;
             });
-            raw.dispose();
+          } finally {
+            tf.dispose([xb, yb]);
+            tb?.dispose();
           }
-          const pred = predict(model, xAdv);
-          const predData = await pred.data();
-          pred.dispose();
-          const store = kept[e];
-          if (store && start < keptExamples) {
-            const rows = Math.min(size, keptExamples - start);
-            const part = tf.slice(xAdv, [0, 0, 0, 0], [rows, -1, -1, -1]);
-            store.set(await part.data(), start * d);
-            part.dispose();
-          }
-          xAdv.dispose();
-          const s = success[e]!;
-          for (let i = 0; i < size; i++) s[start + i] = predData[i] === yData[i] ? 0 : 1;
-          if (targetHit && tData) {
-            const th = targetHit[e]!;
-            for (let i = 0; i < size; i++) th[start + i] = predData[i] === tData[i] ? 1 : 0;
-          }
-          seconds[e]! += (performance.now() - t0) / 1000;
           bar?.increment();
           await checkpoint(opts.signal);
         }
-      } finally {
-        tf.dispose([xb, yb]);
-        tb?.dispose();
+        bar?.increment(batches - chunks);
+        memberResults.push({
+          name: member.name,
+          gradientFree: member.gradientFree === true,
+          broken,
+          robustAcc: n === 0 ? 0 : (n - count(success)) / n,
+          seconds: (performance.now() - tm) / 1000,
+        });
       }
+      let flipped = 0;
+      for (let i = 0; i < n; i++) if (cleanCorrect[i] === 1 && success[i] === 1) flipped++;
+      const nCorrect = count(cleanCorrect);
+      perEps.push({
+        eps,
+        success,
+        ...(targetHit ? { targetHit } : {}),
+        robustAcc: n === 0 ? 0 : (n - count(success)) / n,
+        successRate: nCorrect === 0 ? 0 : flipped / nCorrect,
+        seconds: (performance.now() - t0) / 1000,
+        ...(store ? { adversarial: tf.tensor4d(store, [keptExamples, h, w, c]) } : {}),
+        ...(attack.members ? { members: memberResults, brokenBy } : {}),
+      });
     }
+  } catch (err) {
+    for (const p of perEps) p.adversarial?.dispose();
+    throw err;
   } finally {
     bar?.stop();
   }
 
   const nCorrect = count(cleanCorrect);
-  const perEps: EpsResult[] = epsilons.map((eps, e) => {
-    const s = success[e]!;
-    let flipped = 0;
-    for (let i = 0; i < n; i++) if (cleanCorrect[i] === 1 && s[i] === 1) flipped++;
-    const store = kept[e];
-    return {
-      eps,
-      success: s,
-      ...(targetHit ? { targetHit: targetHit[e]! } : {}),
-      robustAcc: n === 0 ? 0 : (n - count(s)) / n,
-      successRate: nCorrect === 0 ? 0 : flipped / nCorrect,
-      seconds: seconds[e]!,
-      ...(store ? { adversarial: tf.tensor4d(store, [keptExamples, h, w, c]) } : {}),
-    };
-  });
   return {
     attack: attack.name,
     norm: attack.norm,
@@ -242,6 +330,7 @@ export async function runAttack(
     cleanCorrect,
     cleanAcc: n === 0 ? 0 : nCorrect / n,
     ...(zeroGrad ? { zeroGrad, zeroGradFraction: n === 0 ? 0 : count(zeroGrad) / n } : {}),
+    ...(zeroStep ? { zeroStep, zeroStepFraction: n === 0 ? 0 : count(zeroStep) / n } : {}),
     keptExamples: kept.some((k) => k !== undefined) ? keptExamples : 0,
     perEps,
   };

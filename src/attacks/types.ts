@@ -22,9 +22,29 @@ export interface PerturbContext {
   readonly targets?: tf.Tensor1D;
 }
 
+/** What an attack may check about the model before it runs (see Attack.validate). */
+export interface AttackTargetInfo {
+  readonly numClasses: number;
+  /** Input shape without the batch axis: [H, W, C]. */
+  readonly inputShape: readonly number[];
+}
+
 export interface Attack {
   readonly name: string;
   readonly norm: Norm;
+  /** True for score-based attacks that never take a gradient (Square): the check against gradient masking. */
+  readonly gradientFree?: boolean;
+  /**
+   * An ensemble: runAttack runs the members in order, each only on the points that
+   * every earlier member left robust, and records which member broke each point.
+   * `perturb` of an ensemble does the same for callers that use it directly.
+   */
+  readonly members?: readonly Attack[];
+  /**
+   * Throws an Error naming the offending option when the attack cannot run on such a
+   * model (too few classes for its targets, an input with no square to perturb).
+   */
+  validate?(info: AttackTargetInfo): void;
   /**
    * Returns a new tensor x_adv of x's shape (the caller disposes it). Must not
    * dispose x, y or ctx.targets. `eps` is the radius in `norm`; x is in [0,1].

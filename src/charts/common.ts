@@ -46,8 +46,10 @@ export function lambdaLabel(key: Pick<RunKey, 'regularizer' | 'lambda'>): string
 }
 
 /**
- * Labels a (regularizer, λ) series. When one table mixes models or datasets the label
- * carries them too, otherwise runs of different models would silently be averaged.
+ * Labels a (method, λ) series. The method label carries every non-default option, so
+ * two variants of one regularizer (spectral-norm with reshaped or operator σ, two clip
+ * values) are two series. When one table mixes models or datasets the label carries
+ * them too, otherwise runs of different models would silently be averaged.
  */
 export interface SeriesNamer {
   key(row: RunKey): string;
@@ -60,21 +62,34 @@ export function seriesNamer(rows: readonly RunKey[]): SeriesNamer {
   const prefix = (r: RunKey): string =>
     [datasets.size > 1 ? r.dataset : '', models.size > 1 ? r.model : ''].filter((s) => s !== '').join('/');
   return {
-    key: (r) => JSON.stringify([r.dataset, r.model, r.regularizer, r.lambda]),
+    key: (r) => JSON.stringify([r.dataset, r.model, methodOf(r), r.lambda]),
     label: (r) => {
       const p = prefix(r);
       const l = lambdaLabel(r);
-      return [p, r.regularizer, l].filter((s) => s !== '').join(' ');
+      return [p, methodOf(r), l].filter((s) => s !== '').join(' ');
     },
   };
 }
 
-/** Sort comparator for rows by (dataset, model, regularizer, λ, seed). */
+/**
+ * The row's method label; rows built before the column existed (or by hand, as the
+ * notebooks do, without it) fall back to the family.
+ */
+export function methodOf(r: Pick<RunKey, 'regularizer' | 'method'>): string {
+  return r.method ? r.method : r.regularizer;
+}
+
+/** `spectral-norm(sigma=operator) λ=0.01`: a run's method and main λ, as charts label it. */
+export function methodLambdaLabel(r: Pick<RunKey, 'regularizer' | 'method' | 'lambda'>): string {
+  return `${methodOf(r)} ${lambdaLabel(r)}`.trim();
+}
+
+/** Sort comparator for rows by (dataset, model, method, λ, seed). */
 export function compareRunKeys(a: RunKey, b: RunKey): number {
   return (
     a.dataset.localeCompare(b.dataset) ||
     a.model.localeCompare(b.model) ||
-    compareRegularizers(a.regularizer, b.regularizer) ||
+    compareRegularizers(methodOf(a), methodOf(b)) ||
     a.lambda - b.lambda ||
     a.seed - b.seed
   );
@@ -161,6 +176,46 @@ export function logScale(): { type: 'log'; nice: false; padding: number } {
   return { type: 'log', nice: false, padding: 14 };
 }
 
+/** Tick values for a log axis: a 1–2–5 (or, over a narrow range, finer) sequence. */
+function logSequence(lo: number, hi: number, mantissas: readonly number[]): number[] {
+  const out: number[] = [];
+  for (let k = Math.floor(Math.log10(lo)) - 1; k <= Math.ceil(Math.log10(hi)) + 1; k++) {
+    for (const m of mantissas) out.push(Number((m * 10 ** k).toPrecision(6)));
+  }
+  return out;
+}
+
+/**
+ * A log scale whose domain and ticks bracket the data: the domain runs from the tick at
+ * or below the smallest value to the tick at or above the largest, so the extreme points
+ * always sit between two labelled ticks (vega's own ticks can leave the smallest bound
+ * unlabelled at the edge). Falls back to the fitted scale when there is nothing to show.
+ */
+export function bracketingLogAxis(values: readonly number[]): {
+  scale: { type: 'log'; nice: false; padding: number; domain?: [number, number] };
+  axis?: { values: number[]; format: string };
+} {
+  const vs = values.filter((v) => Number.isFinite(v) && v > 0);
+  if (vs.length === 0) return { scale: logScale() };
+  const min = Math.min(...vs);
+  const max = Math.max(...vs);
+  for (const mantissas of [[1, 2, 5], [1, 1.5, 2, 3, 5, 7]]) {
+    const seq = logSequence(min, max, mantissas);
+    let lo = Math.max(...seq.filter((t) => t <= min));
+    let hi = Math.min(...seq.filter((t) => t >= max));
+    if (lo === hi) {
+      // Every value sits on one tick: show one tick either side of it.
+      lo = Math.max(...seq.filter((t) => t < lo));
+      hi = Math.min(...seq.filter((t) => t > hi));
+    }
+    const ticks = seq.filter((t) => t >= lo && t <= hi);
+    if (ticks.length >= 4 || mantissas.length > 3) {
+      return { scale: { type: 'log', nice: false, padding: 6, domain: [lo, hi] }, axis: { values: ticks, format: '~g' } };
+    }
+  }
+  return { scale: logScale() };
+}
+
 /**
  * Colour channel for (regularizer, λ) series. Charts that colour by series pass the
  * same sorted label list, so a series keeps its colour from chart to chart.
@@ -175,7 +230,7 @@ export function seriesColor(labels: readonly string[]): {
   return {
     field: 'series',
     type: 'nominal',
-    title: 'Regularizer',
+    title: 'Method',
     sort: [...labels],
     scale: { domain: [...labels], scheme: categoricalScheme(labels.length) },
   };

@@ -69,7 +69,7 @@ export function layerSigmaSpec(epochs: readonly EpochRow[]): TopLevelSpec | null
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: {
       text: 'Per-layer σ during training',
-      subtitle: contextSubtitle(usable, [seeds, 'conv layers: reshaped-kernel σ']),
+      subtitle: contextSubtitle(usable, [seeds, 'dense layers: ℓ2 → ℓ2 operator norm; conv layers: reshaped-kernel σ']),
     },
     config: chartConfig(),
     data: { values: points },

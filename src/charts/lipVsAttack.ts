@@ -1,13 +1,17 @@
 /**
  * Chart 2: does a smaller Lipschitz upper bound make attacks succeed less often?
- * One panel per (attack, ε); ε = 0 is skipped because nothing can succeed there.
- * Points are (regularizer, λ) folded over seeds; colours match the robust-accuracy chart.
- * No λ text labels: in panels this small they collide; the colour legend names λ.
+ * One row of panels per norm (ℓ∞, then ℓ2), one panel per ε > 0 (nothing can succeed
+ * at ε = 0). Each point is a (method, λ) folded over seeds, at the worst case over every
+ * attack of that norm at that ε (worstCaseRobustAcc), so an ensemble or a new attack
+ * counts as soon as its rows exist. The bound is ℓ2 → ℓ2: against ℓ∞ attacks it is only
+ * indirect (an ℓ∞ ball of radius ε holds ℓ2 perturbations up to ε·√d), and the ℓ∞ row
+ * says so. No λ text labels: in panels this small they collide; the legend names λ.
  */
 import type { AttackRow, RunRow } from '../results/rows.js';
+import { worstCaseRobustAcc } from '../results/worst-case.js';
 import {
+  bracketingLogAxis,
   chartConfig,
-  logScale,
   compareAttacks,
   compareRegularizers,
   compareRunKeys,
@@ -36,74 +40,66 @@ interface SuccessPoint {
   success: number;
   successMin: number;
   successMax: number;
+  /** Which attacks gave the worst case (over seeds). */
+  attacks: string;
 }
 
-interface Joined {
-  attack: AttackRow;
-  lip: number;
-}
-
-function joinLip(results: readonly RunRow[], attacks: readonly AttackRow[]): Joined[] {
-  const lipByRun = new Map<string, number>();
-  for (const r of results) if (isLogSafe(r.lipUpper)) lipByRun.set(r.runId, r.lipUpper);
-  const joined: Joined[] = [];
-  for (const a of attacks) {
-    const lip = lipByRun.get(a.runId);
-    if (a.eps > 0 && lip !== undefined && Number.isFinite(a.successRate)) joined.push({ attack: a, lip });
-  }
-  return joined;
-}
-
-function panels(joined: readonly Joined[]): { label: (a: AttackRow) => string; order: (a: AttackRow) => number; columns: number } {
-  const pairs = [...new Map(joined.map((j) => [`${j.attack.attack}\u0000${j.attack.eps}`, j.attack])).values()].sort(
-    (a, b) => compareAttacks(a.attack, b.attack) || a.eps - b.eps,
-  );
-  const index = new Map(pairs.map((a, i) => [`${a.attack}\u0000${a.eps}`, i]));
-  const perAttack = groupBy(pairs, (a) => a.attack);
-  return {
-    label: (a) => `${a.attack}  ε=${formatEps(a.eps)}`,
-    order: (a) => index.get(`${a.attack}\u0000${a.eps}`) ?? 0,
-    // One row per attack when every attack has the same ε list; capped to stay readable.
-    columns: Math.min(4, Math.max(...[...perAttack.values()].map((g) => g.length))),
-  };
-}
+const NORMS: readonly { norm: AttackRow['norm']; name: string; note: string }[] = [
+  { norm: 'linf', name: 'ℓ∞', note: 'the ℓ2 → ℓ2 bound constrains ℓ∞ attacks only indirectly (an ℓ∞ ε-ball holds ℓ2 steps up to ε·√d)' },
+  { norm: 'l2', name: 'ℓ2', note: 'the same norm as the ℓ2 → ℓ2 bound' },
+];
 
 export function lipVsAttackSuccessSpec(
   results: readonly RunRow[],
   attacks: readonly AttackRow[],
 ): TopLevelSpec | null {
-  const joined = joinLip(results, attacks);
-  if (joined.length === 0) return null;
-  const namer = seriesNamer(joined.map((j) => j.attack));
-  const layout = panels(joined);
-  const sorted = [...joined].sort(
-    (a, b) => layout.order(a.attack) - layout.order(b.attack) || compareRunKeys(a.attack, b.attack),
-  );
-  const groups = groupBy(sorted, (j) => `${layout.order(j.attack)}\u0000${namer.key(j.attack)}`);
-  const points: SuccessPoint[] = [...groups.values()].map((js) => {
-    const a = js[0]!.attack;
-    const lip = spread(js.map((j) => j.lip));
-    const s = spread(js.map((j) => j.attack.successRate));
-    return {
-      panel: layout.label(a),
-      panelOrder: layout.order(a),
-      series: namer.label(a),
-      regularizer: a.regularizer,
-      seeds: js.length,
-      lip: lip.mean,
-      lipMin: lip.min,
-      lipMax: lip.max,
-      success: s.mean,
-      successMin: s.min,
-      successMax: s.max,
-    };
-  });
+  const lipByRun = new Map<string, number>();
+  for (const r of results) if (isLogSafe(r.lipUpper)) lipByRun.set(r.runId, r.lipUpper);
+  const usable = attacks.filter((a) => a.eps > 0 && lipByRun.has(a.runId) && Number.isFinite(a.successRate));
+  if (usable.length === 0) return null;
+  const namer = seriesNamer(usable);
+  const seriesLabels = [...new Map([...usable].sort(compareRunKeys).map((a) => [namer.key(a), namer.label(a)])).values()];
+  const color = seriesColor(seriesLabels);
+  const regularizers = [...new Set(usable.map((a) => a.regularizer))].sort(compareRegularizers);
 
+  const blocks = NORMS.flatMap(({ norm, name, note }) => {
+    const rows = usable.filter((a) => a.norm === norm);
+    if (rows.length === 0) return [];
+    const epsList = [...new Set(rows.map((a) => a.eps))].sort((a, b) => a - b);
+    const names = [...new Set(rows.map((a) => a.attack))].sort(compareAttacks);
+    // One row per (run, ε): the worst case over this norm's attacks.
+    const perRun = [...groupBy(rows, (a) => `${a.runId}\u0000${a.eps}`).values()].map((g) => ({ key: g[0]!, worst: worstCaseRobustAcc(rows, g[0]!.runId, norm, g[0]!.eps)! }));
+    const groups = groupBy(
+      perRun.sort((a, b) => a.key.eps - b.key.eps || compareRunKeys(a.key, b.key)),
+      (p) => `${p.key.eps}\u0000${namer.key(p.key)}`,
+    );
+    const points: SuccessPoint[] = [...groups.values()].map((ps) => {
+      const a = ps[0]!.key;
+      const lip = spread(ps.map((p) => lipByRun.get(p.key.runId)!));
+      const s = spread(ps.map((p) => p.worst.successRate));
+      return {
+        panel: `${name} ε=${formatEps(a.eps)}`,
+        panelOrder: epsList.indexOf(a.eps),
+        series: namer.label(a),
+        regularizer: a.regularizer,
+        seeds: ps.length,
+        lip: lip.mean,
+        lipMin: lip.min,
+        lipMax: lip.max,
+        success: s.mean,
+        successMin: s.min,
+        successMax: s.max,
+        attacks: [...new Set(ps.map((p) => p.worst.attack))].join(', '),
+      };
+    });
+    return [{ name, note, names, epsList, points }];
+  });
+  const allPoints = blocks.flatMap((b) => b.points);
   const x = {
     field: 'lip',
     type: 'quantitative',
-    scale: logScale(),
-    title: 'Lipschitz upper bound (log)',
+    ...bracketingLogAxis(allPoints.flatMap((p) => [p.lipMin, p.lipMax])),
+    title: 'Lipschitz upper bound, ℓ2 → ℓ2 (log)',
   } as const;
   const y: PositionFieldDef = {
     field: 'success',
@@ -112,57 +108,57 @@ export function lipVsAttackSuccessSpec(
     axis: { format: '.0%' },
     title: 'Attack success rate',
   };
-  const seriesLabels = [...new Map([...joined.map((j) => j.attack)].sort(compareRunKeys).map((a) => [namer.key(a), namer.label(a)])).values()];
-  const regularizers = [...new Set(points.map((p) => p.regularizer))].sort(compareRegularizers);
-  const color = seriesColor(seriesLabels);
   const several = { filter: 'datum.seeds > 1' };
-  const attackRows = joined.map((j) => j.attack);
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: {
-      text: 'Lipschitz upper bound vs attack success rate',
-      subtitle: contextSubtitle(attackRows, [
-        seedNote(attackRows),
-        'success = share of clean-correct points flipped',
+      text: 'Lipschitz upper bound vs attack success rate (worst case over attacks)',
+      subtitle: contextSubtitle(usable, [
+        seedNote(usable),
+        'success = share of clean-correct points flipped by the strongest attack of the norm at that ε',
       ]),
     },
     config: chartConfig(),
-    data: { values: points },
-    facet: panelFacet('panel', 'panelOrder'),
-    columns: layout.columns,
-    spec: {
-      width: 220,
-      height: 170,
-      layer: [
-        ...whenSeveralSeeds(points, [
+    vconcat: blocks.map((b) => ({
+      title: { text: `${b.name} attacks: worst case over ${b.names.join(', ')}`, subtitle: b.note, fontSize: 13, subtitleFontSize: 11 },
+      data: { values: b.points },
+      facet: panelFacet('panel', 'panelOrder'),
+      columns: b.epsList.length,
+      spec: {
+        width: 200,
+        height: 160,
+        layer: [
+          ...whenSeveralSeeds(b.points, [
+            {
+              transform: [several],
+              mark: { type: 'rule', opacity: 0.6 },
+              encoding: { x: { ...x, field: 'lipMin' }, x2: { field: 'lipMax' }, y, color },
+            },
+            {
+              transform: [several],
+              mark: { type: 'rule', opacity: 0.6 },
+              encoding: { x, y: { ...y, field: 'successMin' }, y2: { field: 'successMax' }, color },
+            },
+          ]),
           {
-            transform: [several],
-            mark: { type: 'rule', opacity: 0.6 },
-            encoding: { x: { ...x, field: 'lipMin' }, x2: { field: 'lipMax' }, y, color },
+            mark: { type: 'point', filled: true, size: 60, opacity: 1 },
+            encoding: {
+              x,
+              y,
+              color,
+              shape: { field: 'regularizer', type: 'nominal', title: 'Regularizer family', sort: regularizers, scale: { domain: regularizers } },
+              tooltip: [
+                { field: 'panel', title: 'norm, ε' },
+                { field: 'series', title: 'series' },
+                { field: 'attacks', title: 'worst-case attack' },
+                { field: 'seeds', title: 'seeds' },
+                { field: 'lip', title: 'lipUpper (mean)', format: '.4g' },
+                { field: 'success', title: 'success rate (mean)', format: '.1%' },
+              ],
+            },
           },
-          {
-            transform: [several],
-            mark: { type: 'rule', opacity: 0.6 },
-            encoding: { x, y: { ...y, field: 'successMin' }, y2: { field: 'successMax' }, color },
-          },
-        ]),
-        {
-          mark: { type: 'point', filled: true, size: 60, opacity: 1 },
-          encoding: {
-            x,
-            y,
-            color,
-            shape: { field: 'regularizer', type: 'nominal', title: 'Regularizer family', sort: regularizers },
-            tooltip: [
-              { field: 'panel', title: 'attack' },
-              { field: 'series', title: 'series' },
-              { field: 'seeds', title: 'seeds' },
-              { field: 'lip', title: 'lipUpper (mean)', format: '.4g' },
-              { field: 'success', title: 'success rate (mean)', format: '.1%' },
-            ],
-          },
-        },
-      ],
-    },
+        ],
+      },
+    })),
   };
 }

@@ -1,18 +1,19 @@
 /**
  * Chart 1: does a smaller Lipschitz upper bound go with a smaller generalization gap?
- * One point per (regularizer, λ), seeds folded into mean and min–max bars, λ written
+ * One point per (method, λ), seeds folded into mean and min–max bars, λ written
  * next to each point so the regularization strength can be read without a legend.
  */
 import type { RunRow } from '../results/rows.js';
 import {
+  bracketingLogAxis,
   chartConfig,
-  logScale,
   compareRegularizers,
   compareRunKeys,
   contextSubtitle,
   groupBy,
   isLogSafe,
   lambdaLabel,
+  methodOf,
   seedNote,
   seriesNamer,
   spread,
@@ -43,11 +44,12 @@ function gapPoints(results: readonly RunRow[]): GapPoint[] {
   return [...groupBy(usable, namer.key).values()].map((runs) => {
     const first = runs[0]!;
     const lip = spread(runs.map((r) => r.lipUpper as number));
-    const acc = spread(runs.map((r) => r.gapAcc));
+    // Percentage points: a gap of 0.024 reads as "2.4 pp", as in the tables.
+    const acc = spread(runs.map((r) => r.gapAcc * 100));
     const loss = spread(runs.map((r) => r.gapLoss));
     return {
       series: namer.label(first),
-      regularizer: first.regularizer,
+      regularizer: methodOf(first),
       lambda: first.lambda,
       lambdaLabel: lambdaLabel(first),
       seeds: runs.length,
@@ -64,12 +66,12 @@ function gapPoints(results: readonly RunRow[]): GapPoint[] {
   });
 }
 
-const LIP_AXIS_TITLE = 'Lipschitz upper bound (operator-norm product, log)';
+const LIP_AXIS_TITLE = 'Lipschitz upper bound, ℓ2 → ℓ2 (operator-norm product, log)';
 
 function gapPanel(points: readonly GapPoint[], metric: 'gapAcc' | 'gapLoss', yTitle: string, panelTitle: string, regularizers: string[]): LayerSpec {
-  const x = { field: 'lip', type: 'quantitative', scale: logScale(), title: LIP_AXIS_TITLE } as const;
+  const x = { field: 'lip', type: 'quantitative', ...bracketingLogAxis(points.flatMap((p) => [p.lipMin, p.lipMax])), title: LIP_AXIS_TITLE } as const;
   const y = { field: metric, type: 'quantitative', title: yTitle } as const;
-  const color = { field: 'regularizer', type: 'nominal', title: 'Regularizer', sort: regularizers } as const;
+  const color = { field: 'regularizer', type: 'nominal', title: 'Method', sort: regularizers } as const;
   const several = { filter: 'datum.seeds > 1' };
   const layers: LayerChild[] = [
     ...whenSeveralSeeds(points, [
@@ -90,12 +92,12 @@ function gapPanel(points: readonly GapPoint[], metric: 'gapAcc' | 'gapLoss', yTi
         x,
         y,
         color,
-        shape: { field: 'regularizer', type: 'nominal', title: 'Regularizer', sort: regularizers },
+        shape: { field: 'regularizer', type: 'nominal', title: 'Method', sort: regularizers },
         tooltip: [
           { field: 'series', title: 'series' },
           { field: 'seeds', title: 'seeds' },
           { field: 'lip', title: 'lipUpper (mean)', format: '.4g' },
-          { field: metric, title: `${metric} (mean)`, format: '.4f' },
+          { field: metric, title: metric === 'gapAcc' ? 'accuracy gap, pp (mean)' : 'loss gap (mean)', format: metric === 'gapAcc' ? '.2f' : '.4f' },
         ],
       },
     },
@@ -120,8 +122,9 @@ export function lipVsGapSpec(results: readonly RunRow[]): TopLevelSpec | null {
     config: chartConfig(),
     data: { values: points },
     hconcat: [
-      gapPanel(points, 'gapAcc', 'Accuracy gap (train − test)', 'Accuracy gap', regularizers),
-      gapPanel(points, 'gapLoss', 'Loss gap (test − train)', 'Loss gap', regularizers),
+      // Short axis titles: a y title longer than the panel pushes the panel title away.
+      gapPanel(points, 'gapAcc', 'Accuracy gap (pp)', 'Accuracy gap, train − test (percentage points)', regularizers),
+      gapPanel(points, 'gapLoss', 'Loss gap (nats)', 'Loss gap, test − train (cross-entropy)', regularizers),
     ],
   };
 }

@@ -5,7 +5,7 @@
  * everywhere (spectral normalization) or only where it was applied (gradient penalty).
  */
 import type { RunRow } from '../results/rows.js';
-import { chartConfig, compareRunKeys, contextSubtitle, isLogSafe, lambdaLabel, logScale, seedNote } from './common.js';
+import { bracketingLogAxis, chartConfig, compareRunKeys, contextSubtitle, isLogSafe, methodLambdaLabel, seedNote } from './common.js';
 import type { TopLevelSpec } from './vlTypes.js';
 
 const WHERE = [
@@ -20,7 +20,7 @@ export function localLipschitzSpec(results: readonly RunRow[]): TopLevelSpec | n
   if (runs.length === 0) return null;
   const points = runs.flatMap((r) =>
     WHERE.filter((w) => isLogSafe(r[w.field])).map((w, order) => ({
-      method: `${r.regularizer} ${lambdaLabel(r)}`.trim(),
+      method: methodLambdaLabel(r),
       where: w.label,
       order,
       value: r[w.field] as number,
@@ -37,8 +37,8 @@ export function localLipschitzSpec(results: readonly RunRow[]): TopLevelSpec | n
     height: { step: 22 },
     mark: { type: 'point', filled: true, size: 70, opacity: 0.85 },
     encoding: {
-      y: { field: 'method', type: 'nominal', sort: methods, title: null },
-      x: { field: 'value', type: 'quantitative', scale: logScale(), title: 'Lipschitz estimate (log)' },
+      y: { field: 'method', type: 'nominal', sort: methods, title: null, axis: { labelLimit: 400 } },
+      x: { field: 'value', type: 'quantitative', ...bracketingLogAxis(points.map((p) => p.value)), title: 'Lipschitz estimate, ℓ2 → ℓ2 (log)' },
       color: { field: 'where', type: 'nominal', sort: WHERE.map((w) => w.label), title: 'Measured at' },
       shape: { field: 'where', type: 'nominal', sort: WHERE.map((w) => w.label), title: 'Measured at' },
       tooltip: [

@@ -14,6 +14,8 @@ import type { ResultTables } from './tables.js';
 import { html, jsonForScript, rawHtml } from './html.js';
 import { attackTableSection, runTableSection, sanityFlagsSection, type ReportSection } from './reportSections.js';
 import { writeFileAtomic } from '../results/atomic.js';
+import { settingsSection, type SavedConfig } from './settings.js';
+import { summarySection } from './summary.js';
 
 export type { ReportSection } from './reportSections.js';
 
@@ -54,9 +56,13 @@ export async function copyReportAssets(resultsDir: string): Promise<string[]> {
   return written;
 }
 
-export function chartsSection(charts: readonly RenderedChart[]): ReportSection {
+/**
+ * The drawn charts, and the catalogue's charts that were not drawn. The catalogue is a
+ * parameter because the classifier and WGAN reports draw from different lists.
+ */
+export function chartsSection(charts: readonly RenderedChart[], catalogue: readonly { name: string; title: string }[]): ReportSection {
   const drawn = new Set(charts.map((c) => c.name));
-  const skipped = CHARTS.filter((c) => !drawn.has(c.name));
+  const skipped = catalogue.filter((c) => !drawn.has(c.name));
   const figures = charts.map(
     (c) => html`<figure class="chart-figure" id="figure-${c.name}">
 <figcaption><h3>${c.title}</h3><p>${c.description}</p></figcaption>
@@ -73,14 +79,24 @@ ${c.warnings.length > 0 ? html`<ul class="warnings">${c.warnings.map((w) => html
   return { id: 'charts', title: 'Charts', body: html`${figures}${skippedNote}` };
 }
 
-/** Sections in reading order; a "Claims" section can be spliced in by the caller. */
-export function defaultReportSections(tables: ResultTables, charts: readonly RenderedChart[]): ReportSection[] {
+/**
+ * Sections in reading order; a "Claims" section can be spliced in by the caller.
+ * `saved` is the config.json beside the CSVs (null when absent) for the settings.
+ */
+export function defaultReportSections(tables: ResultTables, charts: readonly RenderedChart[], saved: SavedConfig | null = null): ReportSection[] {
   return [
+    summarySection(tables, charts),
     sanityFlagsSection(tables.results, tables.attacks),
-    chartsSection(charts),
+    chartsSection(charts, CHARTS),
     runTableSection(tables.results),
-    attackTableSection(tables.attacks),
+    attackTableSection(tables.attacks, tables.results),
+    settingsSection(tables.results, tables.attacks, saved),
   ];
+}
+
+/** `1 seed`, `3 seeds`. */
+export function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
 const STYLE = rawHtml(`
@@ -97,6 +113,8 @@ tr.flag td, td.flag { background: #fde2e1; } .flag-summary { color: #a40000; fon
 figure { margin: 1.5rem 0; } figcaption h3 { margin-bottom: 0.2rem; } figcaption p { margin-top: 0; color: #555; }
 .chart { overflow-x: auto; } .chart-error { color: #a40000; }
 ul.warnings { color: #8a5300; font-size: 0.85rem; }
+dl.settings { display: grid; grid-template-columns: max-content auto; gap: 0.2rem 1rem; font-size: 0.9rem; } dl.settings dt { color: #555; } dl.settings dd { margin: 0; }
+td .ci { display: block; color: #666; font-size: 0.75rem; } td .cert { color: #7a3e00; margin-top: 0.15rem; } ul.findings li { margin: 0.3rem 0; }
 `);
 
 /**
@@ -165,6 +183,8 @@ export interface WriteReportOptions {
   /** Rearranges or extends the default sections (e.g. to insert "Claims" first). */
   sections?: (defaults: ReportSection[]) => ReportSection[];
   title?: string;
+  /** The experiment's saved config.json, for the Settings section. */
+  saved?: SavedConfig | null;
 }
 
 /** Writes report.html and report-assets/ under resultsDir; returns the report path. */
@@ -174,7 +194,7 @@ export async function writeReport(
   charts: readonly RenderedChart[],
   options: WriteReportOptions = {},
 ): Promise<string> {
-  const defaults = defaultReportSections(tables, charts);
+  const defaults = defaultReportSections(tables, charts, options.saved ?? null);
   const sections = options.sections ? options.sections(defaults) : defaults;
   const keys = [...tables.results, ...tables.attacks];
   const uniq = (values: string[]): string => [...new Set(values)].sort().join(', ');
@@ -183,8 +203,8 @@ export async function writeReport(
   const meta = [
     `dataset ${uniq(keys.map((k) => k.dataset)) || '—'}`,
     `model ${uniq(keys.map((k) => k.model)) || '—'}`,
-    `${tables.results.length} runs`,
-    `${new Set(tables.results.map((r) => r.seed)).size} seeds`,
+    plural(tables.results.length, 'run'),
+    plural(new Set(tables.results.map((r) => r.seed)).size, 'seed'),
   ].join(' · ');
   const file = path.join(resultsDir, REPORT_FILE);
   writeFileAtomic(file, renderReportHtml({ title: options.title ?? `lipbench report: ${experiment}`, meta, sections, scripts }));

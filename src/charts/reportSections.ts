@@ -4,8 +4,10 @@
  * a browser and a later "Claims" section can be built the same way.
  */
 import type { AttackRow, RunRow } from '../results/rows.js';
-import { compareAttacks, compareRunKeys, formatEps, formatLambda, groupBy, seriesNamer, spread } from './common.js';
+import { compareAttacks, compareRunKeys, formatEps, formatLambda, groupBy, methodOf, seriesNamer, spread } from './common.js';
 import { Html, html } from './html.js';
+import { LOWER_BOUND_PROBES, tightestLowerBound } from '../results/lower-bound.js';
+import { accuracyText } from './summary.js';
 
 /** One block of the report; `body` is trusted markup built with `html`. */
 export interface ReportSection {
@@ -35,8 +37,7 @@ export function runFlags(r: RunRow): SanityFlag[] {
   else {
     const upper = r.lipUpper;
     const exceeds = (lower: number | null): boolean => lower !== null && lower > upper * (1 + BOUND_SLACK);
-    if (exceeds(r.lipLowerGrad)) add('gradient lower bound exceeds the upper bound (unsound bound or bug)');
-    if (exceeds(r.lipLowerPgd)) add('PGD-pair lower bound exceeds the upper bound (unsound bound or bug)');
+    for (const { column, probe } of LOWER_BOUND_PROBES) if (exceeds(r[column])) add(`lower bound from ${probe} exceeds the upper bound (unsound bound or bug)`);
   }
   if (r.powerIterTol !== null && r.powerIterTol > POWER_ITER_TOL_LIMIT)
     add(`power iteration not converged (relative change ${r.powerIterTol.toExponential(1)})`);
@@ -56,6 +57,12 @@ export function attackFlags(a: AttackRow): SanityFlag[] {
     where: `${a.attack} ε=${formatEps(a.eps)}`,
     message: f.message,
   }));
+}
+
+/** `[lo, hi]` 95% Wilson interval of the mean accuracy at n points; with several seeds also the seed t-interval. */
+function wilsonText(values: readonly number[], n: number): string {
+  const t = accuracyText(values, n);
+  return t.slice(t.indexOf(' ') + 1);
 }
 
 function pct(v: number | null): string {
@@ -85,26 +92,29 @@ export function runTableSection(results: readonly RunRow[]): ReportSection {
   if (results.length === 0) return { id: 'runs', title: 'Runs', body: html`<p class="empty">No runs in results.csv.</p>` };
   const rows = [...results].sort(compareRunKeys).map((r) => {
     const flags = runFlags(r);
-    const ratio = r.lipUpper !== null && r.lipLowerGrad !== null && r.lipLowerGrad > 0 ? r.lipUpper / r.lipLowerGrad : null;
+    const lower = tightestLowerBound(r);
+    const ratio = r.lipUpper !== null && lower !== null ? r.lipUpper / lower.value : null;
     return html`<tr${flags.length > 0 ? html` class="flag" title="${flags.map((f) => f.message).join('; ')}"` : ''}>
-<td class="id">${r.runId}</td><td>${r.regularizer}</td><td class="num">${formatLambda(r.lambda)}</td><td class="num">${r.seed}</td>
-<td class="num">${pct(r.testAcc)}</td><td class="num">${pct(r.trainAcc)}</td><td class="num">${signedPct(r.gapAcc)}</td><td class="num">${sig(r.gapLoss)}</td>
-<td class="num">${sig(r.lipUpper)}</td><td class="num">${sig(r.lipLowerGrad)}</td><td class="num">${sig(r.lipLowerPgd)}</td><td class="num">${ratio === null ? '—' : `${sig(ratio)}×`}</td>
+<td class="id">${r.runId}</td><td>${methodOf(r)}</td><td class="num">${formatLambda(r.lambda)}</td><td class="num">${r.seed}</td>
+<td class="num">${pct(r.testAcc)}<span class="ci">${wilsonText([r.testAcc], r.testSize)}</span></td><td class="num">${pct(r.trainAcc)}</td><td class="num">${signedPct(r.gapAcc)}</td><td class="num">${sig(r.gapLoss)}</td>
+<td class="num">${sig(r.lipUpper)}</td><td class="num">${sig(r.lipLowerGrad)}</td><td class="num">${sig(r.lipLowerPgd)}</td><td class="num">${sig(lower?.value ?? null)}</td><td>${lower?.probe ?? '—'}</td><td class="num">${ratio === null ? '—' : `${sig(ratio)}×`}</td>
 <td>${flags.length > 0 ? flags.map((f) => f.message).join('; ') : ''}</td></tr>\n`;
   });
-  const body = html`<table class="runs"><thead><tr>
-<th>Run</th><th>Regularizer</th><th>λ</th><th>Seed</th><th>Test acc</th><th>Train acc</th><th>Acc gap</th><th>Loss gap</th>
-<th>Lip upper</th><th>Lip lower (grad)</th><th>Lip lower (PGD)</th><th>Upper / lower</th><th>Flags</th></tr></thead>
+  const body = html`<p class="note">Test accuracy with its 95% Wilson interval over the test points; the Lipschitz bounds are for the logit map, ℓ2 → ℓ2.</p>
+<table class="runs"><thead><tr>
+<th>Run</th><th>Method</th><th>λ</th><th>Seed</th><th>Test acc (full test set)</th><th>Train acc</th><th>Acc gap (train − test)</th><th>Loss gap (test − train)</th>
+<th>Lip upper</th><th>Lip lower (grad)</th><th>Lip lower (PGD)</th><th>Tightest lower</th><th>Tightest from</th><th>Upper / tightest lower</th><th>Flags</th></tr></thead>
 <tbody>
 ${rows}</tbody></table>`;
   return { id: 'runs', title: 'Runs', body };
 }
 
-/** One table per attack: rows are (regularizer, λ) means over seeds, columns are ε. */
-export function attackTableSection(attacks: readonly AttackRow[]): ReportSection {
+/** One table per attack: rows are (method, λ) means over seeds, columns are ε. */
+export function attackTableSection(attacks: readonly AttackRow[], results: readonly RunRow[] = []): ReportSection {
   if (attacks.length === 0)
     return { id: 'attacks', title: 'Robust accuracy', body: html`<p class="empty">No rows in attacks.csv.</p>` };
   const namer = seriesNamer(attacks);
+  const testAcc = new Map([...groupBy(results, namer.key).entries()].map(([k, rs]) => [k, { values: rs.map((r) => r.testAcc), n: Math.min(...rs.map((r) => r.testSize)) }]));
   const byAttack = [...groupBy(attacks, (a) => a.attack).entries()].sort(([a], [b]) => compareAttacks(a, b));
   const tables = byAttack.map(([attack, rows]) => {
     const epsList = [...new Set(rows.map((r) => r.eps))].sort((a, b) => a - b);
@@ -115,28 +125,33 @@ export function attackTableSection(attacks: readonly AttackRow[]): ReportSection
       const cells = epsList.map((eps) => {
         const at = sRows.filter((r) => r.eps === eps);
         if (at.length === 0) return html`<td class="num">—</td>`;
-        const robust = spread(at.map((r) => r.robustAcc)).mean;
+        const n = Math.min(...at.map((r) => r.n));
+        const robustValues = at.map((r) => r.robustAcc);
+        const robust = spread(robustValues).mean;
         const certs = at.map((r) => r.certifiedAcc).filter((c): c is number => c !== null);
         const cert = certs.length === at.length ? spread(certs).mean : null;
         const flags = at.flatMap(attackFlags);
-        const text = cert === null ? pct(robust) : `${pct(robust)} (${pct(cert)})`;
+        const text = html`${pct(robust)}<span class="ci">${wilsonText(robustValues, n)}</span>${cert === null ? '' : html`<span class="ci cert">certified ${pct(cert)} ${wilsonText(certs, n)}</span>`}`;
         return flags.length > 0
           ? html`<td class="num flag" title="${[...new Set(flags.map((f) => `${f.runId}: ${f.message}`))].join('; ')}">${text} ⚑</td>`
           : html`<td class="num">${text}</td>`;
       });
-      return html`<tr><td>${namer.label(sRows[0]!)}</td><td class="num">${seeds}</td><td class="num">${pct(spread(sRows.map((r) => r.cleanAcc)).mean)}</td>${cells}</tr>\n`;
+      const test = testAcc.get(namer.key(sRows[0]!));
+      const n = Math.min(...sRows.map((r) => r.n));
+      const clean = sRows.filter((r) => r.eps === epsList[0]).map((r) => r.cleanAcc);
+      return html`<tr><td>${namer.label(sRows[0]!)}</td><td class="num">${seeds}</td><td class="num">${test ? html`${pct(spread(test.values).mean)}<span class="ci">${wilsonText(test.values, test.n)}</span>` : '—'}</td><td class="num">${pct(spread(clean).mean)}<span class="ci">${wilsonText(clean, n)}</span></td>${cells}</tr>\n`;
     });
-    const norm = rows[0]!.norm === 'linf' ? 'L∞' : 'L2';
+    const norm = rows[0]!.norm === 'linf' ? 'ℓ∞' : 'ℓ2';
     return html`<h3>${attack} (${norm})</h3>
-<table class="attacks"><thead><tr><th>Regularizer</th><th>Seeds</th><th>Clean</th>${epsList.map((e) => html`<th>ε=${formatEps(e)}</th>`)}</tr></thead>
+<table class="attacks"><thead><tr><th>Method</th><th>Seeds</th><th>Test acc (full test set)</th><th>Clean acc (attacked subset, n=${String(Math.min(...rows.map((r) => r.n)))})</th>${epsList.map((e) => html`<th>ε=${formatEps(e)}</th>`)}</tr></thead>
 <tbody>
 ${body}</tbody></table>
-${hasCertified ? html`<p class="note">In parentheses: certified accuracy at the same ε.</p>` : ''}`;
+${hasCertified ? html`<p class="note">“certified”: accuracy certified by the margin / (√2·L) bound (ℓ2 → ℓ2) at the same ε, on the same points, with its interval.</p>` : ''}`;
   });
   return {
     id: 'attacks',
     title: 'Robust accuracy',
-    body: html`<p class="note">Mean over seeds; ⚑ marks cells where a sanity flag was raised (hover for details).</p>
+    body: html`<p class="note">Robust accuracy (a clean mistake counts as not robust) on the attacked subset; mean over seeds with its 95% Wilson interval over the n attacked points, and with several seeds the 95% t-interval over seeds. “Clean acc” is the accuracy on that subset, beside the accuracy on the full test set. ⚑ marks cells where a sanity flag was raised (hover for details).</p>
 ${tables}`,
   };
 }

@@ -4,6 +4,7 @@
  * drawn dashed in the same panel: it must sit below the empirical line, so a dashed
  * line above a solid one is visible evidence of an unsound bound or a weak attack.
  */
+import { accuracyInterval } from '../claims/stats.js';
 import type { AttackRow } from '../results/rows.js';
 import {
   chartConfig,
@@ -22,7 +23,7 @@ import {
 import type { PositionFieldDef, TopLevelSpec } from './vlTypes.js';
 
 const EMPIRICAL = 'robust (attack)';
-const CERTIFIED = 'certified (L2 bound)';
+const CERTIFIED = 'certified (ℓ2 bound)';
 
 interface AccPoint {
   panel: string;
@@ -34,6 +35,10 @@ interface AccPoint {
   acc: number;
   accMin: number;
   accMax: number;
+  /** 95% Wilson interval of the mean accuracy over the n attacked points. */
+  lo: number;
+  hi: number;
+  n: number;
 }
 
 export function robustAccVsEpsSpec(attacks: readonly AttackRow[]): TopLevelSpec | null {
@@ -49,19 +54,24 @@ export function robustAccVsEpsSpec(attacks: readonly AttackRow[]): TopLevelSpec 
   for (const rows of groups.values()) {
     const a = rows[0]!;
     const base = {
-      panel: `${a.attack} (${a.norm === 'linf' ? 'L∞' : 'L2'})`,
+      panel: `${a.attack} (${a.norm === 'linf' ? 'ℓ∞' : 'ℓ2'})`,
       panelOrder: attackNames.indexOf(a.attack),
       series: namer.label(a),
       eps: a.eps,
       seeds: rows.length,
     };
+    const n = Math.min(...rows.map((r) => r.n));
+    const band = (mean: number): { lo: number; hi: number; n: number } => {
+      const w = accuracyInterval(mean, n);
+      return { lo: w.lo, hi: w.hi, n };
+    };
     const robust = spread(rows.map((r) => r.robustAcc));
-    points.push({ ...base, measure: EMPIRICAL, acc: robust.mean, accMin: robust.min, accMax: robust.max });
+    points.push({ ...base, measure: EMPIRICAL, acc: robust.mean, accMin: robust.min, accMax: robust.max, ...band(robust.mean) });
     const certifiedValues = rows.map((r) => r.certifiedAcc).filter(isFiniteNumber);
     // Only when every seed has a certificate: a mean over a subset would mislead.
     if (a.norm === 'l2' && certifiedValues.length === rows.length) {
       const c = spread(certifiedValues);
-      points.push({ ...base, measure: CERTIFIED, acc: c.mean, accMin: c.min, accMax: c.max });
+      points.push({ ...base, measure: CERTIFIED, acc: c.mean, accMin: c.min, accMax: c.max, ...band(c.mean) });
     }
   }
   const hasCertified = points.some((p) => p.measure === CERTIFIED);
@@ -86,7 +96,7 @@ export function robustAccVsEpsSpec(attacks: readonly AttackRow[]): TopLevelSpec 
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: {
       text: 'Robust accuracy vs ε',
-      subtitle: contextSubtitle(usable, [seedNote(usable), hasCertified ? 'dashed = certified accuracy' : '']),
+      subtitle: contextSubtitle(usable, [seedNote(usable), `band = 95% Wilson interval over n = ${[...new Set(usable.map((a) => a.n))].join(', ')} attacked points`, hasCertified ? 'dashed = certified accuracy (ℓ2 → ℓ2 bound)' : '']),
     },
     config: chartConfig(),
     data: { values: points },
@@ -97,6 +107,10 @@ export function robustAccVsEpsSpec(attacks: readonly AttackRow[]): TopLevelSpec 
       width: 260,
       height: 200,
       layer: [
+        {
+          mark: { type: 'area', opacity: 0.12 },
+          encoding: { x, y: { ...y, field: 'lo' }, y2: { field: 'hi' }, color, detail: { field: 'measure' } },
+        },
         ...whenSeveralSeeds(points, [
           {
             transform: [{ filter: 'datum.seeds > 1' }],
@@ -120,6 +134,9 @@ export function robustAccVsEpsSpec(attacks: readonly AttackRow[]): TopLevelSpec 
               { field: 'measure', title: 'measure' },
               { field: 'eps', title: 'ε', format: '.4g' },
               { field: 'acc', title: 'accuracy (mean)', format: '.1%' },
+              { field: 'lo', title: '95% Wilson low', format: '.1%' },
+              { field: 'hi', title: '95% Wilson high', format: '.1%' },
+              { field: 'n', title: 'attacked points' },
               { field: 'seeds', title: 'seeds' },
             ],
           },

@@ -28,13 +28,13 @@ export const CHARTS: readonly ChartDef[] = [
   {
     name: 'lip-vs-gap',
     title: 'Lipschitz upper bound vs generalization gap',
-    description: 'One point per regularizer and λ; a smaller bound should go with a smaller gap.',
+    description: 'One point per method and λ; a smaller bound should go with a smaller gap.',
     build: (t) => lipVsGapSpec(t.results),
   },
   {
     name: 'lip-vs-attack-success',
     title: 'Lipschitz upper bound vs attack success rate',
-    description: 'One panel per attack and ε > 0; a smaller bound should go with fewer successful attacks.',
+    description: 'One row of panels per norm, one panel per ε > 0, at the worst case over that norm’s attacks; a smaller bound should go with fewer successful attacks.',
     build: (t) => lipVsAttackSuccessSpec(t.results, t.attacks),
   },
   {

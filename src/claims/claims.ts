@@ -3,7 +3,9 @@
  * Each claim states which runs it compares, the numbers (means over seeds with 95%
  * intervals; differences paired by seed), the rule, and the chart with the evidence.
  * Runs are found by regularizer name, so the claims work on any grid that contains
- * the methods (experiments/seed-claims.ts contains all of them).
+ * the methods (experiments/seed-claims.ts contains all of them); each variant of a
+ * method (its method label, e.g. `spectral-norm(sigma=operator)`) is measured apart,
+ * so two settings of one regularizer are never averaged or paired as if one.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -16,8 +18,17 @@ import { DIRECTIONAL_RULE, directionalVerdict, formatInterval, type Verdict } fr
 
 type Run = RunRow;
 
-function byMethod(results: readonly Run[], regularizer: string, lambda?: number): Run[] {
-  return results.filter((r) => r.regularizer === regularizer && (lambda === undefined || r.lambda === lambda));
+/** The method label, or the family for rows written before the label existed. */
+const labelOf = (r: Run): string => (r.method !== '' ? r.method : r.regularizer);
+
+/** Runs of one method variant (a method label), optionally at one λ. */
+function byMethod(results: readonly Run[], method: string, lambda?: number): Run[] {
+  return results.filter((r) => labelOf(r) === method && (lambda === undefined || r.lambda === lambda));
+}
+
+/** The method labels in the grid whose regularizer family is `regularizer`, sorted. */
+function variants(results: readonly Run[], regularizer: string): string[] {
+  return [...new Set(results.filter((r) => r.regularizer === regularizer).map(labelOf))].sort();
 }
 
 /** Values of a metric for two groups, paired by seed (seeds present in both). */
@@ -56,15 +67,15 @@ const log = (v: number | null) => (v !== null && v > 0 ? Math.log(v) : null);
 function claim1(e: string, rs: readonly Run[]): ClaimRow {
   const none = byMethod(rs, 'none');
   const ms: Measured[] = [];
-  for (const lam of lambdas(rs, 'l2')) {
-    const l2 = byMethod(rs, 'l2', lam);
+  for (const v of variants(rs, 'l2')) for (const lam of lambdas(rs, v)) {
+    const l2 = byMethod(rs, v, lam);
     for (const [name, metric] of [
       ['log Frobenius bound', (r: Run) => log(r.lipUpperFrobenius)],
       ['log Lipschitz bound', (r: Run) => log(r.lipUpper)],
       ['accuracy gap', (r: Run) => r.gapAcc],
     ] as const) {
       const [a, b] = paired(none, l2, metric);
-      ms.push({ name: `none − l2(λ=${lam}) ${name}`, interval: pairedDifference(a, b) });
+      ms.push({ name: `none − ${v}(λ=${lam}) ${name}`, interval: pairedDifference(a, b) });
     }
   }
   return row(e, 1, 'L2 weight decay lowers the Frobenius bound and the Lipschitz bound, and narrows the generalization gap, compared with no regularization', describe(ms), directionalVerdict(ms.map((m) => m.interval)), DIRECTIONAL_RULE + ' (every λ of l2 in the grid)', 'charts/lip-vs-gap.svg');
@@ -76,7 +87,7 @@ function claim2(e: string, t: Tables): ClaimRow {
   const conv = t.layers.filter((l) => l.reshapedSigma !== null);
   const violations = t.layers.filter((l) => l.frobenius < l.operatorSigma * (1 - 1e-5));
   const ms: Measured[] = [];
-  for (const reg of [...new Set(t.results.map((r) => r.regularizer))]) {
+  for (const reg of [...new Set(t.results.map(labelOf))]) {
     const ratios = byMethod(t.results, reg)
       .map((r) => (r.lipUpperFrobenius !== null && r.lipUpper ? r.lipUpperFrobenius / r.lipUpper : null))
       .filter((v): v is number => v !== null);
@@ -90,52 +101,51 @@ function claim2(e: string, t: Tables): ClaimRow {
 function claim3(e: string, rs: readonly Run[]): ClaimRow {
   const ms: Measured[] = [];
   const notes: string[] = [];
-  for (const ls of lambdas(rs, 'spectral')) {
-    const sp = byMethod(rs, 'spectral', ls);
+  for (const sv of variants(rs, 'spectral')) for (const ls of lambdas(rs, sv)) {
+    const sp = byMethod(rs, sv, ls);
     const spAcc = meanInterval(sp.map(acc)).mean;
-    let best: { lam: number; diff: number } | undefined;
-    for (const ll of lambdas(rs, 'l2')) {
-      const d = Math.abs(meanInterval(byMethod(rs, 'l2', ll).map(acc)).mean - spAcc);
-      if (!best || d < best.diff) best = { lam: ll, diff: d };
+    let best: { method: string; lam: number; diff: number } | undefined;
+    for (const lv of variants(rs, 'l2')) for (const ll of lambdas(rs, lv)) {
+      const d = Math.abs(meanInterval(byMethod(rs, lv, ll).map(acc)).mean - spAcc);
+      if (!best || d < best.diff) best = { method: lv, lam: ll, diff: d };
     }
     if (!best || best.diff > 0.005) {
-      notes.push(`spectral(λ=${ls}) has no l2 run within 0.5 points of clean accuracy`);
+      notes.push(`${sv}(λ=${ls}) has no l2 run within 0.5 points of clean accuracy`);
       continue;
     }
-    const [a, b] = paired(byMethod(rs, 'l2', best.lam), sp, (r) => r.gapAcc);
-    ms.push({ name: `gap l2(λ=${best.lam}) − gap spectral(λ=${ls}) [accuracies ${(spAcc * 100).toFixed(2)}% vs ±${(best.diff * 100).toFixed(2)}]`, interval: pairedDifference(a, b) });
+    const [a, b] = paired(byMethod(rs, best.method, best.lam), sp, (r) => r.gapAcc);
+    ms.push({ name: `gap ${best.method}(λ=${best.lam}) − gap ${sv}(λ=${ls}) [accuracies ${(spAcc * 100).toFixed(2)}% vs ±${(best.diff * 100).toFixed(2)}]`, interval: pairedDifference(a, b) });
   }
   return row(e, 3, 'Spectral norm regularization narrows the generalization gap more than L2 weight decay at matched clean accuracy (Yoshida & Miyato 2017)', [describe(ms), ...notes].filter(Boolean).join('; '), directionalVerdict(ms.map((m) => m.interval)), `matched pairs: each spectral λ with the l2 λ of closest mean test accuracy, if within 0.5 points; ${DIRECTIONAL_RULE}`, 'charts/lip-vs-gap.svg');
 }
 
 function claim4(e: string, rs: readonly Run[]): ClaimRow {
-  const gp = byMethod(rs, 'grad-penalty');
-  const sn = byMethod(rs, 'spectral-norm');
-  const ms: Measured[] = [
-    { name: 'on-data gradient norm, grad-penalty', interval: meanInterval(gp.map((r) => r.lipLowerGrad ?? Number.NaN)) },
-    { name: 'on-data gradient norm, spectral-norm', interval: meanInterval(sn.map((r) => r.lipLowerGrad ?? Number.NaN)) },
-  ];
+  const gpv = variants(rs, 'grad-penalty');
+  const snv = variants(rs, 'spectral-norm');
+  const ms: Measured[] = [...gpv, ...snv].map((v) => ({ name: `on-data gradient norm, ${v}`, interval: meanInterval(byMethod(rs, v).map((r) => r.lipLowerGrad ?? Number.NaN)) }));
   const tests: Measured[] = [];
-  for (const [name, off] of [
+  for (const g of gpv.length ? gpv : ['grad-penalty']) for (const s of snv.length ? snv : ['spectral-norm']) for (const [name, off] of [
     ['interpolations', (r: Run) => r.lipLocalInterp],
     ['uniform noise', (r: Run) => r.lipLocalNoise],
   ] as const) {
     // log(off-data / on-data): how much larger the slope gets away from the training data.
     const ratio = (r: Run) => (off(r) && r.lipLowerGrad ? Math.log(off(r)! / r.lipLowerGrad) : null);
-    const [a, b] = paired(gp, sn, ratio);
-    tests.push({ name: `log(off/on) at ${name}: grad-penalty − spectral-norm`, interval: pairedDifference(a, b) });
+    const [a, b] = paired(byMethod(rs, g), byMethod(rs, s), ratio);
+    tests.push({ name: `log(off/on) at ${name}: ${g} − ${s}`, interval: pairedDifference(a, b) });
   }
   return row(e, 4, 'Gradient penalty constrains the gradient only near where it is applied: off its sampling distribution (class interpolations, uniform noise) its local Lipschitz lower bound grows much more than a spectral-normalized model’s', describe([...ms, ...tests]), directionalVerdict(tests.map((m) => m.interval)), `${DIRECTIONAL_RULE}; both off-data measures must agree. The penalty samples training points only`, 'charts/local-lipschitz.svg');
 }
 
-function accuracyClaim(e: string, rs: readonly Run[], n: number, better: string, worse: string, title: string): ClaimRow {
-  const [a, b] = paired(byMethod(rs, better), byMethod(rs, worse), acc);
-  const ms: Measured[] = [
-    { name: `test accuracy ${better}`, interval: meanInterval(byMethod(rs, better).map(acc)) },
-    { name: `test accuracy ${worse}`, interval: meanInterval(byMethod(rs, worse).map(acc)) },
-    { name: `${better} − ${worse}`, interval: pairedDifference(a, b) },
-  ];
-  return row(e, n, title, describe(ms), directionalVerdict([ms[2]!.interval]), DIRECTIONAL_RULE, 'charts/accuracy-by-method.svg');
+function accuracyClaim(e: string, rs: readonly Run[], n: number, betterFamily: string, worseFamily: string, title: string): ClaimRow {
+  const bv = variants(rs, betterFamily);
+  const wv = variants(rs, worseFamily);
+  const ms: Measured[] = [...bv, ...wv].map((v) => ({ name: `test accuracy ${v}`, interval: meanInterval(byMethod(rs, v).map(acc)) }));
+  const diffs: Measured[] = [];
+  for (const better of bv.length ? bv : [betterFamily]) for (const worse of wv.length ? wv : [worseFamily]) {
+    const [a, b] = paired(byMethod(rs, better), byMethod(rs, worse), acc);
+    diffs.push({ name: `${better} − ${worse}`, interval: pairedDifference(a, b) });
+  }
+  return row(e, n, title, describe([...ms, ...diffs]), directionalVerdict(diffs.map((d) => d.interval)), DIRECTIONAL_RULE, 'charts/accuracy-by-method.svg');
 }
 
 function claim7(e: string, wganDir: string | undefined): ClaimRow {

@@ -100,3 +100,24 @@ export function spearmanInterval(x: readonly number[], y: readonly number[], res
   const q = (p: number) => stats[Math.min(stats.length - 1, Math.max(0, Math.floor(p * (stats.length - 1))))]!;
   return { mean: rho, lo: q(0.025), hi: q(0.975), n };
 }
+
+/**
+ * Wilson score 95% interval for a binomial proportion of k successes in n trials
+ * (robust, certified or clean accuracy on n test points). Unlike the normal
+ * approximation it stays inside [0, 1] and is not zero-width at 0% or 100%.
+ */
+export function wilsonInterval(k: number, n: number, z = 1.959964): Interval {
+  if (!(n > 0)) return { mean: Number.NaN, lo: Number.NaN, hi: Number.NaN, n: 0 };
+  const p = k / n;
+  const z2 = z * z;
+  const denom = 1 + z2 / n;
+  const centre = (p + z2 / (2 * n)) / denom;
+  const half = (z / denom) * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n));
+  // At k = 0 and k = n the bound is exactly 0 or 1; rounding would leave 1e-16 off.
+  return { mean: p, lo: k <= 0 ? 0 : Math.max(0, centre - half), hi: k >= n ? 1 : Math.min(1, centre + half), n };
+}
+
+/** The Wilson interval of an accuracy measured as a fraction of n points (k = round(acc·n)). */
+export function accuracyInterval(acc: number, n: number): Interval {
+  return wilsonInterval(Math.round(acc * n), n);
+}

@@ -4,11 +4,11 @@
  * (dataset × model × method × λ × seed) expands into runs with stable ids.
  */
 import { z } from 'zod';
-import { DATASET_SIZES, DatasetName } from '../data/index.js';
+import { DATASET_SHAPES, DATASET_SIZES, DatasetName } from '../data/index.js';
 import { ModelSpec } from '../models/index.js';
 import { REGULARIZER_NAMES, RegularizerSpec } from '../regularizers/index.js';
 import { TrainOptions } from '../train/options.js';
-import { AttackSpec } from '../attacks/index.js';
+import { AttackSpec, attackFromSpec } from '../attacks/index.js';
 import { formatPath, formatZodError, UserError } from './errors.js';
 import { shortHash } from './hash.js';
 
@@ -137,7 +137,23 @@ export function parseExperiment(source: string, raw: unknown): ExperimentConfig 
   const parsed = ExperimentConfig.safeParse(raw);
   if (!parsed.success) throw new UserError(formatZodError(source, parsed.error));
   checkSizes(source, parsed.data);
+  checkAttacksFit(source, parsed.data);
   return parsed.data;
+}
+
+/** Attack options that depend on the data (APGD-T's targets, Square's image shape) fail here, before any training. */
+function checkAttacksFit(source: string, cfg: ExperimentConfig): void {
+  cfg.attacks.forEach((spec, i) => {
+    const attack = attackFromSpec(spec);
+    for (const ds of cfg.datasets) {
+      const { imageShape, numClasses } = DATASET_SHAPES[ds];
+      try {
+        attack.validate?.({ numClasses, inputShape: imageShape });
+      } catch (e) {
+        throw new UserError(`${source}: ${formatPath(['attacks', i])}: ${(e as Error).message} (dataset ${ds})`);
+      }
+    }
+  });
 }
 
 /**

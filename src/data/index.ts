@@ -39,6 +39,13 @@ export function disposeDataset(d: Dataset): void {
   d.test.y.dispose();
 }
 
+/** What a model for each dataset takes and returns, known before any file is read. */
+export const DATASET_SHAPES: Record<DatasetName, { readonly imageShape: readonly [number, number, number]; readonly numClasses: number }> = {
+  mnist: { imageShape: [28, 28, 1], numClasses: 10 },
+  'fashion-mnist': { imageShape: [28, 28, 1], numClasses: 10 },
+  cifar10: { imageShape: [32, 32, 3], numClasses: 10 },
+};
+
 /**
  * ε lists used when an attack in a config gives none: the budgets each dataset is
  * usually evaluated at (MNIST 0.1/0.3 L∞ after Madry et al.; CIFAR-10 2, 4, 8/255).

@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { attackNorm, type ParsedAttackSpec } from '../attacks/index.js';
 import { DEFAULT_EPSILONS, type DatasetName } from '../data/index.js';
-import { evaluateAttacks } from '../attacks/checks.js';
+import { evaluateParsedAttacks } from '../attacks/checks.js';
+import { CLEAN_ERROR, NOT_BROKEN } from '../attacks/run-attack.js';
 import type { Split } from '../data/types.js';
 import type { AttackRow, RunKey } from '../results/rows.js';
 import type { CancelSignal } from '../util/cancel.js';
@@ -15,8 +16,20 @@ export interface AdversarialPair {
   readonly xAdv: tf.Tensor4D;
 }
 
+/**
+ * Which ensemble member broke each attacked point, one character per point in test-set
+ * order: '0'–'9' the member's index, '.' robust, 'c' misclassified without an attack.
+ */
+export interface EnsembleBreakdown {
+  readonly attack: string;
+  readonly eps: number;
+  readonly members: string[];
+  readonly brokenBy: string;
+}
+
 export interface AttackStageResult {
   readonly rows: AttackRow[];
+  readonly breakdowns: EnsembleBreakdown[];
   readonly pairs: AdversarialPair[];
   dispose(): void;
 }
@@ -35,12 +48,11 @@ export async function attackStage(input: {
   signal?: CancelSignal;
 }): Promise<AttackStageResult> {
   const { model, split, specs, key } = input;
-  if (specs.length === 0) return { rows: [], pairs: [], dispose() {} };
-  // evaluateAttacks takes the config form; rebuild it from the parsed specs, with the
-  // dataset's customary ε list where a spec gives none.
+  if (specs.length === 0) return { rows: [], breakdowns: [], pairs: [], dispose() {} };
+  // The dataset's customary ε list where a spec gives none.
   const defaults = DEFAULT_EPSILONS[key.dataset as DatasetName];
-  const configSpecs = specs.map((s) => ({ name: s.name, eps: s.eps ?? [...(defaults?.[attackNorm(s.name)] ?? [])], ...s.options }));
-  const ev = await evaluateAttacks(model, split.x, split.y, configSpecs as Parameters<typeof evaluateAttacks>[3], undefined, {
+  const withEps = specs.map((s) => ({ ...s, eps: s.eps ?? [...(defaults?.[attackNorm(s.name)] ?? [])] }));
+  const ev = await evaluateParsedAttacks(model, split.x, split.y, withEps, undefined, {
     seed: input.seed,
     progress: input.progress ?? false,
     largeEpsCheck: true,
@@ -57,19 +69,31 @@ export async function attackStage(input: {
       else p.adversarial.dispose();
     }
   }
+  const breakdowns: EnsembleBreakdown[] = ev.runs.flatMap((run) =>
+    run.result.perEps
+      .filter((p) => p.brokenBy && p.members && p.eps > 0)
+      .map((p) => ({
+        attack: run.spec.name,
+        eps: p.eps,
+        members: p.members!.map((m) => m.name),
+        brokenBy: Array.from(p.brokenBy!, (b) => (b === NOT_BROKEN ? '.' : b === CLEAN_ERROR ? 'c' : String(b))).join(''),
+      })),
+  );
   const rows: AttackRow[] = ev.rows.map((r) => ({ ...key, ...r, certifiedAcc: null }));
   for (const r of rows.filter((r) => r.eps > 0)) {
-    input.log(`  ${r.attack} ε=${r.eps}: robust acc ${(r.robustAcc * 100).toFixed(1)}%, success ${(r.successRate * 100).toFixed(1)}%`);
+    const by = r.brokenBy ? ` (broken by ${r.brokenBy.replaceAll(';', ', ')})` : '';
+    input.log(`  ${r.attack} ε=${r.eps}: robust acc ${(r.robustAcc * 100).toFixed(1)}%, success ${(r.successRate * 100).toFixed(1)}%, ${r.seconds.toFixed(1)} s${by}`);
   }
   // One line per (attack, flag), listing the ε it was raised at.
   for (const attack of [...new Set(rows.map((r) => r.attack))]) {
-    for (const flag of ['flagPgdWeakerThanFgsm', 'flagRobustAccRises', 'flagLargeEpsNotZero', 'flagZeroGrad'] as const) {
+    for (const flag of ['flagPgdWeakerThanFgsm', 'flagRobustAccRises', 'flagLargeEpsNotZero', 'flagZeroGrad', 'flagZeroStep', 'flagGradientMasking'] as const) {
       const at = rows.filter((r) => r.attack === attack && r[flag]).map((r) => r.eps);
       if (at.length) input.log(`  sanity: ${attack}: ${flag} at ε = ${at.join(', ')}`);
     }
   }
   return {
     rows,
+    breakdowns,
     pairs,
     dispose() {
       clean.dispose();

@@ -10,7 +10,7 @@ import type { AttackRow, LayerRow, RunKey, RunRow } from '../results/rows.js';
 import type { RunRecord, TrainRecord } from '../results/run-store.js';
 import { evaluate } from '../train/evaluate.js';
 import type { CancelSignal } from '../util/cancel.js';
-import { attackStage } from './attack-stage.js';
+import { attackStage, type EnsembleBreakdown } from './attack-stage.js';
 import { lipschitzStage, type BoundColumns } from './lipschitz-stage.js';
 
 export interface EvaluateRunInput {
@@ -42,6 +42,7 @@ export async function evaluateRun(input: EvaluateRunInput): Promise<RunRecord> {
 
   const attackSplit = headOf(data.test, config.attackSize);
   let attacks: AttackRow[] = [];
+  let ensembles: EnsembleBreakdown[] = [];
   let layers: LayerRow[] = [];
   let bounds: BoundColumns = {
     lipUpper: null,
@@ -55,6 +56,7 @@ export async function evaluateRun(input: EvaluateRunInput): Promise<RunRecord> {
   };
   try {
     const attacked = await attackStage({ model, split: attackSplit, specs: config.attacks, key, seed: run.seed, log: input.log, progress: input.progress, signal: input.signal });
+    ensembles = attacked.breakdowns;
     try {
       if (config.lipschitz.enabled) {
         const lip = await lipschitzStage({ model, split: attackSplit, key, options: config.lipschitz, pairs: attacked.pairs, seed: run.seed, signal: input.signal });
@@ -90,5 +92,14 @@ export async function evaluateRun(input: EvaluateRunInput): Promise<RunRecord> {
     trainSeconds: train.trainSeconds,
     ...bounds,
   };
-  return { version: 1, runId: run.runId, evalKey: input.evalKey, result, attacks, layers, epochs: train.epochs };
+  return {
+    version: 1,
+    runId: run.runId,
+    evalKey: input.evalKey,
+    result,
+    attacks,
+    layers,
+    epochs: train.epochs,
+    ...(ensembles.length ? { ensembles } : {}),
+  };
 }

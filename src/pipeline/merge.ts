@@ -12,6 +12,7 @@ import { writeFileAtomic } from '../results/atomic.js';
 import { readTables, writeTables, type Tables } from '../results/csv.js';
 import type { TableName } from '../results/rows.js';
 import { RunStore } from '../results/run-store.js';
+import { mainLambda, methodLabel, regularizerLabel } from '../regularizers/index.js';
 
 interface SavedConfig {
   readonly runs: RunSpec[];
@@ -94,6 +95,10 @@ export interface RunStatus {
   readonly index: number;
   readonly state: 'done' | 'failed' | 'trained' | 'missing';
   readonly detail: string;
+  /** The run's method label and main λ, so a status line says which run it is. */
+  readonly method: string;
+  readonly lambda: number;
+  readonly seed: number;
 }
 
 export function experimentStatus(dir: string): RunStatus[] {
@@ -103,11 +108,12 @@ export function experimentStatus(dir: string): RunStatus[] {
   const { runs } = readSavedConfig(cfgFile);
   const store = new RunStore(dir);
   return runs.map((r, index) => {
+    const id = { runId: r.runId, index, method: methodLabel(r.regularizers) || regularizerLabel(r.regularizers), lambda: mainLambda(r.regularizers), seed: r.seed };
     const rec = store.readRecord(r.runId);
-    if (rec) return { runId: r.runId, index, state: 'done', detail: `test acc ${(rec.result.testAcc * 100).toFixed(2)}%` };
+    if (rec) return { ...id, state: 'done', detail: `test acc ${(rec.result.testAcc * 100).toFixed(2)}%` };
     const failed = store.readFailure(r.runId);
-    if (failed) return { runId: r.runId, index, state: 'failed', detail: failed.reason };
-    if (store.readTrain(r.runId)) return { runId: r.runId, index, state: 'trained', detail: 'model saved, evaluation missing' };
-    return { runId: r.runId, index, state: 'missing', detail: '' };
+    if (failed) return { ...id, state: 'failed', detail: failed.reason };
+    if (store.readTrain(r.runId)) return { ...id, state: 'trained', detail: 'model saved, evaluation missing' };
+    return { ...id, state: 'missing', detail: '' };
   });
 }

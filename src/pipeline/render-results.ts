@@ -11,6 +11,23 @@ import { claimsSection } from '../charts/claimsSection.js';
 import { UserError } from '../config/errors.js';
 import { CLAIMS_FILE } from './claims-stage.js';
 import { readTables, type Tables } from '../results/csv.js';
+import { SavedConfig } from '../charts/settings.js';
+import { shardDirs } from './merge.js';
+
+/**
+ * config.json beside the CSVs (after a merge, the first shard's: every shard saves the
+ * same config), for the report's settings; null when absent or unreadable.
+ */
+export function readSavedConfig(dir: string): SavedConfig | null {
+  const file = [path.join(dir, 'config.json'), ...shardDirs(dir).map((d) => path.join(d, 'config.json'))].find((f) => fs.existsSync(f));
+  if (file === undefined) return null;
+  try {
+    const parsed = SavedConfig.safeParse(JSON.parse(fs.readFileSync(file, 'utf8')));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
 
 export async function renderResults(dir: string, log: (line: string) => void = (l) => console.log(l)): Promise<RenderedChart[]> {
   let tables: Tables;
@@ -22,6 +39,8 @@ export async function renderResults(dir: string, log: (line: string) => void = (
   const charts = await renderCharts(dir, tables, { log });
   const claimsFile = path.join(dir, CLAIMS_FILE);
   const claims = fs.existsSync(claimsFile) ? readClaims(claimsFile) : [];
-  await writeReport(dir, tables, charts, claims.length ? { sections: (d) => [claimsSection(claims), ...d] } : {});
+  const saved = readSavedConfig(dir);
+  // Claims go after the summary, before the details.
+  await writeReport(dir, tables, charts, claims.length ? { saved, sections: (d) => [d[0]!, claimsSection(claims), ...d.slice(1)] } : { saved });
   return charts;
 }

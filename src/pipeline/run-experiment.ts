@@ -13,16 +13,18 @@ import type { LoadedExperiment } from '../config/load.js';
 import type { Dataset } from '../data/types.js';
 import { buildModel, modelLabel } from '../models/index.js';
 import { loadModel, saveModel } from '../models/io.js';
-import { createRegularizer, layerFactoryFor, mainLambda, regularizerLabel } from '../regularizers/index.js';
+import { createRegularizer, layerFactoryFor, mainLambda, methodLabel, regularizerLabel } from '../regularizers/index.js';
 import { removeStaleTemps, writeFileAtomic } from '../results/atomic.js';
 import { acquireLock, acquireRunLocks, type Lock } from '../results/lock.js';
-import type { EpochRow, RunKey } from '../results/rows.js';
+import type { EpochRow, RunKey, RunRow } from '../results/rows.js';
+import { tightestLowerBound } from '../results/lower-bound.js';
 import { RunStore, type RunRecord, type TrainRecord } from '../results/run-store.js';
 import { nonFiniteWeight, trainModel } from '../train/loop.js';
 import { Cancelled, type CancelSignal } from '../util/cancel.js';
 import { DatasetCache } from './datasets.js';
 import { evaluateRun } from './evaluate-run.js';
 import { kernelSigmas } from './sigma-probe.js';
+import { environmentInfo } from './environment.js';
 
 export interface RunExperimentOptions {
   /** Parent of the experiment's results folder (default `results`). */
@@ -64,6 +66,7 @@ export function runKeyOf(run: RunSpec): RunKey {
     dataset: run.dataset,
     model: modelLabel(run.model),
     regularizer: regularizerLabel(run.regularizers),
+    method: methodLabel(run.regularizers),
     lambda: mainLambda(run.regularizers),
     seed: run.seed,
   };
@@ -71,7 +74,17 @@ export function runKeyOf(run: RunSpec): RunKey {
 
 export function runLabel(run: RunSpec): string {
   const lam = mainLambda(run.regularizers);
-  return `${regularizerLabel(run.regularizers)}${lam ? ` λ=${lam}` : ''} seed=${run.seed} ${modelLabel(run.model)}`;
+  return `${methodLabel(run.regularizers)}${lam ? ` λ=${lam}` : ''} seed=${run.seed} ${modelLabel(run.model)}`;
+}
+
+/** The run log's one-line result: accuracy, gap, the upper bound and the tightest lower bound with its probe. */
+export function runOutcome(r: RunRow): string {
+  const lower = tightestLowerBound(r);
+  return (
+    `test acc ${(r.testAcc * 100).toFixed(2)}%, gap ${(r.gapAcc * 100).toFixed(2)} pp` +
+    (r.lipUpper !== null ? `, L ≤ ${r.lipUpper.toPrecision(4)}` : '') +
+    (lower !== null ? `, L ≥ ${lower.value.toPrecision(4)} (${lower.probe})` : '')
+  );
 }
 
 async function trainRun(run: RunSpec, data: Dataset, store: RunStore, opts: RunExperimentOptions, label: string): Promise<{ model: tfl.LayersModel; train: TrainRecord }> {
@@ -134,7 +147,7 @@ export async function runExperiment(loaded: LoadedExperiment, opts: RunExperimen
     const store = new RunStore(dir);
     // Temporaries of a killed process, in the folders the locks above make ours.
     removeStaleTemps([csvDir, ...myRuns.flatMap((r) => [store.runDir(r.runId), store.modelDir(r.runId)])]);
-    writeFileAtomic(path.join(csvDir, 'config.json'), JSON.stringify({ source: loaded.source, config, runs, shard: opts.shard ?? null }, null, 2));
+    writeFileAtomic(path.join(csvDir, 'config.json'), JSON.stringify({ source: loaded.source, config, runs, shard: opts.shard ?? null, environment: environmentInfo(opts.backend.name) }, null, 2));
     const evalKey = evalKeyOf(config);
     const myIds = myRuns.map((r) => r.runId);
     for (const run of myRuns) {
@@ -207,11 +220,7 @@ async function trainAndEvaluate(
     const record: RunRecord = await evaluateRun({ run, key: runKeyOf(run), model, data, train, config: ctx.config, evalKey: ctx.evalKey, log, progress: ctx.opts.progress, signal: ctx.opts.signal });
     store.writeRecord(record);
     const r = record.result;
-    log(
-      `${label}: test acc ${(r.testAcc * 100).toFixed(2)}%, gap ${(r.gapAcc * 100).toFixed(2)} pts` +
-        (r.lipUpper !== null ? `, L ≤ ${r.lipUpper.toPrecision(4)}` : '') +
-        (r.lipLowerGrad !== null ? `, L ≥ ${r.lipLowerGrad.toPrecision(4)}` : ''),
-    );
+    log(`${label}: ${runOutcome(r)}`);
   } finally {
     model.dispose();
   }

@@ -75,6 +75,36 @@ export function regularizerLabel(specs: readonly RegularizerSpec[]): string {
   return specs.map((s) => s.name).join('+');
 }
 
+/** An option value as it appears in a method label; JSON for anything not a scalar. */
+function optionText(v: unknown): string {
+  return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? String(v) : JSON.stringify(v);
+}
+
+/**
+ * The method a run used, precise enough that two different settings never share a
+ * label: each regularizer's name with every option that differs from its default,
+ * e.g. `spectral-norm(sigma=operator)`, `clip(c=0.1)`, `spectral-norm+l2(decoupled=true)`.
+ * The main λ (see mainLambda) is left out because it has its own column and the charts
+ * write it beside the label; any other regularizer's λ is part of the label.
+ */
+export function methodLabel(specs: readonly RegularizerSpec[]): string {
+  const mainIndex = specs.findIndex((s) => 'lambda' in s);
+  return specs
+    .map((spec, i) => {
+      // The defaults are what the schema fills in for the bare name (plus the λ, which
+      // some methods require and which never counts as "the default").
+      const defaults: Record<string, unknown> = RegularizerSpec.parse('lambda' in spec ? { name: spec.name, lambda: spec.lambda } : { name: spec.name });
+      const shape = Object.keys(RegularizerSpec.options.find((o) => o.shape.name.value === spec.name)!.shape);
+      const given = spec as Record<string, unknown>;
+      const diffs = shape
+        .filter((k) => k !== 'name' && !(k === 'lambda' && i === mainIndex))
+        .filter((k) => given[k] !== undefined && (k === 'lambda' || optionText(given[k]) !== optionText(defaults[k])))
+        .map((k) => `${k}=${optionText(given[k])}`);
+      return diffs.length > 0 ? `${spec.name}(${diffs.join(',')})` : spec.name;
+    })
+    .join('+');
+}
+
 /** The λ reported for a run: the first regularizer that has one, else 0. */
 export function mainLambda(specs: readonly RegularizerSpec[]): number {
   for (const s of specs) if ('lambda' in s) return s.lambda;

@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { writeFileAtomic, writeFilesAtomic } from './atomic.js';
 import { TABLES, type TableName } from './rows.js';
 import { UserError } from '../config/errors.js';
+import { methodLabel, RegularizerSpec } from '../regularizers/index.js';
 
 type Row = Record<string, unknown>;
 type ColumnKind = 'number' | 'boolean' | 'string';
@@ -112,8 +113,10 @@ export function parseTable<S extends z.ZodObject>(file: string, text: string, sc
   if (records.length === 0) throw new Error(`${file}: empty file, expected a header row`);
   const header = records[0]!;
   const cols = columnsOf(schema);
-  // Nullable columns added in later versions read as null from older files.
-  const missing = cols.filter((c) => !header.includes(c) && !(schema.shape[c] as z.ZodType).safeParse(null).success);
+  // Nullable columns added in later versions read as null from older files, and
+  // columns with a default (absent → undefined) read as that default.
+  const hasDefault = (c: string): boolean => schema.shape[c] instanceof z.ZodDefault;
+  const missing = cols.filter((c) => !header.includes(c) && !hasDefault(c) && !(schema.shape[c] as z.ZodType).safeParse(null).success);
   if (missing.length) throw new Error(`${file}: missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`);
   const kinds = Object.fromEntries(cols.map((c) => [c, columnKind(schema.shape[c] as z.ZodType)]));
   const rows: z.infer<S>[] = [];
@@ -121,7 +124,7 @@ export function parseTable<S extends z.ZodObject>(file: string, text: string, sc
     const rec = records[i]!;
     if (rec.length === 1 && rec[0] === '') continue;
     if (rec.length !== header.length) throw new Error(`${file}: line ${i + 1}: ${rec.length} fields, header has ${header.length}`);
-    const obj: Row = Object.fromEntries(cols.filter((c) => !header.includes(c)).map((c) => [c, null]));
+    const obj: Row = Object.fromEntries(cols.filter((c) => !header.includes(c)).map((c) => [c, hasDefault(c) ? undefined : null]));
     header.forEach((h, j) => {
       if (h in kinds) obj[h] = convert(rec[j]!, kinds[h]!);
     });
@@ -150,17 +153,47 @@ export interface Tables {
   failures: z.infer<typeof TABLES.failures>[];
 }
 
+/**
+ * Files from before the `method` column: the label is derived again from the run's
+ * full regularizer list in results.csv (the same function that writes it), so old
+ * results folders still chart one series per method variant.
+ */
+export function fillMethods(tables: Tables): Tables {
+  const byRun = new Map<string, string>();
+  for (const r of tables.results) {
+    if (r.method !== '') continue;
+    let label = r.regularizer;
+    try {
+      const specs = z.array(RegularizerSpec).safeParse(JSON.parse(r.regularizers));
+      if (specs.success) label = methodLabel(specs.data) || r.regularizer;
+    } catch {
+      // An unparseable list keeps the family name: coarser, but never wrong.
+    }
+    byRun.set(r.runId, label);
+  }
+  if (byRun.size === 0) return tables;
+  const fill = <R extends { runId: string; regularizer: string; method: string }>(rows: R[]): R[] =>
+    rows.map((row) => (row.method !== '' ? row : { ...row, method: byRun.get(row.runId) ?? row.regularizer }));
+  return {
+    results: fill(tables.results),
+    attacks: fill(tables.attacks),
+    layers: fill(tables.layers),
+    epochs: fill(tables.epochs),
+    failures: fill(tables.failures),
+  };
+}
+
 export function readTables(dir: string): Tables {
   if (!fs.existsSync(tableFile(dir, 'results'))) throw new UserError(`${dir}: no results.csv here; run an experiment first`);
   const results = readTable(dir, 'results');
   // results.csv is renamed last (writeTables), so a reader that lands between two
   // renames, or after a kill there, still sees one set of runs: the one results.csv lists.
   const done = new Set(results.map((r) => r.runId));
-  return {
+  return fillMethods({
     results,
     attacks: readTable(dir, 'attacks').filter((r) => done.has(r.runId)),
     layers: readTable(dir, 'layers').filter((r) => done.has(r.runId)),
     epochs: readTable(dir, 'epochs').filter((r) => done.has(r.runId)),
     failures: readTable(dir, 'failures').filter((r) => !done.has(r.runId)),
-  };
+  });
 }

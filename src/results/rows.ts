@@ -18,6 +18,12 @@ export const RunKey = z.object({
   model: z.string(),
   /** Regularizer label, e.g. `l2` or `spectral-norm+l2` for composed methods. */
   regularizer: z.string(),
+  /**
+   * Method label: each regularizer with every option that differs from its defaults,
+   * e.g. `spectral-norm(sigma=operator)`; charts, tables and claims group by it (with λ).
+   * Files written before this column existed read it as '' (see readTables).
+   */
+  method: z.string().default(''),
   /** The main λ of the run (first regularizer that has one), 0 for `none`. */
   lambda: num,
   seed: z.number().int(),
@@ -78,6 +84,17 @@ export const AttackRow = RunKey.extend({
   flagRobustAccRises: bool,
   flagLargeEpsNotZero: bool,
   flagZeroGrad: bool,
+  /**
+   * More than 1% of points have over half of ∇ₓ CE exactly 0 at the clean input. This
+   * and the columns below are empty in results written before they existed.
+   */
+  flagZeroStep: bool.nullable(),
+  /** A gradient-free attack broke more than 0.5% of the points that every gradient attack left robust. */
+  flagGradientMasking: bool.nullable(),
+  /** Ensembles: robust accuracy after each member and its wall time, `name:acc:seconds` joined by ';'. Empty otherwise. */
+  members: z.string().nullable(),
+  /** Ensembles: points broken by each member (and `clean:` misclassified unattacked), `name:count` joined by ';'. Empty otherwise. */
+  brokenBy: z.string().nullable(),
   seconds: num,
 });
 export type AttackRow = z.infer<typeof AttackRow>;

@@ -33,6 +33,8 @@ export interface RunRecord {
   readonly attacks: AttackRow[];
   readonly layers: LayerRow[];
   readonly epochs: EpochRow[];
+  /** Per ensemble row: which member broke each attacked point (see pipeline/attack-stage.ts). */
+  readonly ensembles?: ReadonlyArray<{ attack: string; eps: number; members: string[]; brokenBy: string }>;
 }
 
 /** A JSON run record, or undefined when absent; a corrupt one is an error naming the file. */

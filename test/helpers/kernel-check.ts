@@ -9,6 +9,10 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { mulberry32 } from '../../src/data/rng.js';
 
+// These tests pick backends with tf.setBackend, not initBackend, so they must quiet tfjs'
+// "install tfjs-node" banner themselves (initBackend does it for everything else).
+tf.env().set('PROD', true);
+
 export type Backend = 'cpu' | 'wasm';
 export type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
 
