@@ -112,7 +112,7 @@ test('the ensemble is at least as strong as PGD and FGSM on a trained model', as
     assert.ok(at('autoattack-linf').robustAcc <= at('pgd-linf').robustAcc, `ε=${e}`);
     assert.ok(at('autoattack-linf').robustAcc <= at('fgsm').robustAcc, `ε=${e}`);
     assert.match(at('autoattack-linf').brokenBy!, /^clean:\d+;apgd-ce-linf:\d+;apgd-t-linf:\d+;square-linf:\d+$/);
-    assert.equal(at('pgd-linf').brokenBy, null);
+    assert.equal(at('pgd-linf').brokenBy, '');
   }
 });
 

@@ -107,8 +107,8 @@ export function syntheticTables(): ResultTables {
             flagZeroGrad: false,
             flagZeroStep: false,
             flagGradientMasking: false,
-            members: null,
-            brokenBy: null,
+            members: '',
+            brokenBy: '',
             seconds: 0.5,
           });
         }

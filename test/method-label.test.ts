@@ -90,8 +90,8 @@ function rowsFor(keys: readonly RunKey[]): { results: RunRow[]; attacks: AttackR
       flagZeroGrad: false,
       flagZeroStep: false,
       flagGradientMasking: false,
-      members: null,
-      brokenBy: null,
+      members: '',
+      brokenBy: '',
       seconds: 1,
     })),
   );

@@ -187,8 +187,8 @@ function flagRows(runs: readonly AttackRunRecord[], o: z.output<typeof EvaluateA
         flagZeroGrad: zeroGrad,
         flagZeroStep: zeroStep,
         flagGradientMasking: maskedShare(run, p, gradientFree, runs) > o.maskingThreshold,
-        members: p.members ? p.members.map((m) => `${m.name}:${m.robustAcc}:${m.seconds.toFixed(2)}s`).join(';') : null,
-        brokenBy: p.members && p.brokenBy ? brokenByCounts(p.members, p.brokenBy) : null,
+        members: p.members ? p.members.map((m) => `${m.name}:${m.robustAcc}:${m.seconds.toFixed(2)}s`).join(';') : '',
+        brokenBy: p.members && p.brokenBy ? brokenByCounts(p.members, p.brokenBy) : '',
         seconds: p.seconds,
       });
     });

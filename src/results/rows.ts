@@ -92,9 +92,9 @@ export const AttackRow = RunKey.extend({
   /** A gradient-free attack broke more than 0.5% of the points that every gradient attack left robust. */
   flagGradientMasking: bool.nullable(),
   /** Ensembles: robust accuracy after each member and its wall time, `name:acc:seconds` joined by ';'. Empty otherwise. */
-  members: z.string().nullable(),
+  members: z.string().default(''),
   /** Ensembles: points broken by each member (and `clean:` misclassified unattacked), `name:count` joined by ';'. Empty otherwise. */
-  brokenBy: z.string().nullable(),
+  brokenBy: z.string().default(''),
   seconds: num,
 });
 export type AttackRow = z.infer<typeof AttackRow>;
