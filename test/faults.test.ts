@@ -3,7 +3,7 @@
  * data, diverged models, one-line messages for bad files, and leftovers. One tiny
  * grid is trained once and shared.
  */
-import { before, mock, test } from 'node:test';
+import { after, before, mock, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -191,19 +191,25 @@ test('a permission fault on mkdir is one line naming the folder', () => {
 // A read-only mount answered ENOENT to a recursive mkdir. Needs a tmpfs (root).
 const ro = tempDir('lipbench-ro-');
 const roMount = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k,ro', 'tmpfs', ro], { encoding: 'utf8' });
+after(() => {
+  if (roMount.status === 0) spawnSync('umount', [ro]);
+});
 test('a read-only results folder: one line naming it and EROFS, exit 1', { skip: roMount.status === 0 ? false : `cannot mount a tmpfs here (${(roMount.stderr || roMount.error?.message || '').trim()})` }, () => {
-  try {
-    oneLine(runCli(['run', cfg, '-o', path.join(ro, 'results'), ...BACKEND]), new RegExp(`^lipbench: ${ro}/results: read-only file system \\(EROFS on mkdir\\)$`), 1);
-  } finally {
-    spawnSync('umount', [ro]);
-  }
+  oneLine(runCli(['run', cfg, '-o', path.join(ro, 'results'), ...BACKEND]), new RegExp(`^lipbench: ${ro}/results: read-only file system \\(EROFS on mkdir\\)$`), 1);
 });
 
 // Item 8 --------------------------------------------------------------------------
 
 test('temporaries left by a killed process are removed by the next run', () => {
-  const planted = [path.join(exp, '.results.csv.99999.0a0b0c0d.tmp'), path.join(exp, 'runs', runIds[0]!, 'model', '.weights.bin.99999.0a0b0c0d.tmp')];
-  for (const f of planted) fs.writeFileSync(f, 'partial');
+  const planted = [
+    path.join(exp, '.results.csv.99999.0a0b0c0d.tmp'),
+    path.join(exp, 'runs', runIds[0]!, 'model', '.weights.bin.99999.0a0b0c0d.tmp'),
+    path.join(exp, 'charts', '.robust-vs-eps.svg.99999.0a0b0c0d.tmp'),
+  ];
+  for (const f of planted) {
+    fs.mkdirSync(path.dirname(f), { recursive: true });
+    fs.writeFileSync(f, 'partial');
+  }
   const r = runCli(['run', cfg, '-o', out, ...BACKEND]);
   assert.equal(r.status, 0, r.stderr);
   for (const f of planted) assert.ok(!fs.existsSync(f), `${f} left behind`);

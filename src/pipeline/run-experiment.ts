@@ -145,8 +145,9 @@ export async function runExperiment(loaded: LoadedExperiment, opts: RunExperimen
   try {
     runLocks = acquireRunLocks(dir, myRuns.map((r) => r.runId));
     const store = new RunStore(dir);
-    // Temporaries of a killed process, in the folders the locks above make ours.
-    removeStaleTemps([csvDir, ...myRuns.flatMap((r) => [store.runDir(r.runId), store.modelDir(r.runId)])]);
+    // Temporaries of a killed process, in the folders the locks above make ours (the
+    // charts are rendered by the process that holds the folder, right after the runs).
+    removeStaleTemps([csvDir, path.join(csvDir, 'charts'), path.join(csvDir, 'report-assets'), ...myRuns.flatMap((r) => [store.runDir(r.runId), store.modelDir(r.runId)])]);
     writeFileAtomic(path.join(csvDir, 'config.json'), JSON.stringify({ source: loaded.source, config, runs, shard: opts.shard ?? null, environment: environmentInfo(opts.backend.name) }, null, 2));
     const evalKey = evalKeyOf(config);
     const myIds = myRuns.map((r) => r.runId);
