@@ -13,7 +13,7 @@ import { apgdCheckpoints } from '../src/attacks/apgd-core.js';
 import { squareFraction } from '../src/attacks/square.js';
 import { attackObjective } from '../src/attacks/losses.js';
 import { runAttack, CLEAN_ERROR, NOT_BROKEN } from '../src/attacks/run-attack.js';
-import { evaluateAttacks } from '../src/attacks/checks.js';
+import { evaluateAttacks } from '../src/attacks/evaluate.js';
 import { parseExperiment } from '../src/config/experiment.js';
 import { trainedMlp, syntheticData, K } from './attacks-helpers.js';
 

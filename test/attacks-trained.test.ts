@@ -10,7 +10,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend } from '../src/backend.js';
 import { createAttack } from '../src/attacks/index.js';
 import { runAttack } from '../src/attacks/run-attack.js';
-import { evaluateAttacks, pgdWeakerThanFgsm, robustAccRises } from '../src/attacks/checks.js';
+import { evaluateAttacks, pgdWeakerThanFgsm, robustAccRises } from '../src/attacks/evaluate.js';
 import { accuracy, linearModel, syntheticData, trainedMlp, D, K } from './attacks-helpers.js';
 
 let model: tfl.LayersModel;

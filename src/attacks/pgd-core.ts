@@ -14,6 +14,7 @@ import { deriveSeed, projectToFeasible, randomInBall, steepestDirection } from '
 import { z } from 'zod';
 import { attackObjective, lossOptionShape, resolveTargets, type AttackLoss, type TargetMode } from './losses.js';
 import type { Attack, Classifier, Norm, PerturbContext } from './types.js';
+import { logits as modelLogits } from '../models/logits.js';
 
 export interface PgdCoreOptions {
   readonly norm: Norm;
@@ -26,13 +27,9 @@ export interface PgdCoreOptions {
   readonly target: TargetMode;
 }
 
-/** Logits in inference mode (dropout off, batch-norm on its moving statistics). */
+/** Logits in inference mode; see models/logits.ts. Re-exported for the attacks that import it from here. */
 export function logits(model: Classifier, x: tf.Tensor4D): tf.Tensor2D {
-  const out = model.apply(x, { training: false });
-  // Duck-typed: a second copy of tfjs-core in node_modules would defeat instanceof.
-  if (Array.isArray(out) || !('dataSync' in out)) throw new Error('attacks need a model with one tensor output (logits)');
-  if (out.rank !== 2) throw new Error(`model output has rank ${out.rank}; expected logits [N, K]`);
-  return out as tf.Tensor2D;
+  return modelLogits(model, x);
 }
 
 /** ∇ₓ of the summed per-example objective; examples are independent, so row i is ∇ of example i. */

@@ -9,6 +9,7 @@
  * does not rely on.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { logits } from '../models/logits.js';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { tfSeed } from '../data/rng.js';
 
@@ -48,14 +49,6 @@ export interface PairLowerBoundOptions {
    * distance would produce a ratio that bounds nothing. Default 1e-3.
    */
   readonly minDistance?: number;
-}
-
-function logits(model: tfl.LayersModel, x: tf.Tensor): tf.Tensor2D {
-  const out = model.apply(x, { training: false });
-  if (Array.isArray(out)) throw new Error('lipschitz: model has several outputs; expected one logit tensor');
-  const t = out as tf.Tensor;
-  if (t.rank !== 2) throw new Error(`lipschitz: model output has shape [${t.shape}], expected [batch, classes]`);
-  return t as tf.Tensor2D;
 }
 
 /** Per-example L2 norm over all non-batch axes. */

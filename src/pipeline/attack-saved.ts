@@ -6,7 +6,7 @@
  */
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { AttackSpec, createAttack, isAttackName, resolveAttackName, resolvedAttackOptions, type ParsedAttackSpec } from '../attacks/index.js';
-import { evaluateParsedAttacks } from '../attacks/checks.js';
+import { evaluateParsedAttacks } from '../attacks/evaluate.js';
 import type { Norm } from '../attacks/types.js';
 import { formatZodError, UserError } from '../config/errors.js';
 import { DatasetName, disposeDataset, loadDataset } from '../data/index.js';

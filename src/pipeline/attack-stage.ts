@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { attackNorm, type ParsedAttackSpec } from '../attacks/index.js';
 import { DEFAULT_EPSILONS, type DatasetName } from '../data/index.js';
-import { evaluateParsedAttacks } from '../attacks/checks.js';
+import { evaluateParsedAttacks } from '../attacks/evaluate.js';
 import { CLEAN_ERROR, NOT_BROKEN } from '../attacks/run-attack.js';
 import type { Split } from '../data/types.js';
 import type { AttackRow, RunKey } from '../results/rows.js';

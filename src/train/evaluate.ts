@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { logits } from '../models/logits.js';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { Split } from '../data/types.js';
 import { checkpoint, type CancelSignal } from '../util/cancel.js';
@@ -9,10 +10,6 @@ export interface SplitMetrics {
   readonly n: number;
 }
 
-/** Logits in inference mode (dropout off, batch-norm uses moving statistics). */
-export function logitsOf(model: tfl.LayersModel, x: tf.Tensor): tf.Tensor2D {
-  return model.apply(x, { training: false }) as tf.Tensor2D;
-}
 
 /**
  * Accuracy and mean cross-entropy over a whole split, batch by batch so memory stays
@@ -27,10 +24,10 @@ export async function evaluate(model: tfl.LayersModel, split: Split, batchSize =
     const stats = tf.tidy(() => {
       const x = tf.slice(split.x, [start, 0, 0, 0], [size, -1, -1, -1]);
       const y = tf.slice(split.y, [start], [size]);
-      const logits = logitsOf(model, x);
-      const oneHot = tf.oneHot(tf.cast(y, 'int32'), logits.shape[1]);
-      const losses = tf.losses.softmaxCrossEntropy(oneHot, logits, undefined, undefined, tf.Reduction.NONE);
-      const hits = tf.equal(tf.argMax(logits, 1), tf.cast(y, 'int32'));
+      const z = logits(model, x);
+      const oneHot = tf.oneHot(tf.cast(y, 'int32'), z.shape[1]);
+      const losses = tf.losses.softmaxCrossEntropy(oneHot, z, undefined, undefined, tf.Reduction.NONE);
+      const hits = tf.equal(tf.argMax(z, 1), tf.cast(y, 'int32'));
       return tf.stack([tf.sum(losses), tf.sum(tf.cast(hits, 'float32'))]);
     });
     const [l, c] = await stats.data();

@@ -4,7 +4,7 @@
  * accuracies. One process per backend, since tfjs keeps one backend per process.
  */
 import { initBackend, type BackendChoice } from '../../src/backend.js';
-import { evaluateAttacks } from '../../src/attacks/checks.js';
+import { evaluateAttacks } from '../../src/attacks/evaluate.js';
 import type { AttackSpecInput } from '../../src/attacks/index.js';
 import { loadMnist } from '../../src/data/mnist.js';
 import { loadModel } from '../../src/models/io.js';
