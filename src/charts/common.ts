@@ -6,6 +6,7 @@
 import type { Config } from 'vega-lite';
 import type { RunKey } from '../results/rows.js';
 import type { LayerChild } from './vlTypes.js';
+import { attackNames, attackNorm } from '../attacks/index.js';
 
 /**
  * Shared look: white background (PNG has no page behind it) and legible font sizes.
@@ -153,9 +154,10 @@ export function seedNote(rows: readonly RunKey[], rangeMark = 'bars'): string {
   return seeds > 1 ? `mean over ${seeds} seeds, ${rangeMark} = min–max` : '1 seed';
 }
 
-const ATTACK_ORDER = ['fgsm', 'pgd-linf', 'pgd-l2'];
+/** The registry's order (one-step, PGD, APGD, Square, ensemble), L∞ attacks before L2 ones. */
+const ATTACK_ORDER = [...attackNames().filter((a) => attackNorm(a) === 'linf'), ...attackNames().filter((a) => attackNorm(a) === 'l2')] as string[];
 
-/** Attacks in the order a reader expects (one-step before iterative, L∞ before L2). */
+/** Attacks in the order a reader expects (L∞ before L2; one-step before iterative before ensembles). */
 export function compareAttacks(a: string, b: string): number {
   const ia = ATTACK_ORDER.indexOf(a);
   const ib = ATTACK_ORDER.indexOf(b);
