@@ -22,7 +22,7 @@ export function apgdCe(norm: Norm, options: ApgdCeOptions = {}): Attack {
     name: `apgd-ce-${norm}`,
     norm,
     perturb: (model, x, y, eps, ctx) => {
-      const r = apgd(model, x, y, eps, norm, 'ce', undefined, o, ctx?.seed);
+      const r = apgd({ model, x, y, eps, norm, loss: 'ce' }, o, ctx?.seed);
       r.fooled.dispose();
       return r.xAdv;
     },

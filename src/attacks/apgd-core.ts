@@ -105,18 +105,27 @@ function swap<T extends tf.Tensor>(t: T, next: T): T {
   return next;
 }
 
-/** One APGD run from one random start. Returns the chosen point and which examples were broken. */
-function apgdRun(
-  model: Classifier,
-  x: tf.Tensor4D,
-  y: tf.Tensor1D,
-  eps: number,
-  norm: Norm,
-  loss: AttackLoss,
-  targets: tf.Tensor1D | undefined,
-  o: ApgdSettings,
-  seed: number | undefined,
-): { xAdv: tf.Tensor4D; fooled: tf.Tensor1D } {
+/** What one APGD call attacks: a batch, its labels, the ball, and the objective. */
+export interface ApgdTask {
+  readonly model: Classifier;
+  readonly x: tf.Tensor4D;
+  readonly y: tf.Tensor1D;
+  readonly eps: number;
+  readonly norm: Norm;
+  readonly loss: AttackLoss;
+  /** Target classes for the targeted objective; undefined = untargeted. */
+  readonly targets?: tf.Tensor1D;
+}
+
+/** The chosen point per example, and which examples were misclassified at some iterate (1/0). */
+export interface ApgdResult {
+  readonly xAdv: tf.Tensor4D;
+  readonly fooled: tf.Tensor1D;
+}
+
+/** One APGD run from one random start. */
+function apgdRun(task: ApgdTask, o: ApgdSettings, seed: number | undefined): ApgdResult {
+  const { model, x, y, eps, norm, loss, targets } = task;
   const n = x.shape[0];
   const checkpoints = new Set(apgdCheckpoints(o.steps));
   const project = (v: tf.Tensor4D): tf.Tensor4D => projectToFeasible(x, v, norm, eps);
@@ -196,23 +205,14 @@ function apgdRun(
  * the first run that broke it (or the last run's best point when none did). Restart 0's
  * seed does not depend on the number of restarts, so more restarts never do worse.
  */
-export function apgd(
-  model: Classifier,
-  x: tf.Tensor4D,
-  y: tf.Tensor1D,
-  eps: number,
-  norm: Norm,
-  loss: AttackLoss,
-  targets: tf.Tensor1D | undefined,
-  o: ApgdSettings,
-  seed: number | undefined,
-): { xAdv: tf.Tensor4D; fooled: tf.Tensor1D } {
+export function apgd(task: ApgdTask, o: ApgdSettings, seed: number | undefined): ApgdResult {
+  const { x, y, eps } = task;
   if (!(eps >= 0) || !Number.isFinite(eps)) throw new Error(`eps must be a finite number ≥ 0, got ${eps}`);
   if (x.shape[0] !== y.shape[0]) throw new Error(`x has ${x.shape[0]} examples but y has ${y.shape[0]}`);
   const seedFor = (r: number) => (seed === undefined ? undefined : deriveSeed(seed, r));
-  let best = apgdRun(model, x, y, eps, norm, loss, targets, o, seedFor(0));
+  let best = apgdRun(task, o, seedFor(0));
   for (let r = 1; r < o.restarts; r++) {
-    const cand = apgdRun(model, x, y, eps, norm, loss, targets, o, seedFor(r));
+    const cand = apgdRun(task, o, seedFor(r));
     const merged = tf.tidy(() => ({
       xAdv: pick(best.fooled, best.xAdv, cand.xAdv),
       fooled: tf.maximum(best.fooled, cand.fooled) as tf.Tensor1D,

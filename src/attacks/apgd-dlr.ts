@@ -22,7 +22,7 @@ export function apgdDlr(norm: Norm, options: ApgdDlrOptions = {}): Attack {
       if (info.numClasses < 3) throw new Error(`apgd-dlr-${norm}: the DLR loss needs at least 3 classes; the model has ${info.numClasses}`);
     },
     perturb: (model, x, y, eps, ctx) => {
-      const r = apgd(model, x, y, eps, norm, 'dlr', undefined, o, ctx?.seed);
+      const r = apgd({ model, x, y, eps, norm, loss: 'dlr' }, o, ctx?.seed);
       r.fooled.dispose();
       return r.xAdv;
     },

@@ -61,7 +61,7 @@ export function apgdT(norm: Norm, options: ApgdTOptions = {}): Attack {
         const xs = gatherRows(x, active);
         const ys = gatherRows(y, active);
         const ts = tf.tensor1d(active.map((i) => orderData[i * k + j]!), 'int32');
-        const r = apgd(model, xs, ys, eps, norm, 'dlr', ts, o, ctx?.seed === undefined ? undefined : deriveSeed(ctx.seed, j));
+        const r = apgd({ model, x: xs, y: ys, eps, norm, loss: 'dlr', targets: ts }, o, ctx?.seed === undefined ? undefined : deriveSeed(ctx.seed, j));
         const fooled = r.fooled.dataSync();
         active.forEach((i, a) => {
           if (fooled[a] === 1) broken[i] = 1;
