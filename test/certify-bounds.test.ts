@@ -187,7 +187,7 @@ test('IBP and CROWN margin bounds contain the margins at sampled points of the b
 test('no point certified by IBP, CROWN, or the pairwise/global Lipschitz certificates is broken by PGD with restarts', async () => {
   for (const f of await nets()) {
     const bounds = lipschitzUpperBounds(f.model, { tol: 1e-7, maxIters: 2000, seed: 1 });
-    const lip = lipschitzRadii(f.chain, bounds, f.x, f.y);
+    const lip = lipschitzRadii(f.model, bounds, f.x, f.y);
     for (const [norm, epsList] of [['linf', [0.01, 0.03, 0.1]], ['l2', [0.05, 0.2, 0.6]]] as const) {
       const crown = certifiedAccuracyByPropagation(f.chain, f.x, f.y, norm, epsList, 'crown');
       const ibp = certifiedAccuracyByPropagation(f.chain, f.x, f.y, norm, epsList, 'ibp');
@@ -279,6 +279,7 @@ test('the pairwise radius is never below margin/(√2·L), and is above it somew
   const specs: ModelSpec[] = [
     { kind: 'mlp', hidden: [16, 8] },
     { kind: 'mlp', hidden: [32] },
+    { kind: 'cnn', filters: [3, 4], dense: 8 },
   ];
   let strictlyBetter = 0;
   for (const spec of specs) {
@@ -286,9 +287,8 @@ test('the pairwise radius is never below margin/(√2·L), and is above it somew
       for (const sn of [false, true]) {
         const model = buildModel(spec, [H, W, C], K, seed, sn ? { layers: spectralNormLayers({}) } : {});
         if (seed === 1) await fit(model, data.x, data.y, K, 20);
-        const chain = chainOps(model);
         const bounds = lipschitzUpperBounds(model, { tol: 1e-7, maxIters: 2000, seed: 2 });
-        const r = lipschitzRadii(chain, bounds, data.x, data.y);
+        const r = lipschitzRadii(model, bounds, data.x, data.y);
         const slack = 1e-6 + bounds.maxRelChange;
         r.pairwise.forEach((p, i) => {
           assert.ok(p >= r.global[i]! * (1 - slack), `${spec.kind} seed ${seed} sn=${sn}: pairwise ${p} < global ${r.global[i]} at ${i}`);
@@ -296,7 +296,6 @@ test('the pairwise radius is never below margin/(√2·L), and is above it somew
         });
         // Every K_yj ≤ √2·L: the inequality behind the ordering, per pair.
         for (const row of r.constants.K) for (const kv of row) assert.ok(kv <= Math.SQRT2 * bounds.upper * (1 + slack));
-        chain.dispose();
       }
     }
   }

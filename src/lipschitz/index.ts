@@ -16,7 +16,7 @@ export { matrixSpectralNorm, powerIteration, vjpAdjoint, type LinearOp, type Pow
 export { analyzeLayer, registerLayerHandler, registeredLayerClasses, type LayerContext, type LayerContribution, type LayerHandler, type LayerNorm } from './registry.js';
 export { modelChain, type ChainLink } from './chain.js';
 export { applyOp, chainOps, forwardOps, UnsupportedLayerError, type ChainOp, type ChainOps } from './chain-ops.js';
-export { bodyLipschitz, globalPairMatrix, lipschitzRadii, pairRadii, pairwiseLipschitz, type LipschitzRadii, type PairwiseLipschitz } from './pairwise.js';
+export { bodyLipschitz, globalPairMatrix, lastDense, lipschitzRadii, modelLogits, pairRadii, pairwiseLipschitz, type LipschitzRadii, type PairwiseLipschitz } from './pairwise.js';
 export {
   certifiedAccuracyByPropagation,
   marginLowerBounds,

@@ -9,12 +9,14 @@
  *             2021). Since ‖w_y − w_j‖ = ‖W(e_y − e_j)‖ ≤ √2·σ(W) and L = σ(W)·L(body),
  *             each K_yj ≤ √2·L and each f_y − f_j ≥ m: never looser than the global one.
  *
- * Both are L2 certificates. Soundness is that of L(body): operator norms by power
+ * Both are L2 certificates of the model's output, which must be the logits. Soundness is that of L(body): operator norms by power
  * iteration (see bounds.ts), which the caller must have run to convergence.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
 import type { LipschitzBounds } from './bounds.js';
-import { forwardOps, type ChainOps, type DenseOp } from './chain-ops.js';
+import { modelChain } from './chain.js';
+import { activationName, requireWeight } from './layer-config.js';
 
 export interface PairwiseLipschitz {
   /** The last dense layer, whose rows w_y give the pairwise constants. */
@@ -27,13 +29,31 @@ export interface PairwiseLipschitz {
   readonly globalLipschitz: number;
 }
 
-/** The final dense op of a chain; anything else last means there is no "last linear layer" to split off. */
-export function lastDense(chain: ChainOps): DenseOp {
-  const op = chain.ops[chain.ops.length - 1];
-  if (!op || op.kind !== 'dense') {
-    throw new Error(`pairwise certificate: the logit map must end in a dense layer without activation; it ends in ${op ? `'${op.layer}' (${op.kind})` : 'nothing'}`);
+/** Layer classes that are the identity at inference and may follow the logit layer. */
+const TRAILING_IDENTITY = new Set(['Dropout', 'SpatialDropout1D', 'GaussianNoise', 'GaussianDropout', 'AlphaDropout']);
+
+/**
+ * The last dense layer of a chain model, which must produce the model's output (only
+ * inference-identity layers may follow, and no activation): the rows w_y of its
+ * effective kernel (W̄ for spectral-normalized layers) give the pairwise constants.
+ * Layers before it may be anything the Lipschitz registry bounds (pooling included).
+ */
+export function lastDense(model: tfl.LayersModel): { layer: string; W: tf.Tensor2D } {
+  const links = modelChain(model);
+  for (let i = links.length - 1; i >= 0; i--) {
+    const layer = links[i]!.layer;
+    const cls = layer.getClassName();
+    if (TRAILING_IDENTITY.has(cls)) continue;
+    if (cls !== 'Dense' && cls !== 'SNDense') {
+      throw new Error(`pairwise certificate: the model must end in a dense logit layer; it ends in '${layer.name}' (${cls})`);
+    }
+    const act = activationName(layer);
+    if (act !== 'linear') throw new Error(`pairwise certificate: the logit layer '${layer.name}' has activation '${act}'; certificates are of the logit map (strip the softmax)`);
+    const eff = layer as unknown as { effectiveKernel?: () => tf.Tensor };
+    const W = (typeof eff.effectiveKernel === 'function' ? eff.effectiveKernel() : tf.clone(requireWeight(layer, 'kernel'))) as tf.Tensor2D;
+    return { layer: layer.name, W };
   }
-  return op;
+  throw new Error('pairwise certificate: the model has no layers');
 }
 
 /**
@@ -55,12 +75,13 @@ export function bodyLipschitz(bounds: LipschitzBounds, lastLayer: string): numbe
   return L;
 }
 
-/** Per-pair constants for a chain whose Lipschitz bounds were measured. */
-export function pairwiseLipschitz(chain: ChainOps, bounds: LipschitzBounds): PairwiseLipschitz {
-  const last = lastDense(chain);
+/** Per-pair constants for a chain model whose Lipschitz bounds were measured. */
+export function pairwiseLipschitz(model: tfl.LayersModel, bounds: LipschitzBounds): PairwiseLipschitz {
+  const last = lastDense(model);
   const body = bodyLipschitz(bounds, last.layer);
   const [inDim, k] = last.W.shape;
   const w = last.W.dataSync();
+  last.W.dispose();
   const K: number[][] = [];
   for (let y = 0; y < k; y++) {
     const row: number[] = [];
@@ -110,12 +131,13 @@ export function globalPairMatrix(classes: number, L: number): number[][] {
   return Array.from({ length: classes }, (_, y) => Array.from({ length: classes }, (_, j) => (y === j ? 0 : Math.SQRT2 * L)));
 }
 
-/** Logits of the chain (softmax stripped) and labels, read back in batches. */
-export function chainLogits(chain: ChainOps, x: tf.Tensor, batchSize = 256): Float32Array {
+/** The model's logits, read back in batches. */
+export function modelLogits(model: tfl.LayersModel, x: tf.Tensor, batchSize = 256): Float32Array {
   const n = x.shape[0]!;
   const parts: Float32Array[] = [];
   for (let s = 0; s < n; s += batchSize) {
-    const z = tf.tidy(() => forwardOps(chain, tf.slice(x, s, Math.min(batchSize, n - s))));
+    const z = tf.tidy(() => model.apply(tf.slice(x, s, Math.min(batchSize, n - s)), { training: false }) as tf.Tensor);
+    if (z.rank !== 2) throw new Error(`pairwise certificate: model output has shape [${z.shape}], expected [batch, classes]`);
     parts.push(z.dataSync() as Float32Array);
     z.dispose();
   }
@@ -137,10 +159,10 @@ export interface LipschitzRadii {
 }
 
 /** Certified L2 radii of both global-Lipschitz certificates at every example. */
-export function lipschitzRadii(chain: ChainOps, bounds: LipschitzBounds, x: tf.Tensor, y: tf.Tensor1D): LipschitzRadii {
+export function lipschitzRadii(model: tfl.LayersModel, bounds: LipschitzBounds, x: tf.Tensor, y: tf.Tensor1D): LipschitzRadii {
   if (!(bounds.upper > 0) || !Number.isFinite(bounds.upper)) throw new Error(`lipschitzRadii: L must be a positive finite number, got ${bounds.upper}`);
-  const constants = pairwiseLipschitz(chain, bounds);
-  const logits = chainLogits(chain, x);
+  const constants = pairwiseLipschitz(model, bounds);
+  const logits = modelLogits(model, x);
   const labels = y.dataSync();
   return {
     global: pairRadii(logits, labels, globalPairMatrix(constants.K.length, bounds.upper)),

@@ -55,7 +55,7 @@ export async function evaluateRun(input: EvaluateRunInput): Promise<RunRecord> {
     const attacked = await attackStage({ model, split: attackSplit, specs: config.attacks, key, seed: run.seed, log: input.log, progress: input.progress });
     try {
       if (config.lipschitz.enabled) {
-        const lip = await lipschitzStage({ model, split: attackSplit, key, options: config.lipschitz, pairs: attacked.pairs, seed: run.seed });
+        const lip = await lipschitzStage({ model, split: attackSplit, key, options: config.lipschitz, pairs: attacked.pairs, seed: run.seed, log: input.log });
         layers = lip.layers;
         bounds = lip.bounds;
         attacks = lip.withCertified(attacked.rows);

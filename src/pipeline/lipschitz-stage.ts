@@ -7,6 +7,8 @@ import { certifiedAccuracy, certifiedRadii, gradientLowerBound, pairLowerBound }
 import type { AttackRow, LayerRow, RunKey, RunRow } from '../results/rows.js';
 import type { AdversarialPair } from './attack-stage.js';
 import { mulberry32, tfSeed } from '../data/rng.js';
+import { addCertificates } from './certificates.js';
+import { checkCertifiedInvariant } from './certified-invariant.js';
 
 /**
  * Probe points away from the data: x̃ = t·x_i + (1−t)·x_j for pairs of different labels
@@ -45,7 +47,10 @@ export type BoundColumns = Pick<
 export interface LipschitzStageResult {
   readonly layers: LayerRow[];
   readonly bounds: BoundColumns;
-  /** Fill certifiedAcc on the L2 attack rows from margin/(√2·L). */
+  /**
+   * Fill certifiedAcc on the L2 attack rows from margin/(√2·L) and the configured
+   * certificates' columns, then check certified ≤ empirical robust ≤ clean (throws).
+   */
   withCertified(rows: readonly AttackRow[]): AttackRow[];
 }
 
@@ -62,6 +67,7 @@ export async function lipschitzStage(input: {
   options: LipschitzOptions;
   pairs: readonly AdversarialPair[];
   seed: number;
+  log?: (line: string) => void;
 }): Promise<LipschitzStageResult> {
   const { model, split, key, options } = input;
   const ub = lipschitzUpperBounds(model, { tol: options.tol, maxIters: options.maxIters, seed: input.seed + 17 });
@@ -112,7 +118,9 @@ export async function lipschitzStage(input: {
       powerIterTol: ub.maxRelChange,
     },
     withCertified(rows) {
-      return rows.map((r) => (r.norm === 'l2' ? { ...r, certifiedAcc: certifiedAccuracy(radii, [r.eps])[0]! } : r));
+      const global = rows.map((r) => (r.norm === 'l2' ? { ...r, certifiedAcc: certifiedAccuracy(radii, [r.eps])[0]! } : r));
+      const all = addCertificates({ model, x: split.x, y: split.y, bounds: ub, rows: global, certificates: options.certificates, log: input.log });
+      return [...checkCertifiedInvariant(all)];
     },
   };
 }
