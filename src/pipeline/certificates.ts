@@ -12,7 +12,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { LipschitzBounds } from '../lipschitz/bounds.js';
 import { certifiedAccuracyByPropagation, type BallNorm } from '../lipschitz/bound-propagation.js';
-import { chainOps } from '../lipschitz/chain-ops.js';
+import { chainOps, type ChainOps } from '../lipschitz/chain-ops.js';
 import { certifiedAccuracy } from '../lipschitz/empirical.js';
 import { lipschitzRadii } from '../lipschitz/pairwise.js';
 import type { AttackRow } from '../results/rows.js';
@@ -59,7 +59,7 @@ export function addCertificates(input: {
   }
   const methods = (['ibp', 'crown'] as const).filter((m) => input.certificates.includes(m));
   if (methods.length) {
-    let chain;
+    let chain: ChainOps | undefined;
     try {
       chain = chainOps(model);
     } catch (e) {
