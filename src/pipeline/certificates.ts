@@ -42,6 +42,10 @@ export function addCertificates(input: {
 }): AttackRow[] {
   const { model, x, y, rows } = input;
   const log = input.log ?? (() => {});
+  // Certified ≤ robust compares counts over the same points: the attacks must have run on exactly these.
+  for (const r of rows) {
+    if (r.n !== x.shape[0]) throw new Error(`certificates: attack ${r.attack} ε=${r.eps} ran on ${r.n} points, certificates on ${x.shape[0]}; they must use the same points`);
+  }
   // value[column][norm|eps]
   const values = new Map<Column, Map<string, number>>();
   const set = (col: Column, norm: BallNorm, eps: number, v: number) => {
