@@ -380,7 +380,9 @@ export function certifiedAccuracyByPropagation(
   const order = [...epsList].sort((a, b) => a - b);
   const byEps = new Map<number, boolean[]>();
   for (const eps of order) {
-    const lb = alive.some(Boolean) ? marginLowerBounds(chain, x, y, { norm, eps }, method, { ...opts, only: alive }) : new Array<number>(n).fill(-Infinity);
+    // At ε = 0 every method's bound is the margin itself; IBP gets it in forward passes.
+    const m = eps === 0 ? 'ibp' : method;
+    const lb = alive.some(Boolean) ? marginLowerBounds(chain, x, y, { norm, eps }, m, { ...opts, only: alive }) : new Array<number>(n).fill(-Infinity);
     alive = lb.map((v) => v > 0);
     byEps.set(eps, alive);
   }
