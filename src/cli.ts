@@ -4,6 +4,7 @@
  *   lipbench run <experiment>      train, attack, measure, write CSVs, render charts
  *   lipbench charts <results-dir>  regenerate charts and report.html from the CSVs
  *   lipbench attack <model.json>   attack a saved model without retraining
+ *   lipbench certify <model.json>  bounds and certified accuracy of a saved model
  *   lipbench list                  list the experiments in experiments/
  *   lipbench wgan <experiment>     WGAN critics compared on MNIST
  */
@@ -189,6 +190,24 @@ program
     if (avail !== undefined && o.n > avail) throw new UserError(`-n: ${o.n} is more than the ${avail} test examples of ${o.dataset}`);
     await startBackend(o.backend, false);
     await attackSavedModel({ ...o, modelJson });
+  });
+
+program
+  .command('certify')
+  .description('Lipschitz bounds and certified accuracy (global, pairwise, IBP, CROWN) of a saved chain LayersModel on a test set')
+  .argument('<model-json>')
+  .requiredOption('-e, --eps <list>', 'comma-separated ε values (> 0)', parseNumberList)
+  .option('--norm <norm>', 'l2 | linf', 'l2')
+  .option('-c, --certificates <list>', 'comma-separated: global, pairwise (ℓ2 only), ibp, crown (default: all that apply)', (v: string) => v.split(',').map((s) => s.trim()))
+  .option('-d, --dataset <name>', 'test set', 'mnist')
+  .option('-n, --n <count>', 'number of test points', parsePositiveInt, 1000)
+  .option('--seed <seed>', 'random seed', Number, 0)
+  .addOption(backendOption)
+  .action(async (modelJson: string, o: { eps: number[]; norm: string; certificates?: string[]; dataset: string; n: number; seed: number; backend: BackendChoice }) => {
+    const { certifySavedModel, validateCertifyOptions } = await import('./pipeline/certify-saved.js');
+    validateCertifyOptions({ ...o, modelJson }); // bad input fails before the backend loads
+    await startBackend(o.backend, false);
+    await certifySavedModel({ ...o, modelJson });
   });
 
 async function printClaims(dir: string): Promise<void> {

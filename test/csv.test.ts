@@ -4,7 +4,7 @@ import { parseCsv, parseTable, toCsv } from '../src/results/csv.js';
 import { AttackRow, RunRow } from '../src/results/rows.js';
 
 const key = { runId: 'abc', experiment: 'e', dataset: 'mnist', model: 'mlp-8', regularizer: 'l2', method: 'l2', lambda: 0.001, seed: 0 };
-const attack = { ...key, attack: 'pgd-l2', norm: 'l2' as const, eps: 0.5, n: 10, cleanAcc: 0.9, robustAcc: 0.5, successRate: 0.4444, certifiedAcc: null, flagPgdWeakerThanFgsm: false, flagRobustAccRises: true, flagLargeEpsNotZero: false, flagZeroGrad: false, flagZeroStep: null, flagGradientMasking: true, members: 'autoattack:0.5:1.50s;square:0.4:2.00s', brokenBy: 'clean:1;a:4', seconds: 1.5 };
+const attack = { ...key, attack: 'pgd-l2', norm: 'l2' as const, eps: 0.5, n: 10, cleanAcc: 0.9, robustAcc: 0.5, successRate: 0.4444, certifiedAcc: null, certifiedPairwiseAcc: null, certifiedIbpAcc: null, certifiedCrownAcc: null, flagPgdWeakerThanFgsm: false, flagRobustAccRises: true, flagLargeEpsNotZero: false, flagZeroGrad: false, flagZeroStep: null, flagGradientMasking: true, members: 'autoattack:0.5:1.50s;square:0.4:2.00s', brokenBy: 'clean:1;a:4', seconds: 1.5 };
 
 test('rows round-trip through CSV with types, nulls and quoting intact', () => {
   const tricky = { ...attack, experiment: 'a "quoted", name\nwith newline' };
@@ -20,7 +20,7 @@ test('bad cells name the file, line and field', () => {
   const noCol = toCsv(AttackRow, [attack]).replace('robustAcc', 'robustness');
   assert.throws(() => parseTable('a.csv', noCol, AttackRow), /a\.csv: missing column robustAcc/);
   const short = toCsv(AttackRow, [attack]).trimEnd().replace(/,[^,]*$/, '') + '\n';
-  assert.throws(() => parseTable('s.csv', short, AttackRow), /s\.csv: line 2: 24 fields, header has 25/);
+  assert.throws(() => parseTable('s.csv', short, AttackRow), /s\.csv: line 2: 27 fields, header has 28/);
 });
 
 test('nullable columns missing from older files read as null; required ones do not', () => {

@@ -19,6 +19,8 @@ const EXAMPLES: Record<string, Record<string, unknown>> = {
   clip: { name: 'clip', c: 0.05 },
   'frobenius-norm': { name: 'frobenius-norm', c: 2 },
   'adversarial-training': { name: 'adversarial-training', eps: 0.1, steps: 2 },
+  gloro: { name: 'gloro', eps: 0.3, warmupSteps: 4 },
+  'lipschitz-margin': { name: 'lipschitz-margin', eps: 0.3, pairwise: false },
 };
 
 test('every registered regularizer has a soundness example', () => {

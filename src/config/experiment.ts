@@ -30,6 +30,12 @@ export const LipschitzOptions = z
     gradPoints: z.number().int().positive().default(1000),
     /** Extra gradient-ascent steps on the gradient norm (0 = evaluate at data points only). */
     ascentSteps: z.number().int().nonnegative().default(0),
+    /**
+     * Certificates beyond margin/(√2·L) (always computed), each filling its column of
+     * attacks.csv at every attacked ε: 'pairwise' (L2), 'ibp' and 'crown' (L2 and L∞;
+     * ReLU dense/conv chains only, cost grows with width).
+     */
+    certificates: z.array(z.enum(['pairwise', 'ibp', 'crown'])).default(['pairwise']),
   })
   .strict();
 export type LipschitzOptions = z.infer<typeof LipschitzOptions>;

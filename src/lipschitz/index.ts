@@ -15,3 +15,14 @@ export { conv2dFrobeniusBound, conv2dLayerNorm, conv2dOperatorNorm, convOverlap,
 export { matrixSpectralNorm, powerIteration, vjpAdjoint, type LinearOp, type PowerIterationOptions, type PowerIterationResult } from './power-iteration.js';
 export { analyzeLayer, registerLayerHandler, registeredLayerClasses, type LayerContext, type LayerContribution, type LayerHandler, type LayerNorm } from './registry.js';
 export { modelChain, type ChainLink } from './chain.js';
+export { applyOp, chainOps, forwardOps, UnsupportedLayerError, type ChainOp, type ChainOps } from './chain-ops.js';
+export { bodyLipschitz, globalPairMatrix, lastDense, lipschitzRadii, modelLogits, pairRadii, pairwiseLipschitz, type LipschitzRadii, type PairwiseLipschitz } from './pairwise.js';
+export {
+  certifiedAccuracyByPropagation,
+  marginLowerBounds,
+  marginLowerBoundsBatch,
+  type BallNorm,
+  type BoundMethod,
+  type InputBall,
+  type PropagationOptions,
+} from './bound-propagation.js';

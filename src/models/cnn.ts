@@ -1,6 +1,7 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import { z } from 'zod';
 import { standardLayers, type LayerFactory } from './layer-factory.js';
+import { HiddenActivation, hiddenActivation } from './activation.js';
 import { tfSeed } from '../data/rng.js';
 
 export const CnnSpec = z
@@ -10,6 +11,8 @@ export const CnnSpec = z
     filters: z.array(z.number().int().positive()).min(1).default([32, 64]),
     /** Width of the dense ReLU layer before the logits; 0 for none. */
     dense: z.number().int().nonnegative().default(128),
+    /** Hidden activation; absent = 'relu'. */
+    activation: HiddenActivation.optional(),
   })
   .strict();
 export type CnnSpec = z.infer<typeof CnnSpec>;
@@ -36,7 +39,7 @@ export function buildCnn(
         name: `conv_${i + 1}`,
         kernelInitializer: tfl.initializers.heNormal({ seed: tfSeed(seed * 101 + i) }),
       }),
-      tfl.layers.activation({ activation: 'relu', name: `conv_relu_${i + 1}` }),
+      hiddenActivation(spec.activation, `conv_relu_${i + 1}`),
       tfl.layers.maxPooling2d({ poolSize: 2, strides: 2, name: `pool_${i + 1}` }),
     );
   });
@@ -44,7 +47,7 @@ export function buildCnn(
   if (spec.dense > 0) {
     layers.push(
       make.dense({ units: spec.dense, name: 'dense_1', kernelInitializer: tfl.initializers.heNormal({ seed: tfSeed(seed * 101 + 50) }) }),
-      tfl.layers.activation({ activation: 'relu', name: 'relu_1' }),
+      hiddenActivation(spec.activation, 'relu_1'),
     );
   }
   layers.push(

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { writeFileAtomic } from '../results/atomic.js';
 // Registers the custom layer classes (SNDense, SNConv2D) so their saved models load.
 import './spectral-layers.js';
+import './maxmin.js';
 
 const WEIGHTS_FILE = 'weights.bin';
 

@@ -1,6 +1,7 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import { z } from 'zod';
 import { standardLayers, type LayerFactory } from './layer-factory.js';
+import { HiddenActivation, hiddenActivation } from './activation.js';
 import { tfSeed } from '../data/rng.js';
 
 export const MlpSpec = z
@@ -8,6 +9,8 @@ export const MlpSpec = z
     kind: z.literal('mlp'),
     /** Widths of the hidden ReLU layers. */
     hidden: z.array(z.number().int().positive()).min(1).default([256, 256]),
+    /** Hidden activation; absent = 'relu'. */
+    activation: HiddenActivation.optional(),
   })
   .strict();
 export type MlpSpec = z.infer<typeof MlpSpec>;
@@ -31,7 +34,7 @@ export function buildMlp(
         name: `dense_${i + 1}`,
         kernelInitializer: tfl.initializers.heNormal({ seed: tfSeed(seed * 101 + i) }),
       }),
-      tfl.layers.activation({ activation: 'relu', name: `relu_${i + 1}` }),
+      hiddenActivation(spec.activation, `relu_${i + 1}`),
     );
   });
   layers.push(

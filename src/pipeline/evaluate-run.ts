@@ -59,7 +59,7 @@ export async function evaluateRun(input: EvaluateRunInput): Promise<RunRecord> {
     ensembles = attacked.breakdowns;
     try {
       if (config.lipschitz.enabled) {
-        const lip = await lipschitzStage({ model, split: attackSplit, key, options: config.lipschitz, pairs: attacked.pairs, seed: run.seed, signal: input.signal });
+        const lip = await lipschitzStage({ model, split: attackSplit, key, options: config.lipschitz, pairs: attacked.pairs, seed: run.seed, signal: input.signal, log: input.log });
         layers = lip.layers;
         bounds = lip.bounds;
         attacks = lip.withCertified(attacked.rows);

@@ -8,6 +8,8 @@ import type { AttackRow, LayerRow, RunKey, RunRow } from '../results/rows.js';
 import type { AdversarialPair } from './attack-stage.js';
 import { mulberry32, tfSeed } from '../data/rng.js';
 import { checkpoint, type CancelSignal } from '../util/cancel.js';
+import { addCertificates } from './certificates.js';
+import { checkCertifiedInvariant } from './certified-invariant.js';
 
 /**
  * Probe points away from the data: x̃ = t·x_i + (1−t)·x_j for pairs of different labels
@@ -46,7 +48,10 @@ export type BoundColumns = Pick<
 export interface LipschitzStageResult {
   readonly layers: LayerRow[];
   readonly bounds: BoundColumns;
-  /** Fill certifiedAcc on the L2 attack rows from margin/(√2·L). */
+  /**
+   * Fill certifiedAcc on the L2 attack rows from margin/(√2·L) and the configured
+   * certificates' columns, then check certified ≤ empirical robust ≤ clean (throws).
+   */
   withCertified(rows: readonly AttackRow[]): AttackRow[];
 }
 
@@ -64,6 +69,7 @@ export async function lipschitzStage(input: {
   pairs: readonly AdversarialPair[];
   seed: number;
   signal?: CancelSignal;
+  log?: (line: string) => void;
 }): Promise<LipschitzStageResult> {
   const { model, split, key, options } = input;
   // Each bound below is one synchronous computation: a cancel is honoured between them.
@@ -120,7 +126,9 @@ export async function lipschitzStage(input: {
       powerIterTol: ub.maxRelChange,
     },
     withCertified(rows) {
-      return rows.map((r) => (r.norm === 'l2' ? { ...r, certifiedAcc: certifiedAccuracy(radii, [r.eps])[0]! } : r));
+      const global = rows.map((r) => (r.norm === 'l2' ? { ...r, certifiedAcc: certifiedAccuracy(radii, [r.eps])[0]! } : r));
+      const all = addCertificates({ model, x: split.x, y: split.y, bounds: ub, rows: global, certificates: options.certificates, log: input.log });
+      return [...checkCertifiedInvariant(all)];
     },
   };
 }

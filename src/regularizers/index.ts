@@ -13,6 +13,8 @@ import { createGradPenalty, GradPenaltyOptions } from './grad-penalty.js';
 import { ClipOptions, createClip } from './clip.js';
 import { createFrobeniusNorm, FrobeniusNormOptions } from './frobenius-norm.js';
 import { AdversarialTrainingOptions, createAdversarialTraining } from './adversarial-training.js';
+import { createGloro, GloroOptions } from './gloro.js';
+import { createLipschitzMargin, LipschitzMarginOptions } from './lipschitz-margin.js';
 import type { LayerFactory } from '../models/layer-factory.js';
 import type { Regularizer } from './types.js';
 
@@ -30,6 +32,8 @@ export const RegularizerSpec = z.discriminatedUnion('name', [
   ClipOptions,
   FrobeniusNormOptions,
   AdversarialTrainingOptions,
+  GloroOptions,
+  LipschitzMarginOptions,
 ]);
 export type RegularizerSpec = z.infer<typeof RegularizerSpec>;
 export const REGULARIZER_NAMES = RegularizerSpec.options.map((o) => o.shape.name.value);
@@ -54,6 +58,10 @@ export function createRegularizer(spec: RegularizerSpec, seed: number): Regulari
       return createFrobeniusNorm(spec);
     case 'adversarial-training':
       return createAdversarialTraining(spec, seed);
+    case 'gloro':
+      return createGloro(spec, seed);
+    case 'lipschitz-margin':
+      return createLipschitzMargin(spec, seed);
   }
 }
 

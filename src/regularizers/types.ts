@@ -46,6 +46,12 @@ export interface Regularizer {
   transformBatch?(ctx: BatchContext): tf.Tensor4D;
   beforeStep?(ctx: HookContext): void;
   penalty?(ctx: StepContext): tf.Scalar;
+  /**
+   * The logits the cross-entropy is taken on instead of ctx.logits, inside the tape
+   * (certified training: GloRo's ⊥ column, Lipschitz-margin's raised non-target
+   * logits). At most one regularizer of a method may define it.
+   */
+  trainLogits?(ctx: StepContext): tf.Tensor2D;
   afterStep?(ctx: HookContext): void;
   /** Release persistent tensors. */
   dispose?(): void;

@@ -80,6 +80,14 @@ export const AttackRow = RunKey.extend({
   successRate: num,
   /** Certified accuracy at this L2 ε from margin/(√2·L); null for L∞ rows. */
   certifiedAcc: optNum,
+  // The certificates below are optional in the row type (absent = not computed, an
+  // empty cell like null), so code that builds attack rows need not know about them.
+  /** Certified accuracy at this L2 ε from min_j (f_y − f_j)/(‖w_y − w_j‖·L(body)); null for L∞ rows. */
+  certifiedPairwiseAcc: optNum.optional(),
+  /** Certified accuracy at this ε and norm by interval bound propagation (IBP). */
+  certifiedIbpAcc: optNum.optional(),
+  /** Certified accuracy at this ε and norm by CROWN (backward linear relaxation). */
+  certifiedCrownAcc: optNum.optional(),
   flagPgdWeakerThanFgsm: bool,
   flagRobustAccRises: bool,
   flagLargeEpsNotZero: bool,

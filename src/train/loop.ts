@@ -92,6 +92,8 @@ export async function trainModel(
         cliProgress.Presets.shades_classic,
       )
     : undefined;
+  const logitMakers = regularizers.filter((r) => r.trainLogits);
+  if (logitMakers.length > 1) throw new Error(`regularizers ${logitMakers.map((r) => r.name).join(' and ')} each replace the training logits; they cannot be combined`);
   const epochs: EpochMetrics[] = [];
   const t0 = performance.now();
   let step = 0;
@@ -122,7 +124,7 @@ export async function trainModel(
           const { value, grads } = tf.variableGrads(() => {
             const logits = model.apply(x, { training: true }) as tf.Tensor2D;
             logitsKept = tf.keep(logits);
-            let loss = crossEntropy(logits, y);
+            let loss = crossEntropy(logitMakers[0]?.trainLogits?.({ model, x, y, logits, step }) ?? logits, y);
             for (const r of regularizers) {
               if (r.penalty) loss = tf.add(loss, r.penalty({ model, x, y, logits, step }));
             }

@@ -1,0 +1,64 @@
+/**
+ * `gloro`: globally-robust networks (Leino, Wang & Fredrikson, "Globally-Robust Neural
+ * Networks", ICML 2021). The logits get an extra class ⊥ whose logit is
+ *     f_⊥ = max_{j≠y} (f_j + ε·K_yj),  K_yj = ‖w_y − w_j‖₂·L(body),
+ * and the cross-entropy is taken over the k+1 logits with label y: the loss is small
+ * only where f_y beats every class by what the Lipschitz bound allows an ε-ball to
+ * move it, which is exactly the pairwise certificate (lipschitz/pairwise.ts) at radius
+ * ε. K comes from persistent power iteration on every step, differentiably
+ * (regularizers/lipschitz-tracker.ts). ε is annealed from `epsStart`·ε over
+ * `warmupSteps` (the paper anneals; its MNIST schedule is logarithmic).
+ *
+ * Options:
+ *  - `eps` (> 0, default 0.3): the training radius (ℓ2).
+ *  - `warmupSteps` (int ≥ 0, default 0), `schedule` ('log' | 'linear', default 'log'),
+ *    `epsStart` (fraction of ε at step 0, default 0.01).
+ *  - `powerIters` (default 1) per step, `initIters` (default 50) on the first step.
+ * Certifies ℓ2 only.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { z } from 'zod';
+import { annealedEps, LipschitzTracker, raisedLogits } from './lipschitz-tracker.js';
+import type { Regularizer } from './types.js';
+
+export const GloroOptions = z
+  .object({
+    name: z.literal('gloro'),
+    eps: z.number().positive().default(0.3),
+    /** The certificate it trains for is an ℓ2 one; an ℓ∞ request is refused, naming this field. */
+    norm: z.literal('l2', { error: 'gloro certifies ℓ2 balls only (its Lipschitz constants are ℓ2 operator norms); use "l2"' }).default('l2'),
+    warmupSteps: z.number().int().nonnegative().default(0),
+    schedule: z.enum(['log', 'linear']).default('log'),
+    epsStart: z.number().positive().max(1).default(0.01),
+    powerIters: z.number().int().positive().default(1),
+    initIters: z.number().int().positive().default(50),
+  })
+  .strict();
+export type GloroOptions = z.infer<typeof GloroOptions>;
+
+export function createGloro(opts: GloroOptions, seed = 0): Regularizer {
+  let tracker: LipschitzTracker | undefined;
+  return {
+    name: 'gloro',
+    beforeStep({ model }) {
+      tracker ??= new LipschitzTracker(model, seed, opts.initIters, opts.powerIters, 'gloro');
+      tracker.update();
+    },
+    trainLogits({ logits, y, step }) {
+      if (!tracker) throw new Error('gloro: beforeStep was not called');
+      const t = tracker;
+      return tf.tidy(() => {
+        const eps = annealedEps(opts.eps, step, opts.warmupSteps, opts.schedule, opts.epsStart);
+        const raised = raisedLogits(logits, y, t.pairConstants(), eps);
+        // ⊥ = max over j ≠ y of the raised logits: mask y out with −∞-like values.
+        const isY = tf.oneHot(tf.cast(y, 'int32'), logits.shape[1]);
+        const bottom = tf.max(tf.sub(raised, tf.mul(isY, 1e9)), 1, true);
+        return tf.concat([logits, bottom], 1) as tf.Tensor2D;
+      });
+    },
+    dispose() {
+      tracker?.dispose();
+      tracker = undefined;
+    },
+  };
+}

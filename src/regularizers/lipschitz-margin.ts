@@ -1,0 +1,59 @@
+/**
+ * `lipschitz-margin`: Lipschitz-margin training (Tsuzuku, Sato & Sugiyama,
+ * "Lipschitz-Margin Training: Scalable Certification of Perturbation Invariance for
+ * Deep Neural Networks", NeurIPS 2018). Each non-target logit is raised by what an
+ * ε-perturbation could move the margin before the cross-entropy:
+ *     pairwise (default):  f_j + ε·K_yj,  K_yj = ‖w_y − w_j‖₂·L(body)
+ *     global:              f_j + √2·ε·L   (the paper's form)
+ * with L and K from persistent power iteration, differentiable (lipschitz-tracker.ts).
+ * Unlike GloRo there is no ⊥ class: the loss pushes every pair apart by its own margin.
+ *
+ * Options: `eps` (> 0, default 0.3, ℓ2), `pairwise` (default true), `warmupSteps`,
+ * `schedule`, `epsStart`, `powerIters`, `initIters` as in gloro.ts. Certifies ℓ2 only.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { z } from 'zod';
+import { annealedEps, LipschitzTracker, raisedLogits } from './lipschitz-tracker.js';
+import type { Regularizer } from './types.js';
+
+export const LipschitzMarginOptions = z
+  .object({
+    name: z.literal('lipschitz-margin'),
+    eps: z.number().positive().default(0.3),
+    /** The certificate it trains for is an ℓ2 one; an ℓ∞ request is refused, naming this field. */
+    norm: z.literal('l2', { error: 'lipschitz-margin certifies ℓ2 balls only (its Lipschitz constants are ℓ2 operator norms); use "l2"' }).default('l2'),
+    pairwise: z.boolean().default(true),
+    warmupSteps: z.number().int().nonnegative().default(0),
+    schedule: z.enum(['log', 'linear']).default('log'),
+    epsStart: z.number().positive().max(1).default(0.01),
+    powerIters: z.number().int().positive().default(1),
+    initIters: z.number().int().positive().default(50),
+  })
+  .strict();
+export type LipschitzMarginOptions = z.infer<typeof LipschitzMarginOptions>;
+
+export function createLipschitzMargin(opts: LipschitzMarginOptions, seed = 0): Regularizer {
+  let tracker: LipschitzTracker | undefined;
+  return {
+    name: 'lipschitz-margin',
+    beforeStep({ model }) {
+      tracker ??= new LipschitzTracker(model, seed, opts.initIters, opts.powerIters, 'lipschitz-margin');
+      tracker.update();
+    },
+    trainLogits({ logits, y, step }) {
+      if (!tracker) throw new Error('lipschitz-margin: beforeStep was not called');
+      const t = tracker;
+      return tf.tidy(() => {
+        const eps = annealedEps(opts.eps, step, opts.warmupSteps, opts.schedule, opts.epsStart);
+        const k = logits.shape[1];
+        // Global form: every pair gets √2·L, L the product bound of the whole logit map.
+        const K = opts.pairwise ? t.pairConstants() : (tf.mul(tf.ones([k, k]), tf.mul(Math.SQRT2, t.globalLipschitz())) as tf.Tensor2D);
+        return raisedLogits(logits, y, K, eps);
+      });
+    },
+    dispose() {
+      tracker?.dispose();
+      tracker = undefined;
+    },
+  };
+}
