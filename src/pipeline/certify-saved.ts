@@ -8,7 +8,6 @@
  * any layer the Lipschitz registry does not know is refused, naming it.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import * as tfl from '@tensorflow/tfjs-layers';
 import { UserError } from '../config/errors.js';
 import { DatasetName, disposeDataset, loadDataset } from '../data/index.js';
 import { certifiedAccuracyByPropagation, type BallNorm } from '../lipschitz/bound-propagation.js';
@@ -17,6 +16,7 @@ import { chainOps, UnsupportedLayerError, type ChainOps } from '../lipschitz/cha
 import { certifiedAccuracy } from '../lipschitz/empirical.js';
 import { lipschitzRadii } from '../lipschitz/pairwise.js';
 import { loadModel } from '../models/io.js';
+import { toLogitModel } from '../models/logit-head.js';
 
 export const CERTIFICATES = ['global', 'pairwise', 'ibp', 'crown'] as const;
 export type CertifyCertificate = (typeof CERTIFICATES)[number];
@@ -69,28 +69,6 @@ export function validateCertifyOptions(o: CertifyOptions): { norm: BallNorm; cer
   return { norm, certificates, explicit };
 }
 
-/**
- * The logit map of a model: a final softmax layer is dropped, a softmax fused into the
- * last layer is replaced by a copy of that layer without activation (same weights).
- */
-export function logitModel(model: tfl.LayersModel): { model: tfl.LayersModel; stripped: boolean } {
-  const layers = model.layers.filter((l) => l.getClassName() !== 'InputLayer');
-  const last = layers[layers.length - 1];
-  if (!last) return { model, stripped: false };
-  const cls = last.getClassName();
-  const config = last.getConfig() as { activation?: string };
-  const isSoftmaxLayer = cls === 'Softmax' || (cls === 'Activation' && config.activation === 'softmax');
-  if (!isSoftmaxLayer && config.activation !== 'softmax') return { model, stripped: false };
-  const input = model.inputs[0]!;
-  const before = layers.length >= 2 ? (layers[layers.length - 2]!.output as tfl.SymbolicTensor) : input;
-  if (isSoftmaxLayer) return { model: tfl.model({ inputs: input, outputs: before }), stripped: true };
-  const Ctor = last.constructor as new (args: Record<string, unknown>) => tfl.layers.Layer;
-  const copy = new Ctor({ ...(config as Record<string, unknown>), activation: 'linear', name: `${last.name}_logits` });
-  const out = copy.apply(before) as tfl.SymbolicTensor;
-  copy.setWeights(last.getWeights());
-  return { model: tfl.model({ inputs: input, outputs: out }), stripped: true };
-}
-
 function timed<T>(f: () => T): [T, number] {
   const t0 = performance.now();
   const v = f();
@@ -107,8 +85,11 @@ export async function certifySavedModel(o: CertifyOptions, log: (line: string) =
   } catch (e) {
     throw new UserError((e as Error).message);
   }
-  const { model, stripped } = logitModel(loaded);
-  const notes: string[] = stripped ? ['final softmax stripped: bounds are of the logit map'] : [];
+  // Bounds are of the logit map: the same head removal as `lipbench attack`.
+  const head = await toLogitModel(loaded);
+  const model = head.model;
+  const stripped = head.change !== 'none';
+  const notes: string[] = stripped ? [`${head.note}; bounds are of the logit map`] : [];
   const data = await loadDataset(ds.data, { testSize: o.n });
   try {
     const inShape = model.inputs[0]!.shape.slice(1);
@@ -171,6 +152,7 @@ export async function certifySavedModel(o: CertifyOptions, log: (line: string) =
     for (const r of rows) log(`${r.certificate.padEnd(12)} ${r.norm.padEnd(5)} ${String(r.eps).padEnd(9)} ${(r.certifiedAcc * 100).toFixed(2).padStart(8)}%`);
     return { rows, cleanAcc: clean, lipUpper: bounds.upper, strippedSoftmax: stripped, notes };
   } finally {
+    if (model !== loaded) model.dispose();
     loaded.dispose();
     disposeDataset(data);
   }
