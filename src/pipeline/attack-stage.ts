@@ -45,6 +45,8 @@ export async function attackStage(input: {
   seed: number;
   log: (line: string) => void;
   progress?: boolean;
+  /** Points per attack batch; evaluateAttacks' default (256) when undefined. */
+  batchSize?: number;
   signal?: CancelSignal;
 }): Promise<AttackStageResult> {
   const { model, split, specs, key } = input;
@@ -56,6 +58,7 @@ export async function attackStage(input: {
     seed: input.seed,
     progress: input.progress ?? false,
     largeEpsCheck: true,
+    ...(input.batchSize !== undefined ? { batchSize: input.batchSize } : {}),
     keepAdversarial: { maxExamples: KEPT_PAIRS },
     ...(input.signal ? { signal: input.signal } : {}),
   });

@@ -55,7 +55,7 @@ export async function evaluateRun(input: EvaluateRunInput): Promise<RunRecord> {
     powerIterTol: null,
   };
   try {
-    const attacked = await attackStage({ model, split: attackSplit, specs: config.attacks, key, seed: run.seed, log: input.log, progress: input.progress, signal: input.signal });
+    const attacked = await attackStage({ model, split: attackSplit, specs: config.attacks, key, seed: run.seed, log: input.log, progress: input.progress, signal: input.signal, batchSize: config.attackBatchSize });
     ensembles = attacked.breakdowns;
     try {
       if (config.lipschitz.enabled) {

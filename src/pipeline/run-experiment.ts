@@ -56,7 +56,15 @@ export interface ExperimentSummary {
 const EVAL_VERSION = 1;
 
 export function evalKeyOf(cfg: ExperimentConfig): string {
-  return shortHash({ v: EVAL_VERSION, attacks: cfg.attacks, attackSize: cfg.attackSize, lipschitz: cfg.lipschitz, trainEvalSize: cfg.data.trainEvalSize });
+  return shortHash({
+    v: EVAL_VERSION,
+    attacks: cfg.attacks,
+    attackSize: cfg.attackSize,
+    // Only when set, so results evaluated before the option existed stay valid.
+    ...(cfg.attackBatchSize !== undefined ? { attackBatchSize: cfg.attackBatchSize } : {}),
+    lipschitz: cfg.lipschitz,
+    trainEvalSize: cfg.data.trainEvalSize,
+  });
 }
 
 export function runKeyOf(run: RunSpec): RunKey {
