@@ -10,6 +10,7 @@ export const H = 8;
 export const W = 8;
 export const C = 1;
 export const D = H * W * C;
+/** Classes of the synthetic problems: 4, the fewest the targeted DLR loss (APGD-T) accepts. */
 export const K = 4;
 
 /** Logits = flatten(x)·kernel + bias, with the given weights (kernel [D, K] row-major). */
@@ -36,14 +37,14 @@ export function mlp(seed: number, hidden = 32): tfl.LayersModel {
  * n images of K noisy class prototypes; about a quarter of the pixels sit exactly at 0
  * or 1 so that box clipping is exercised.
  */
-export function syntheticData(n: number, seed: number, noise = 0.25): { x: tf.Tensor4D; y: tf.Tensor1D } {
+export function syntheticData(n: number, seed: number, noise = 0.25, classes = K): { x: tf.Tensor4D; y: tf.Tensor1D } {
   const rand = mulberry(seed);
   const protoRand = mulberry(12345);
-  const protos = Array.from({ length: K }, () => Float32Array.from({ length: D }, () => protoRand()));
+  const protos = Array.from({ length: classes }, () => Float32Array.from({ length: D }, () => protoRand()));
   const xs = new Float32Array(n * D);
   const ys = new Int32Array(n);
   for (let i = 0; i < n; i++) {
-    const k = i % K;
+    const k = i % classes;
     ys[i] = k;
     for (let j = 0; j < D; j++) {
       const v = protos[k]![j]! + noise * (2 * rand() - 1) * 1.6;
