@@ -4,18 +4,15 @@
  * sigmoid is removed first (attacks are defined on logits; see models/logit-head.ts),
  * and the output says so.
  */
-import type * as tfl from '@tensorflow/tfjs-layers';
 import { AttackSpec, createAttack, isAttackName, resolveAttackName, resolvedAttackOptions, type ParsedAttackSpec } from '../attacks/index.js';
 import { evaluateParsedAttacks } from '../attacks/evaluate.js';
 import type { Norm } from '../attacks/types.js';
 import { formatZodError, UserError } from '../config/errors.js';
-import { DatasetName, disposeDataset, loadDataset } from '../data/index.js';
-import { loadModel } from '../models/io.js';
-import { toLogitModel } from '../models/logit-head.js';
 import { writeFileAtomic } from '../results/atomic.js';
 import { toCsv } from '../results/csv.js';
 import { AttackRow } from '../results/rows.js';
 import { stepSizeNote } from '../charts/settings.js';
+import { openSavedClassifier } from './saved-model.js';
 
 export interface AttackSavedOptions {
   readonly modelJson: string;
@@ -76,23 +73,10 @@ export function savedAttackSpecs(o: Pick<AttackSavedOptions, 'attack' | 'norm' |
 }
 
 export async function attackSavedModel(o: AttackSavedOptions): Promise<void> {
-  const ds = DatasetName.safeParse(o.dataset);
-  if (!ds.success) throw new UserError(`--dataset: unknown dataset "${o.dataset}" (known: ${DatasetName.options.join(', ')})`);
   const specs = savedAttackSpecs(o);
-  let loaded: tfl.LayersModel;
+  const saved = await openSavedClassifier(o.modelJson, o.dataset, o.n);
+  const { model, head, data } = saved;
   try {
-    loaded = await loadModel(o.modelJson);
-  } catch (e) {
-    throw new UserError((e as Error).message);
-  }
-  const head = await toLogitModel(loaded);
-  const model = head.model;
-  const data = await loadDataset(ds.data, { testSize: o.n });
-  try {
-    const inShape = model.inputs[0]!.shape.slice(1);
-    if (inShape.join() !== data.imageShape.join()) {
-      throw new UserError(`${o.modelJson}: model input shape [${inShape}] does not match ${o.dataset} images [${data.imageShape}]`);
-    }
     const numClasses = model.outputs[0]!.shape[1];
     for (const s of specs) {
       try {
@@ -128,8 +112,6 @@ export async function attackSavedModel(o: AttackSavedOptions): Promise<void> {
     }
     for (const run of ev.runs) for (const p of run.result.perEps) p.adversarial?.dispose();
   } finally {
-    if (model !== loaded) model.dispose();
-    loaded.dispose();
-    disposeDataset(data);
+    saved.dispose();
   }
 }

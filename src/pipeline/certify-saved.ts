@@ -9,14 +9,12 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { UserError } from '../config/errors.js';
-import { DatasetName, disposeDataset, loadDataset } from '../data/index.js';
 import { certifiedAccuracyByPropagation, type BallNorm } from '../lipschitz/bound-propagation.js';
 import { lipschitzUpperBounds } from '../lipschitz/bounds.js';
 import { chainOps, UnsupportedLayerError, type ChainOps } from '../lipschitz/chain-ops.js';
 import { certifiedAccuracy } from '../lipschitz/empirical.js';
 import { lipschitzRadii } from '../lipschitz/pairwise.js';
-import { loadModel } from '../models/io.js';
-import { toLogitModel } from '../models/logit-head.js';
+import { openSavedClassifier } from './saved-model.js';
 
 export const CERTIFICATES = ['global', 'pairwise', 'ibp', 'crown'] as const;
 export type CertifyCertificate = (typeof CERTIFICATES)[number];
@@ -77,25 +75,12 @@ function timed<T>(f: () => T): [T, number] {
 
 export async function certifySavedModel(o: CertifyOptions, log: (line: string) => void = console.log): Promise<CertifyResult> {
   const { norm, certificates, explicit } = validateCertifyOptions(o);
-  const ds = DatasetName.safeParse(o.dataset);
-  if (!ds.success) throw new UserError(`--dataset: unknown dataset "${o.dataset}" (known: ${DatasetName.options.join(', ')})`);
-  let loaded;
-  try {
-    loaded = await loadModel(o.modelJson);
-  } catch (e) {
-    throw new UserError((e as Error).message);
-  }
+  const saved = await openSavedClassifier(o.modelJson, o.dataset, o.n);
+  const { model, head, data } = saved;
   // Bounds are of the logit map: the same head removal as `lipbench attack`.
-  const head = await toLogitModel(loaded);
-  const model = head.model;
   const stripped = head.change !== 'none';
   const notes: string[] = stripped ? [`${head.note}; bounds are of the logit map`] : [];
-  const data = await loadDataset(ds.data, { testSize: o.n });
   try {
-    const inShape = model.inputs[0]!.shape.slice(1);
-    if (inShape.join() !== data.imageShape.join()) {
-      throw new UserError(`${o.modelJson}: model input shape [${inShape}] does not match ${o.dataset} images [${data.imageShape}]`);
-    }
     const { x, y } = data.test;
     let bounds;
     try {
@@ -152,8 +137,6 @@ export async function certifySavedModel(o: CertifyOptions, log: (line: string) =
     for (const r of rows) log(`${r.certificate.padEnd(12)} ${r.norm.padEnd(5)} ${String(r.eps).padEnd(9)} ${(r.certifiedAcc * 100).toFixed(2).padStart(8)}%`);
     return { rows, cleanAcc: clean, lipUpper: bounds.upper, strippedSoftmax: stripped, notes };
   } finally {
-    if (model !== loaded) model.dispose();
-    loaded.dispose();
-    disposeDataset(data);
+    saved.dispose();
   }
 }
