@@ -13,21 +13,14 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { annealedEps, LipschitzTracker, raisedLogits } from './lipschitz-tracker.js';
+import { annealedEps, certifiedTrainingShape, LipschitzTracker, raisedLogits } from './lipschitz-tracker.js';
 import type { Regularizer } from './types.js';
 
 export const LipschitzMarginOptions = z
   .object({
     name: z.literal('lipschitz-margin'),
-    eps: z.number().positive().default(0.3),
-    /** The certificate it trains for is an ℓ2 one; an ℓ∞ request is refused, naming this field. */
-    norm: z.literal('l2', { error: 'lipschitz-margin certifies ℓ2 balls only (its Lipschitz constants are ℓ2 operator norms); use "l2"' }).default('l2'),
+    ...certifiedTrainingShape('lipschitz-margin'),
     pairwise: z.boolean().default(true),
-    warmupSteps: z.number().int().nonnegative().default(0),
-    schedule: z.enum(['log', 'linear']).default('log'),
-    epsStart: z.number().positive().max(1).default(0.01),
-    powerIters: z.number().int().positive().default(1),
-    initIters: z.number().int().positive().default(50),
   })
   .strict();
 export type LipschitzMarginOptions = z.infer<typeof LipschitzMarginOptions>;

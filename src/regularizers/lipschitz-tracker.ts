@@ -23,6 +23,7 @@ import { activationFactor } from '../lipschitz/factors.js';
 import { activationName, convConfig } from '../lipschitz/layer-config.js';
 import { analyzeLayer } from '../lipschitz/registry.js';
 import { tfSeed } from '../data/rng.js';
+import { z } from 'zod';
 
 interface LinearLink {
   readonly kind: 'dense' | 'conv2d';
@@ -183,4 +184,22 @@ export function annealedEps(eps: number, step: number, warmupSteps: number, sche
   if (warmupSteps <= 0 || step >= warmupSteps) return eps;
   const t = step / warmupSteps;
   return schedule === 'linear' ? eps * Math.max(t, start) : eps * Math.pow(start, 1 - t);
+}
+
+/**
+ * The options that gloro and lipschitz-margin share: the ℓ2 training radius, its
+ * warm-up schedule, and the power-iteration budget of the tracker. Spread into each
+ * method's schema; `name` goes into the message that refuses an ℓ∞ norm.
+ */
+export function certifiedTrainingShape(name: string) {
+  return {
+    eps: z.number().positive().default(0.3),
+    /** The certificate it trains for is an ℓ2 one; an ℓ∞ request is refused, naming this field. */
+    norm: z.literal('l2', { error: `${name} certifies ℓ2 balls only (its Lipschitz constants are ℓ2 operator norms); use "l2"` }).default('l2'),
+    warmupSteps: z.number().int().nonnegative().default(0),
+    schedule: z.enum(['log', 'linear']).default('log'),
+    epsStart: z.number().positive().max(1).default(0.01),
+    powerIters: z.number().int().positive().default(1),
+    initIters: z.number().int().positive().default(50),
+  };
 }
