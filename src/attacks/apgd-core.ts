@@ -19,7 +19,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { deriveSeed, projectToFeasible, steepestDirection, l2NormPerExample, linfNormPerExample } from './geometry.js';
 import { attackObjective, type AttackLoss } from './losses.js';
-import { logits } from './pgd-core.js';
+import { logits } from '../models/logits.js';
 import { tfSeed } from '../data/rng.js';
 import type { Classifier, Norm } from './types.js';
 

@@ -16,7 +16,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { apgd, ApgdOptions } from './apgd-core.js';
 import { deriveSeed } from './geometry.js';
-import { logits } from './pgd-core.js';
+import { logits } from '../models/logits.js';
 import { gatherRows, replaceRows, unbroken } from './subset.js';
 import type { Attack, Norm } from './types.js';
 

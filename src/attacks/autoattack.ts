@@ -25,7 +25,7 @@ import { z } from 'zod';
 import { apgdCe } from './apgd-ce.js';
 import { apgdT } from './apgd-t.js';
 import { deriveSeed, projectToFeasible } from './geometry.js';
-import { logits } from './pgd-core.js';
+import { logits } from '../models/logits.js';
 import { square } from './square.js';
 import { gatherRows, replaceRows, unbroken } from './subset.js';
 import type { Attack, Norm } from './types.js';

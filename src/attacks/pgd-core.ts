@@ -14,7 +14,7 @@ import { deriveSeed, projectToFeasible, randomInBall, steepestDirection } from '
 import { z } from 'zod';
 import { attackObjective, lossOptionShape, resolveTargets, type AttackLoss, type TargetMode } from './losses.js';
 import type { Attack, Classifier, Norm, PerturbContext } from './types.js';
-import { logits as modelLogits } from '../models/logits.js';
+import { logits } from '../models/logits.js';
 
 export interface PgdCoreOptions {
   readonly norm: Norm;
@@ -25,11 +25,6 @@ export interface PgdCoreOptions {
   readonly restarts: number;
   readonly loss: AttackLoss;
   readonly target: TargetMode;
-}
-
-/** Logits in inference mode; see models/logits.ts. Re-exported for the attacks that import it from here. */
-export function logits(model: Classifier, x: tf.Tensor4D): tf.Tensor2D {
-  return modelLogits(model, x);
 }
 
 /** ∇ₓ of the summed per-example objective; examples are independent, so row i is ∇ of example i. */

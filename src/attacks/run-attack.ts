@@ -24,7 +24,7 @@ import cliProgress from 'cli-progress';
 import { z } from 'zod';
 import { deriveSeed, projectToFeasible } from './geometry.js';
 import { crossEntropy } from './losses.js';
-import { logits } from './pgd-core.js';
+import { logits } from '../models/logits.js';
 import { gatherRows } from './subset.js';
 import type { Attack, Classifier, Norm } from './types.js';
 import { checkpoint, type CancelSignal } from '../util/cancel.js';

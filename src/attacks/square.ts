@@ -22,7 +22,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { mulberry32 } from '../data/rng.js';
-import { logits } from './pgd-core.js';
+import { logits } from '../models/logits.js';
 import type { Attack, Classifier, Norm } from './types.js';
 
 export const SquareOptions = z.strictObject({
