@@ -18,7 +18,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { annealedEps, certifiedTrainingShape, LipschitzTracker, raisedLogits } from './lipschitz-tracker.js';
+import { annealedEps, certifiedTrainingShape, raisedLogits, stepTracker } from './lipschitz-tracker.js';
 import type { Regularizer } from './types.js';
 
 export const GloroOptions = z
@@ -30,16 +30,12 @@ export const GloroOptions = z
 export type GloroOptions = z.infer<typeof GloroOptions>;
 
 export function createGloro(opts: GloroOptions, seed = 0): Regularizer {
-  let tracker: LipschitzTracker | undefined;
+  const tracked = stepTracker('gloro', opts, seed);
   return {
     name: 'gloro',
-    beforeStep({ model }) {
-      tracker ??= new LipschitzTracker(model, seed, opts.initIters, opts.powerIters, 'gloro');
-      tracker.update();
-    },
+    beforeStep: tracked.beforeStep,
     trainLogits({ logits, y, step }) {
-      if (!tracker) throw new Error('gloro: beforeStep was not called');
-      const t = tracker;
+      const t = tracked.get();
       return tf.tidy(() => {
         const eps = annealedEps(opts.eps, step, opts.warmupSteps, opts.schedule, opts.epsStart);
         const raised = raisedLogits(logits, y, t.pairConstants(), eps);
@@ -49,9 +45,6 @@ export function createGloro(opts: GloroOptions, seed = 0): Regularizer {
         return tf.concat([logits, bottom], 1) as tf.Tensor2D;
       });
     },
-    dispose() {
-      tracker?.dispose();
-      tracker = undefined;
-    },
+    dispose: tracked.dispose,
   };
 }

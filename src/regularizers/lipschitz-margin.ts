@@ -13,7 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { annealedEps, certifiedTrainingShape, LipschitzTracker, raisedLogits } from './lipschitz-tracker.js';
+import { annealedEps, certifiedTrainingShape, raisedLogits, stepTracker } from './lipschitz-tracker.js';
 import type { Regularizer } from './types.js';
 
 export const LipschitzMarginOptions = z
@@ -26,16 +26,12 @@ export const LipschitzMarginOptions = z
 export type LipschitzMarginOptions = z.infer<typeof LipschitzMarginOptions>;
 
 export function createLipschitzMargin(opts: LipschitzMarginOptions, seed = 0): Regularizer {
-  let tracker: LipschitzTracker | undefined;
+  const tracked = stepTracker('lipschitz-margin', opts, seed);
   return {
     name: 'lipschitz-margin',
-    beforeStep({ model }) {
-      tracker ??= new LipschitzTracker(model, seed, opts.initIters, opts.powerIters, 'lipschitz-margin');
-      tracker.update();
-    },
+    beforeStep: tracked.beforeStep,
     trainLogits({ logits, y, step }) {
-      if (!tracker) throw new Error('lipschitz-margin: beforeStep was not called');
-      const t = tracker;
+      const t = tracked.get();
       return tf.tidy(() => {
         const eps = annealedEps(opts.eps, step, opts.warmupSteps, opts.schedule, opts.epsStart);
         const k = logits.shape[1];
@@ -44,9 +40,6 @@ export function createLipschitzMargin(opts: LipschitzMarginOptions, seed = 0): R
         return raisedLogits(logits, y, K, eps);
       });
     },
-    dispose() {
-      tracker?.dispose();
-      tracker = undefined;
-    },
+    dispose: tracked.dispose,
   };
 }

@@ -24,6 +24,7 @@ import { activationName, convConfig } from '../lipschitz/layer-config.js';
 import { analyzeLayer } from '../lipschitz/registry.js';
 import { tfSeed } from '../data/rng.js';
 import { z } from 'zod';
+import type { HookContext } from './types.js';
 
 interface LinearLink {
   readonly kind: 'dense' | 'conv2d';
@@ -201,5 +202,27 @@ export function certifiedTrainingShape(name: string) {
     epsStart: z.number().positive().max(1).default(0.01),
     powerIters: z.number().int().positive().default(1),
     initIters: z.number().int().positive().default(50),
+  };
+}
+
+/**
+ * The tracker gloro and lipschitz-margin keep: built on the first step (initIters),
+ * advanced before every step (powerIters), read by trainLogits, freed by dispose.
+ */
+export function stepTracker(name: string, opts: { initIters: number; powerIters: number }, seed: number) {
+  let tracker: LipschitzTracker | undefined;
+  return {
+    beforeStep({ model }: HookContext): void {
+      tracker ??= new LipschitzTracker(model, seed, opts.initIters, opts.powerIters, name);
+      tracker.update();
+    },
+    get(): LipschitzTracker {
+      if (!tracker) throw new Error(`${name}: beforeStep was not called`);
+      return tracker;
+    },
+    dispose(): void {
+      tracker?.dispose();
+      tracker = undefined;
+    },
   };
 }
