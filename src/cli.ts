@@ -18,6 +18,7 @@ import { listExperiments, loadExperiment, readRaw, resolveSource } from './confi
 import { parseShard, shardFromEnv } from './config/shard.js';
 import { IdxFormatError } from './data/idx.js';
 import { Cancelled } from './util/cancel.js';
+import { installTerminalProgress } from './pipeline/terminal-progress.js';
 import { lipbenchVersion } from './version.js';
 
 function fail(err: unknown): never {
@@ -301,4 +302,5 @@ async function experimentDescription(name: string): Promise<string> {
   }
 }
 
+installTerminalProgress();
 program.parseAsync(process.argv).catch(fail);

@@ -20,7 +20,6 @@
  * point's breaker and the robust accuracy after each member are returned.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import cliProgress from 'cli-progress';
 import { z } from 'zod';
 import { deriveSeed, projectToFeasible } from './geometry.js';
 import { crossEntropy } from './losses.js';
@@ -28,6 +27,7 @@ import { logits } from '../models/logits.js';
 import { gatherRows } from './subset.js';
 import type { Attack, Classifier, Norm } from './types.js';
 import { checkpoint, type CancelSignal } from '../util/cancel.js';
+import { createProgress } from '../util/progress.js';
 
 const ScalarOptions = z.strictObject({
   /** Examples per forward/backward pass (default 256). */
@@ -37,7 +37,7 @@ const ScalarOptions = z.strictObject({
    * are identical for the same seed and batchSize; another batchSize regroups the draws.
    */
   seed: z.int().default(0),
-  /** Show a progress bar (only ever on a TTY stdout; default true). */
+  /** Ask the installed progress drawer for a bar (util/progress.ts; default true). */
   progress: z.boolean().default(true),
   /** Compute the zero-gradient sanity check at the clean inputs (default true). */
   checkZeroGrad: z.boolean().default(true),
@@ -212,13 +212,7 @@ export async function runAttack(
     }
   }
 
-  const bar =
-    o.progress && process.stdout.isTTY
-      ? new cliProgress.SingleBar(
-          { format: `${attack.name} [{bar}] {value}/{total} batch×ε | ETA {eta}s`, hideCursor: true },
-          cliProgress.Presets.shades_classic,
-        )
-      : undefined;
+  const bar = o.progress ? createProgress(`${attack.name} [{bar}] {value}/{total} batch×ε | ETA {eta}s`) : undefined;
   bar?.start(batches * epsilons.length * members.length, 0);
   const perEps: EpsResult[] = [];
   try {

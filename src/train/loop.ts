@@ -6,11 +6,11 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import cliProgress from 'cli-progress';
 import type { Split } from '../data/types.js';
 import { permutation } from '../data/rng.js';
 import type { Regularizer } from '../regularizers/types.js';
 import { checkpoint, type CancelSignal } from '../util/cancel.js';
+import { createProgress } from '../util/progress.js';
 import { crossEntropy } from './loss.js';
 import { createOptimizer } from './optimizer.js';
 import type { TrainOptions } from './options.js';
@@ -34,7 +34,7 @@ export interface TrainControl {
   readonly seed: number;
   /** A label for the progress display, e.g. `l2 λ=1e-4 seed=0`. */
   readonly label?: string;
-  /** Show a live progress bar (default: when stdout is a TTY). */
+  /** Ask the installed progress drawer for a bar (util/progress.ts; default true). */
   readonly progress?: boolean;
   /** Where plain progress lines go (default console.log); pass a no-op to silence. */
   readonly log?: (line: string) => void;
@@ -85,13 +85,7 @@ export async function trainModel(
   const n = data.x.shape[0];
   const stepsPerEpoch = Math.ceil(n / opts.batchSize);
   const learningRate = opts.optimizer.learningRate;
-  const showBar = ctl.progress ?? Boolean(process.stdout.isTTY);
-  const bar = showBar
-    ? new cliProgress.SingleBar(
-        { format: `${ctl.label ?? 'train'} |{bar}| epoch {epoch}/{epochs} {value}/{total} loss {loss} {eta_formatted}`, hideCursor: true, clearOnComplete: true },
-        cliProgress.Presets.shades_classic,
-      )
-    : undefined;
+  const bar = ctl.progress === false ? undefined : createProgress(`${ctl.label ?? 'train'} |{bar}| epoch {epoch}/{epochs} {value}/{total} loss {loss} {eta_formatted}`);
   const logitMakers = regularizers.filter((r) => r.trainLogits);
   if (logitMakers.length > 1) throw new Error(`regularizers ${logitMakers.map((r) => r.name).join(' and ')} each replace the training logits; they cannot be combined`);
   const epochs: EpochMetrics[] = [];
