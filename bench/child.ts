@@ -9,7 +9,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-layers';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { initBackend } from '../src/backend.js';
+import { initBackend } from '../src/node/backend.js';
 import { makeWorkloads, type WorkloadParams } from './workloads.js';
 
 import { median, type Config } from './common.js';
@@ -36,7 +36,7 @@ export interface BenchResult {
 
 async function init(config: Config): Promise<void> {
   if (config === 'wasm') {
-    // Stock wasm: same loading as src/backend.ts but without registerWasmKernels().
+    // Stock wasm: same loading as src/node/backend.ts but without registerWasmKernels().
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
     const require = createRequire(import.meta.url);
     wasm.setWasmPaths(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm')) + path.sep);

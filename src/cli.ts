@@ -12,14 +12,14 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import path from 'node:path';
 import { ZodError } from 'zod';
 import { attackNames, NORM_FAMILIES } from './attacks/index.js';
-import { BackendChoice, backendLine, initBackend, type BackendInfo } from './backend.js';
-import { EnvironmentError, formatZodError, isEnvironmentFault, UserError } from './config/errors.js';
+import { BackendChoice, backendLine, initBackend, type BackendInfo } from './node/backend.js';
+import { EnvironmentError, formatZodError, isEnvironmentFault, UserError } from './util/errors.js';
 import { listExperiments, loadExperiment, readRaw, resolveSource } from './config/load.js';
 import { parseShard, shardFromEnv } from './config/shard.js';
 import { IdxFormatError } from './data/idx.js';
 import { Cancelled } from './util/cancel.js';
 import { installTerminalProgress } from './pipeline/terminal-progress.js';
-import { lipbenchVersion } from './version.js';
+import { lipbenchVersion } from './node/version.js';
 
 function fail(err: unknown): never {
   // Stopped by a signal: the handler below already said so.
@@ -277,7 +277,7 @@ program
     }
     await startBackend(o.backend, false);
     const { runWganExperiment } = await import('./wgan/run.js');
-    const s = await runWganExperiment(loaded, { resultsRoot: o.results, backend: (await import('./backend.js')).currentBackend(), retryFailed: Boolean(o.retryFailed) });
+    const s = await runWganExperiment(loaded, { resultsRoot: o.results, backend: (await import('./node/backend.js')).currentBackend(), retryFailed: Boolean(o.retryFailed) });
     console.log(`${loaded.config.name}: ${s.total} run${s.total === 1 ? '' : 's'} (${s.trained} trained, ${s.skipped} already done, ${s.failed} failed) in ${s.seconds.toFixed(1)} s → ${s.dir}${s.report ? `, report: ${s.report}` : ''}`);
     if (s.failed > 0) process.exitCode = 3;
   });

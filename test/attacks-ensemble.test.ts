@@ -7,7 +7,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { initBackend } from '../src/backend.js';
+import { initBackend } from '../src/node/backend.js';
 import { createAttack, resolveAttackName } from '../src/attacks/index.js';
 import { apgdCheckpoints } from '../src/attacks/apgd-core.js';
 import { squareFraction } from '../src/attacks/square.js';

@@ -5,9 +5,9 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from '../src/backend.js';
+import { initBackend } from '../src/node/backend.js';
 import { createAttack } from '../src/attacks/index.js';
-import { mulberry32 as mulberry } from '../src/data/rng.js';
+import { mulberry32 as mulberry } from '../src/util/rng.js';
 import { linearModel, syntheticData, D, K } from './attacks-helpers.js';
 
 const rand = mulberry(42);

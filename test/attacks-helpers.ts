@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { mulberry32 as mulberry } from '../src/data/rng.js';
+import { mulberry32 as mulberry } from '../src/util/rng.js';
 
 export const H = 8;
 export const W = 8;

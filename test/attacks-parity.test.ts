@@ -12,10 +12,10 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { initBackend } from '../src/backend.js';
+import { initBackend } from '../src/node/backend.js';
 import { crossEntropy } from '../src/attacks/losses.js';
 import { loadNative } from '../src/kernels/native/addon.js';
-import { saveModel } from '../src/models/io.js';
+import { saveModel } from '../src/node/model-files.js';
 import { ROOT, tempDir } from './helpers/cli.js';
 import { smallMnist } from './helpers/setup.js';
 

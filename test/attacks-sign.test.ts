@@ -7,12 +7,12 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from '../src/backend.js';
+import { initBackend } from '../src/node/backend.js';
 import { exactSign, steepestDirection } from '../src/attacks/geometry.js';
 import { createAttack } from '../src/attacks/index.js';
 import { runAttack } from '../src/attacks/run-attack.js';
 import { linearModel, syntheticData, D, K } from './attacks-helpers.js';
-import { mulberry32 } from '../src/data/rng.js';
+import { mulberry32 } from '../src/util/rng.js';
 
 before(async () => {
   await initBackend('wasm');

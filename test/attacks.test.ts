@@ -7,7 +7,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { initBackend } from '../src/backend.js';
+import { initBackend } from '../src/node/backend.js';
 import { attackNames, attackNorm, createAttack, type Attack, type AttackName } from '../src/attacks/index.js';
 import { runAttack } from '../src/attacks/run-attack.js';
 import { hostNorms, mlp, syntheticData, D } from './attacks-helpers.js';

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { test } from 'node:test';
-import { backendLine, initBackend, TFJS_NODE_MISSING } from '../src/backend.js';
+import { backendLine, initBackend, TFJS_NODE_MISSING } from '../src/node/backend.js';
 import { ROOT } from './helpers/cli.js';
 
 const BANNER = /looks like you are running TensorFlow\.js in Node\.js/;
@@ -20,7 +20,7 @@ function runScript(code: string): string {
 test('no banner when a tensor is made on the cpu backend before initBackend, nor in the kernel tests', () => {
   const early = runScript(`
     import * as tf from '@tensorflow/tfjs-core';
-    import './src/backend.ts';
+    import './src/node/backend.ts';
     await tf.setBackend('cpu');
     tf.tensor([1, 2, 3]).dataSync();
     console.log('ok');`);

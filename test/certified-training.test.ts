@@ -14,7 +14,7 @@ import { chainOps, UnsupportedLayerError } from '../src/lipschitz/chain-ops.js';
 import { certifiedAccuracy } from '../src/lipschitz/empirical.js';
 import { lipschitzRadii, pairwiseLipschitz } from '../src/lipschitz/pairwise.js';
 import { buildModel, type ModelSpec } from '../src/models/index.js';
-import { loadModel, saveModel } from '../src/models/io.js';
+import { loadModel, saveModel } from '../src/node/model-files.js';
 import { createRegularizer, RegularizerSpec } from '../src/regularizers/index.js';
 import { annealedEps, LipschitzTracker } from '../src/regularizers/lipschitz-tracker.js';
 import { trainModel } from '../src/train/loop.js';

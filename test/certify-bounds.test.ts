@@ -16,7 +16,7 @@ import { buildModel, type ModelSpec } from '../src/models/index.js';
 import { spectralNormLayers } from '../src/models/spectral-layers.js';
 import { createAttack } from '../src/attacks/index.js';
 import { runAttack } from '../src/attacks/run-attack.js';
-import { mulberry32 } from '../src/data/rng.js';
+import { mulberry32 } from '../src/util/rng.js';
 import { testBackend } from './helpers/setup.js';
 import { C, H, K, W, mlp, syntheticData } from './attacks-helpers.js';
 

@@ -6,7 +6,7 @@ import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { saveModel } from '../src/models/io.js';
+import { saveModel } from '../src/node/model-files.js';
 import { certifySavedModel } from '../src/pipeline/certify-saved.js';
 import { runCli, tempDir } from './helpers/cli.js';
 import { testBackend } from './helpers/setup.js';

@@ -10,7 +10,7 @@ import { runExperiment } from '../src/pipeline/run-experiment.js';
 import { readTables } from '../src/results/csv.js';
 import type { AttackRow } from '../src/results/rows.js';
 import { CertifiedInvariantError, checkCertifiedInvariant, certifiedInvariantViolations } from '../src/pipeline/certified-invariant.js';
-import { initBackend } from '../src/backend.js';
+import { initBackend } from '../src/node/backend.js';
 import { tempDir } from './helpers/cli.js';
 
 function row(over: Partial<AttackRow>): AttackRow {

@@ -18,7 +18,7 @@ import {
 } from '../src/charts/specs.js';
 import type { ResultTables } from '../src/charts/tables.js';
 import { bracketingLogAxis } from '../src/charts/common.js';
-import type { TopLevelSpec } from '../src/charts/vlTypes.js';
+import type { TopLevelSpec } from '../src/charts/vl-types.js';
 import { emptyTables, syntheticTables } from './chartsFixture.js';
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];

@@ -54,9 +54,9 @@ test('status shows each run\'s method label, λ and seed', () => {
 });
 
 test('attack prints the settings it used, defaults filled in', { timeout: 120_000 }, async () => {
-  const { initBackend } = await import('../src/backend.js');
+  const { initBackend } = await import('../src/node/backend.js');
   const { buildModel } = await import('../src/models/index.js');
-  const { saveModel } = await import('../src/models/io.js');
+  const { saveModel } = await import('../src/node/model-files.js');
   await initBackend('cpu');
   const dir = tempDir('lipbench-attack-');
   const model = buildModel({ kind: 'mlp', hidden: [8] }, [28, 28, 1], 10, 0);

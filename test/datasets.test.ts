@@ -6,8 +6,8 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import * as tar from 'tar';
 import { ensureCifar10, loadCifar10, parseCifarBatch } from '../src/data/cifar10.js';
-import { fashionDecoder, loadFashionMnist } from '../src/data/fashion-mnist.js';
-import { loadIdxSplit } from '../src/data/mnist.js';
+import { fashionDecoder, loadFashionMnist } from '../src/node/fashion-mnist.js';
+import { loadIdxSplit } from '../src/node/mnist.js';
 import { testBackend } from './helpers/setup.js';
 import { tempDir } from './helpers/cli.js';
 

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { EnvironmentError } from '../src/config/errors.js';
-import { writeFileAtomic } from '../src/results/atomic.js';
+import { EnvironmentError } from '../src/util/errors.js';
+import { writeFileAtomic } from '../src/util/atomic.js';
 import { readTables } from '../src/results/csv.js';
 import { runCli, tempDir, writeTinyExperiment } from './helpers/cli.js';
 

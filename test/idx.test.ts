@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { IdxFormatError, parseIdx } from '../src/data/idx.js';
-import { loadIdxSplit, mnistFiles } from '../src/data/mnist.js';
+import { loadIdxSplit, mnistFiles } from '../src/node/mnist.js';
 import { testBackend } from './helpers/setup.js';
 
 function idxBytes(magicRank: number, dims: number[], payload: number[], magicType = 0x08): Uint8Array {

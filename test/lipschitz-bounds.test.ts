@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { initBackend } from '../src/backend.js';
+import { initBackend } from '../src/node/backend.js';
 import { lipschitzUpperBounds } from '../src/lipschitz/bounds.js';
 import { gradientLowerBound, pairLowerBound } from '../src/lipschitz/empirical.js';
 import { layerNorms, type LayerNorm } from '../src/lipschitz/layer-norms.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from '../src/backend.js';
+import { initBackend } from '../src/node/backend.js';
 import { exactSpectralNorm, symmetricEigenvalues } from '../src/lipschitz/jacobi.js';
 import { matrixSpectralNorm, powerIteration } from '../src/lipschitz/power-iteration.js';
 

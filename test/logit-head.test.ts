@@ -12,9 +12,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { createAttack } from '../src/attacks/index.js';
 import { runAttack } from '../src/attacks/run-attack.js';
-import { loadModel, saveModel } from '../src/models/io.js';
+import { loadModel, saveModel } from '../src/node/model-files.js';
 import { toLogitModel } from '../src/models/logit-head.js';
-import { initBackend } from '../src/backend.js';
+import { initBackend } from '../src/node/backend.js';
 import { smallMnist } from './helpers/setup.js';
 import { runCli, tempDir } from './helpers/cli.js';
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { tightestLowerBound } from '../src/results/lower-bound.js';
 import { runOutcome } from '../src/pipeline/run-experiment.js';
-import { runTableSection } from '../src/charts/reportSections.js';
+import { runTableSection } from '../src/charts/report-sections.js';
 import { syntheticTables } from './chartsFixture.js';
 
 const base = syntheticTables().results[0]!;

@@ -12,11 +12,11 @@ import { expandRuns, parseExperiment } from '../src/config/experiment.js';
 import { methodLabel, RegularizerSpec } from '../src/regularizers/index.js';
 import { runKeyOf } from '../src/pipeline/run-experiment.js';
 import { accuracyByMethodSpec, lipVsGapSpec, robustAccVsEpsSpec } from '../src/charts/specs.js';
-import { attackTableSection } from '../src/charts/reportSections.js';
+import { attackTableSection } from '../src/charts/report-sections.js';
 import { computeClaims } from '../src/claims/claims.js';
 import { readTables, toCsv } from '../src/results/csv.js';
 import { AttackRow, RunRow, type RunKey } from '../src/results/rows.js';
-import type { TopLevelSpec } from '../src/charts/vlTypes.js';
+import type { TopLevelSpec } from '../src/charts/vl-types.js';
 
 const spec = (raw: unknown): RegularizerSpec => RegularizerSpec.parse(raw);
 

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { buildModel } from '../src/models/index.js';
 import { createRegularizer, layerFactoryFor, RegularizerSpec, type Regularizer } from '../src/regularizers/index.js';
-import { asMatrix, kernelsOf } from '../src/regularizers/kernels.js';
+import { asMatrix, kernelsOf } from '../src/regularizers/weight-matrices.js';
 import { matrixSpectralNorm } from '../src/lipschitz/power-iteration.js';
 import { trainModel } from '../src/train/loop.js';
 import { TrainOptions } from '../src/train/options.js';

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from '../src/backend.js';
+import { initBackend } from '../src/node/backend.js';
 import { buildModel } from '../src/models/index.js';
 import { createRegularizer, RegularizerSpec } from '../src/regularizers/index.js';
 import { trainModel } from '../src/train/loop.js';

@@ -6,7 +6,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { buildModel } from '../src/models/index.js';
-import { loadModel, saveModel } from '../src/models/io.js';
+import { loadModel, saveModel } from '../src/node/model-files.js';
 import { isSpectralNormLayer, SNDense, spectralNormLayers, type SNLayer } from '../src/models/spectral-layers.js';
 import { layerNorms } from '../src/lipschitz/index.js';
 import { createAttack } from '../src/attacks/index.js';

@@ -1,6 +1,6 @@
 import { afterEach, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { initBackend } from '../src/backend.js';
+import { initBackend } from '../src/node/backend.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { installProgress, type ProgressBar, type ProgressFactory } from '../src/util/progress.js';
 import { runAttack } from '../src/attacks/run-attack.js';

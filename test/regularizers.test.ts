@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { createRegularizer } from '../src/regularizers/index.js';
-import { kernelsOf } from '../src/regularizers/kernels.js';
+import { kernelsOf } from '../src/regularizers/weight-matrices.js';
 import { powerStep } from '../src/regularizers/spectral.js';
 import { exactSpectralNorm } from '../src/lipschitz/jacobi.js';
 import { testBackend } from './helpers/setup.js';

@@ -6,7 +6,7 @@ import { runExperiment } from '../src/pipeline/run-experiment.js';
 import { REGULARIZER_NAMES } from '../src/regularizers/index.js';
 import { readTables } from '../src/results/csv.js';
 import { tempDir } from './helpers/cli.js';
-import { initBackend } from '../src/backend.js';
+import { initBackend } from '../src/node/backend.js';
 
 /** One example per registered regularizer; the test fails when a new one has no row. */
 const EXAMPLES: Record<string, Record<string, unknown>> = {

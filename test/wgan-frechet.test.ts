@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mulberry32 } from '../src/data/rng.js';
+import { mulberry32 } from '../src/util/rng.js';
 import { featureStats, frechetDistance, sqrtPsd, symmetricEigen, type SymMatrix } from '../src/wgan/frechet.js';
 
 function gaussians(n: number, dim: number, seed: number, mean: (j: number) => number, sd: (j: number) => number): Float64Array {

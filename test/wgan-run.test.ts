@@ -9,7 +9,7 @@ import { crc32, encodePngGray, sampleGrid } from '../src/wgan/png.js';
 import { readWganRows, VERDICTS_CSV } from '../src/wgan/rows.js';
 import { runWganExperiment } from '../src/wgan/run.js';
 import { testBackend } from './helpers/setup.js';
-import { initBackend } from '../src/backend.js';
+import { initBackend } from '../src/node/backend.js';
 
 /** Width, height and raw pixels of an 8-bit greyscale PNG written by encodePngGray. */
 function decodePngGray(png: Uint8Array): { width: number; height: number; pixels: Uint8Array } {

@@ -10,10 +10,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { initBackend, type BackendChoice, type BackendInfo } from '../../src/backend.js';
+import { initBackend, type BackendChoice, type BackendInfo } from '../../src/node/backend.js';
 import { html, type Html } from '../../src/charts/html.js';
 import { compileChart, renderSvg, svgToPng } from '../../src/charts/render.js';
-import type { TopLevelSpec } from '../../src/charts/vlTypes.js';
+import type { TopLevelSpec } from '../../src/charts/vl-types.js';
 import { loadExperiment } from '../../src/config/load.js';
 import { runExperiment } from '../../src/pipeline/run-experiment.js';
 import { readTables, type Tables } from '../../src/results/csv.js';

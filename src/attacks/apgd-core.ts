@@ -20,7 +20,7 @@ import { z } from 'zod';
 import { deriveSeed, projectToFeasible, steepestDirection, l2NormPerExample, linfNormPerExample } from './geometry.js';
 import { attackObjective, type AttackLoss } from './losses.js';
 import { logits } from '../models/logits.js';
-import { tfSeed } from '../data/rng.js';
+import { tfSeed } from '../util/rng.js';
 import type { Classifier, Norm } from './types.js';
 
 /** The options every APGD variant takes (documented in apgd-ce.ts). */

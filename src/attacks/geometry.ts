@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Norm } from './types.js';
-import { tfSeed } from '../data/rng.js';
+import { tfSeed } from '../util/rng.js';
 
 /** Guards divisions by a norm; far below any gradient or perturbation we care about. */
 const TINY = 1e-12;

@@ -21,7 +21,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { mulberry32 } from '../data/rng.js';
+import { mulberry32 } from '../util/rng.js';
 import { logits } from '../models/logits.js';
 import type { Attack, Classifier, Norm } from './types.js';
 

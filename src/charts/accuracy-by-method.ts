@@ -7,7 +7,7 @@
 import { accuracyInterval } from '../claims/stats.js';
 import type { RunRow } from '../results/rows.js';
 import { chartConfig, compareRunKeys, contextSubtitle, methodLambdaLabel, seedNote } from './common.js';
-import type { LayerSpec, TopLevelSpec } from './vlTypes.js';
+import type { LayerSpec, TopLevelSpec } from './vl-types.js';
 
 /**
  * Decimals that keep neighbouring tick labels distinct: vega puts about 5–10 ticks on

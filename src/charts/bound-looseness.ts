@@ -8,7 +8,7 @@
  */
 import type { RunRow } from '../results/rows.js';
 import { bracketingLogAxis, chartConfig, compareRunKeys, contextSubtitle, isLogSafe, lambdaLabel, methodOf } from './common.js';
-import type { TopLevelSpec } from './vlTypes.js';
+import type { TopLevelSpec } from './vl-types.js';
 
 type BoundField = 'lipLowerGrad' | 'lipLowerPgd' | 'lipLocalInterp' | 'lipLocalNoise' | 'lipUpperReshaped' | 'lipUpper' | 'lipUpperFrobenius';
 

@@ -5,7 +5,7 @@
  */
 import type { Config } from 'vega-lite';
 import type { RunKey } from '../results/rows.js';
-import type { LayerChild } from './vlTypes.js';
+import type { LayerChild } from './vl-types.js';
 import { attackNames, attackNorm } from '../attacks/index.js';
 
 /**

@@ -18,7 +18,7 @@ import {
   whenSeveralSeeds,
   panelFacet,
 } from './common.js';
-import type { TopLevelSpec } from './vlTypes.js';
+import type { TopLevelSpec } from './vl-types.js';
 
 interface SigmaPoint {
   layer: string;

@@ -26,7 +26,7 @@ import {
   whenSeveralSeeds,
   panelFacet,
 } from './common.js';
-import type { PositionFieldDef, TopLevelSpec } from './vlTypes.js';
+import type { PositionFieldDef, TopLevelSpec } from './vl-types.js';
 
 interface SuccessPoint {
   panel: string;

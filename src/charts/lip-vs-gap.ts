@@ -19,7 +19,7 @@ import {
   spread,
   whenSeveralSeeds,
 } from './common.js';
-import type { LayerChild, LayerSpec, TopLevelSpec } from './vlTypes.js';
+import type { LayerChild, LayerSpec, TopLevelSpec } from './vl-types.js';
 
 interface GapPoint {
   series: string;

@@ -6,7 +6,7 @@
  */
 import type { RunRow } from '../results/rows.js';
 import { bracketingLogAxis, chartConfig, compareRunKeys, contextSubtitle, isLogSafe, methodLambdaLabel, seedNote } from './common.js';
-import type { TopLevelSpec } from './vlTypes.js';
+import type { TopLevelSpec } from './vl-types.js';
 
 const WHERE = [
   { field: 'lipLowerGrad', label: 'test points' },

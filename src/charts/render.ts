@@ -12,8 +12,8 @@ import { compile } from 'vega-lite';
 import { chooseFont } from './fonts.js';
 import { buildChartSpecs } from './specs.js';
 import type { ResultTables } from './tables.js';
-import type { TopLevelSpec } from './vlTypes.js';
-import { writeFileAtomic } from '../results/atomic.js';
+import type { TopLevelSpec } from './vl-types.js';
+import { writeFileAtomic } from '../util/atomic.js';
 
 /** Where warnings go; the default (none) keeps them only in the returned records. */
 export type ChartLog = (message: string) => void;

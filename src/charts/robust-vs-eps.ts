@@ -20,7 +20,7 @@ import {
   whenSeveralSeeds,
   panelFacet,
 } from './common.js';
-import type { PositionFieldDef, TopLevelSpec } from './vlTypes.js';
+import type { PositionFieldDef, TopLevelSpec } from './vl-types.js';
 
 const EMPIRICAL = 'robust (attack)';
 const CERTIFIED = 'certified (ℓ2 bound)';

@@ -3,15 +3,15 @@
  * a Vega-Lite spec, or null when the tables hold nothing to draw. Adding a chart means
  * adding one entry here; render.ts and report.ts only iterate this list.
  */
-import { boundLoosenessSpec } from './boundLooseness.js';
-import { layerSigmaSpec } from './layerSigma.js';
-import { lipVsAttackSuccessSpec } from './lipVsAttack.js';
-import { lipVsGapSpec } from './lipVsGap.js';
-import { robustAccVsEpsSpec } from './robustVsEps.js';
-import { localLipschitzSpec } from './localLipschitz.js';
-import { accuracyByMethodSpec } from './accuracyByMethod.js';
+import { boundLoosenessSpec } from './bound-looseness.js';
+import { layerSigmaSpec } from './layer-sigma.js';
+import { lipVsAttackSuccessSpec } from './lip-vs-attack.js';
+import { lipVsGapSpec } from './lip-vs-gap.js';
+import { robustAccVsEpsSpec } from './robust-vs-eps.js';
+import { localLipschitzSpec } from './local-lipschitz.js';
+import { accuracyByMethodSpec } from './accuracy-by-method.js';
 import type { ResultTables } from './tables.js';
-import type { TopLevelSpec } from './vlTypes.js';
+import type { TopLevelSpec } from './vl-types.js';
 
 export { accuracyByMethodSpec, boundLoosenessSpec, layerSigmaSpec, lipVsAttackSuccessSpec, lipVsGapSpec, localLipschitzSpec, robustAccVsEpsSpec };
 

@@ -3,7 +3,7 @@
  * differences over seeds, Spearman rank correlation, and percentile-bootstrap
  * intervals for it. Small, dependency-free, and tested against known values.
  */
-import { mulberry32 } from '../data/rng.js';
+import { mulberry32 } from '../util/rng.js';
 
 /** Two-sided 97.5% quantiles of Student's t for df = 1…30 (df > 30 uses 1.96 + small correction). */
 const T975 = [

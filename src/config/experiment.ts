@@ -9,7 +9,7 @@ import { ModelSpec } from '../models/index.js';
 import { REGULARIZER_NAMES, RegularizerSpec } from '../regularizers/index.js';
 import { TrainOptions } from '../train/options.js';
 import { AttackSpec, attackFromSpec } from '../attacks/index.js';
-import { formatPath, formatZodError, UserError } from './errors.js';
+import { formatPath, formatZodError, UserError } from '../util/errors.js';
 import { shortHash } from './hash.js';
 
 /** One regularizer in a grid: like RegularizerSpec, but `lambda` may list several values. */

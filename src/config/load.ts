@@ -5,8 +5,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { EXPERIMENTS_DIR } from '../paths.js';
-import { UserError } from './errors.js';
+import { EXPERIMENTS_DIR } from '../node/paths.js';
+import { UserError } from '../util/errors.js';
 import { expandRuns, parseExperiment, quickVariant, type ExperimentConfig, type RunSpec } from './experiment.js';
 
 

@@ -3,7 +3,7 @@
  * sorted runIds: stable (it depends only on the ids), balanced to within one run, and
  * each run lands in exactly one shard.
  */
-import { UserError } from './errors.js';
+import { UserError } from '../util/errors.js';
 
 export interface Shard {
   /** 1-based. */

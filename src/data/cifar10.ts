@@ -8,9 +8,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import fs from 'node:fs';
 import path from 'node:path';
 import * as tar from 'tar';
-import { DATA_DIR } from '../paths.js';
-import { downloadFile, verifyChecksum } from './download.js';
-import { permutation } from './rng.js';
+import { DATA_DIR } from '../node/paths.js';
+import { downloadFile, verifyChecksum } from '../node/download.js';
+import { permutation } from '../util/rng.js';
 import type { Dataset, Split } from './types.js';
 
 export const CIFAR10_URL = 'https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz';

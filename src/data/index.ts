@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Dataset } from './types.js';
-import { loadMnist } from './mnist.js';
-import { loadFashionMnist } from './fashion-mnist.js';
+import { loadMnist } from '../node/mnist.js';
+import { loadFashionMnist } from '../node/fashion-mnist.js';
 import { loadCifar10 } from './cifar10.js';
 
 export type { Dataset, Split } from './types.js';

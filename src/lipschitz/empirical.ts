@@ -11,7 +11,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { logits } from '../models/logits.js';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { tfSeed } from '../data/rng.js';
+import { tfSeed } from '../util/rng.js';
 
 export interface LowerBoundResult {
   /** The lower bound (0 if nothing was evaluated). */

@@ -14,7 +14,7 @@
  * Memory: the Krylov basis is kept, k vectors of the operator's input size.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { tfSeed } from '../data/rng.js';
+import { tfSeed } from '../util/rng.js';
 import type { LinearOp, PowerIterationResult } from './power-iteration.js';
 
 /** Largest eigenvalue of the symmetric tridiagonal matrix (diag a, off-diag b) by Sturm bisection. */

@@ -12,7 +12,7 @@
  * ratio q = (σ₂/σ₁)² per step the remaining error is about relChange/(1−q).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { tfSeed } from '../data/rng.js';
+import { tfSeed } from '../util/rng.js';
 import { lanczosSigma } from './lanczos.js';
 
 /** The Krylov basis is kept in memory; 300 vectors suffice for the spectra seen here. */

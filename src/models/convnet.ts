@@ -10,7 +10,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { z } from 'zod';
 import { standardLayers, type LayerFactory } from './layer-factory.js';
 import { HiddenActivation, hiddenActivation } from './activation.js';
-import { tfSeed } from '../data/rng.js';
+import { tfSeed } from '../util/rng.js';
 
 const ConvLayerSpec = z
   .object({

@@ -14,7 +14,7 @@ import '@tensorflow/tfjs-layers';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { z } from 'zod';
-import { activateNative, loadNative, type NativeAddon } from './kernels/native/addon.js';
+import { activateNative, loadNative, type NativeAddon } from '../kernels/native/addon.js';
 
 export const BackendChoice = z.enum(['auto', 'tfjs-node', 'wasm', 'cpu', 'wasm+native']);
 export type BackendChoice = z.infer<typeof BackendChoice>;
@@ -65,10 +65,10 @@ async function tryWasm(withKernels: boolean, native?: NativeAddon): Promise<stri
     const wasmFile = require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm');
     wasm.setWasmPaths(path.dirname(wasmFile) + path.sep);
     if (native) {
-      const { registerNativeKernels } = await import('./kernels/native/index.js');
+      const { registerNativeKernels } = await import('../kernels/native/index.js');
       registerNativeKernels(native);
     } else if (withKernels) {
-      const { registerWasmKernels } = await import('./kernels/wasm/index.js');
+      const { registerWasmKernels } = await import('../kernels/wasm/index.js');
       registerWasmKernels();
     }
     // Emscripten installs process-wide handlers that rethrow every uncaught error

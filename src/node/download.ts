@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import cliProgress from 'cli-progress';
-import { UserError } from '../config/errors.js';
+import { UserError } from '../util/errors.js';
 
 export interface DownloadOptions {
   /** Shown in messages, e.g. "CIFAR-10". */

@@ -9,11 +9,11 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { UserError } from '../config/errors.js';
-import { DATA_DIR } from '../paths.js';
+import { UserError } from '../util/errors.js';
+import { DATA_DIR } from './paths.js';
 import { downloadFile } from './download.js';
 import { loadIdxDataset, type IdxDecoder, type IdxSetOptions } from './mnist.js';
-import type { Dataset } from './types.js';
+import type { Dataset } from '../data/types.js';
 
 export const FASHION_URL = 'http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/';
 const DEBIAN_DIR = '/usr/share/datasets/fashion-mnist';

@@ -7,9 +7,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { parseIdx } from './idx.js';
-import { permutation } from './rng.js';
-import type { Dataset, Split } from './types.js';
+import { parseIdx } from '../data/idx.js';
+import { permutation } from '../util/rng.js';
+import type { Dataset, Split } from '../data/types.js';
 
 export interface IdxSetOptions {
   /** Number of training images to keep (default: all). */

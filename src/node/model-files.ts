@@ -8,10 +8,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import fs from 'node:fs';
 import path from 'node:path';
-import { writeFileAtomic } from '../results/atomic.js';
+import { writeFileAtomic } from '../util/atomic.js';
 // Registers the custom layer classes (SNDense, SNConv2D) so their saved models load.
-import './spectral-layers.js';
-import './maxmin.js';
+import '../models/spectral-layers.js';
+import '../models/maxmin.js';
 
 const WEIGHTS_FILE = 'weights.bin';
 

@@ -7,8 +7,8 @@
 import { AttackSpec, createAttack, isAttackName, resolveAttackName, resolvedAttackOptions, type ParsedAttackSpec } from '../attacks/index.js';
 import { evaluateParsedAttacks } from '../attacks/evaluate.js';
 import type { Norm } from '../attacks/types.js';
-import { formatZodError, UserError } from '../config/errors.js';
-import { writeFileAtomic } from '../results/atomic.js';
+import { formatZodError, UserError } from '../util/errors.js';
+import { writeFileAtomic } from '../util/atomic.js';
 import { toCsv } from '../results/csv.js';
 import { AttackRow } from '../results/rows.js';
 import { stepSizeNote } from '../charts/settings.js';

@@ -8,7 +8,7 @@
  * any layer the Lipschitz registry does not know is refused, naming it.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { UserError } from '../config/errors.js';
+import { UserError } from '../util/errors.js';
 import { certifiedAccuracyByPropagation, type BallNorm } from '../lipschitz/bound-propagation.js';
 import { lipschitzUpperBounds } from '../lipschitz/bounds.js';
 import { chainOps, UnsupportedLayerError, type ChainOps } from '../lipschitz/chain-ops.js';

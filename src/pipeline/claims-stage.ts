@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { computeClaims } from '../claims/claims.js';
-import { writeFileAtomic } from '../results/atomic.js';
+import { writeFileAtomic } from '../util/atomic.js';
 import { readTables, toCsv } from '../results/csv.js';
 import { ClaimRow } from '../results/rows.js';
 

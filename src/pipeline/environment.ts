@@ -7,8 +7,8 @@ import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { PROJECT_ROOT } from '../paths.js';
-import { lipbenchVersion } from '../version.js';
+import { PROJECT_ROOT } from '../node/paths.js';
+import { lipbenchVersion } from '../node/version.js';
 
 export interface Environment {
   lipbenchVersion: string | null;

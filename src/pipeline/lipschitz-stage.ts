@@ -6,7 +6,7 @@ import { lipschitzUpperBounds } from '../lipschitz/bounds.js';
 import { certifiedAccuracy, certifiedRadii, gradientLowerBound, pairLowerBound } from '../lipschitz/empirical.js';
 import type { AttackRow, LayerRow, RunKey, RunRow } from '../results/rows.js';
 import type { AdversarialPair } from './attack-stage.js';
-import { mulberry32, tfSeed } from '../data/rng.js';
+import { mulberry32, tfSeed } from '../util/rng.js';
 import { checkpoint, type CancelSignal } from '../util/cancel.js';
 import { addCertificates } from './certificates.js';
 import { checkCertifiedInvariant } from './certified-invariant.js';

@@ -5,10 +5,10 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { UserError } from '../config/errors.js';
+import { UserError } from '../util/errors.js';
 import { canonicalJson } from '../config/hash.js';
 import type { RunSpec } from '../config/experiment.js';
-import { writeFileAtomic } from '../results/atomic.js';
+import { writeFileAtomic } from '../util/atomic.js';
 import { readTables, writeTables, type Tables } from '../results/csv.js';
 import type { TableName } from '../results/rows.js';
 import { RunStore } from '../results/run-store.js';

@@ -4,17 +4,17 @@
  */
 import type * as tfl from '@tensorflow/tfjs-layers';
 import path from 'node:path';
-import type { BackendInfo } from '../backend.js';
-import { EnvironmentError, UserError } from '../config/errors.js';
+import type { BackendInfo } from '../node/backend.js';
+import { EnvironmentError, UserError } from '../util/errors.js';
 import type { ExperimentConfig, RunSpec } from '../config/experiment.js';
 import { shortHash } from '../config/hash.js';
 import { shardLabel, shardRunIds, type Shard } from '../config/shard.js';
 import type { LoadedExperiment } from '../config/load.js';
 import type { Dataset } from '../data/types.js';
 import { buildModel, modelLabel } from '../models/index.js';
-import { loadModel, saveModel } from '../models/io.js';
+import { loadModel, saveModel } from '../node/model-files.js';
 import { createRegularizer, layerFactoryFor, mainLambda, methodLabel, regularizerLabel } from '../regularizers/index.js';
-import { removeStaleTemps, writeFileAtomic } from '../results/atomic.js';
+import { removeStaleTemps, writeFileAtomic } from '../util/atomic.js';
 import { acquireLock, acquireRunLocks, type Lock } from '../results/lock.js';
 import type { EpochRow, RunKey, RunRow } from '../results/rows.js';
 import { tightestLowerBound } from '../results/lower-bound.js';

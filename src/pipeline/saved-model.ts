@@ -5,9 +5,9 @@
  * the dataset loaded and checked against the model's input shape.
  */
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { UserError } from '../config/errors.js';
+import { UserError } from '../util/errors.js';
 import { DatasetName, disposeDataset, loadDataset, type Dataset } from '../data/index.js';
-import { loadModel } from '../models/io.js';
+import { loadModel } from '../node/model-files.js';
 import { toLogitModel, type LogitModel } from '../models/logit-head.js';
 
 export interface SavedClassifier {

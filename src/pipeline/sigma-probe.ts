@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { matrixSpectralNorm } from '../lipschitz/power-iteration.js';
 import { isSpectralNormLayer } from '../models/spectral-layers.js';
-import { asMatrix, kernelsOf } from '../regularizers/kernels.js';
+import { asMatrix, kernelsOf } from '../regularizers/weight-matrices.js';
 import type { LayerSigma } from '../train/loop.js';
 
 /**

@@ -13,7 +13,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { z } from 'zod';
-import { kernelsOf } from './kernels.js';
+import { kernelsOf } from './weight-matrices.js';
 import type { Regularizer } from './types.js';
 
 export const ClipOptions = z

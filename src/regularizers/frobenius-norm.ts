@@ -12,7 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { kernelsOf } from './kernels.js';
+import { kernelsOf } from './weight-matrices.js';
 import type { Regularizer } from './types.js';
 
 export const FrobeniusNormOptions = z

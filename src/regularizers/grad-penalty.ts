@@ -41,7 +41,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { z } from 'zod';
 import { randomInBall } from '../attacks/geometry.js';
-import { mulberry32, tfSeed } from '../data/rng.js';
+import { mulberry32, tfSeed } from '../util/rng.js';
 import { explainMissingGradient, registerSecondOrderGradients } from '../kernels/gradients/index.js';
 import type { Regularizer } from './types.js';
 

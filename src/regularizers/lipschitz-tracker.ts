@@ -22,7 +22,7 @@ import { modelChain } from '../lipschitz/chain.js';
 import { activationFactor } from '../lipschitz/factors.js';
 import { activationName, convConfig } from '../lipschitz/layer-config.js';
 import { analyzeLayer } from '../lipschitz/registry.js';
-import { tfSeed } from '../data/rng.js';
+import { tfSeed } from '../util/rng.js';
 import { z } from 'zod';
 import type { HookContext } from './types.js';
 

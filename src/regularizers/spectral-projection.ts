@@ -18,8 +18,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { tfSeed } from '../data/rng.js';
-import { asMatrix, kernelsOf } from './kernels.js';
+import { tfSeed } from '../util/rng.js';
+import { asMatrix, kernelsOf } from './weight-matrices.js';
 import { powerStep } from './spectral.js';
 import type { Regularizer } from './types.js';
 

@@ -13,9 +13,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { asMatrix, kernelsOf } from './kernels.js';
+import { asMatrix, kernelsOf } from './weight-matrices.js';
 import type { Regularizer } from './types.js';
-import { tfSeed } from '../data/rng.js';
+import { tfSeed } from '../util/rng.js';
 
 export const SpectralOptions = z
   .object({

@@ -8,9 +8,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createObjectCsvStringifier } from 'csv-writer';
 import { z } from 'zod';
-import { writeFileAtomic, writeFilesAtomic } from './atomic.js';
+import { writeFileAtomic, writeFilesAtomic } from '../util/atomic.js';
 import { TABLES, type TableName } from './rows.js';
-import { UserError } from '../config/errors.js';
+import { UserError } from '../util/errors.js';
 import { methodLabel, RegularizerSpec } from '../regularizers/index.js';
 
 type Row = Record<string, unknown>;

@@ -11,8 +11,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { UserError } from '../config/errors.js';
-import { ensureDir } from './atomic.js';
+import { UserError } from '../util/errors.js';
+import { ensureDir } from '../util/atomic.js';
 
 export interface Lock {
   readonly file: string;

@@ -12,7 +12,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { writeFileAtomic } from './atomic.js';
+import { writeFileAtomic } from '../util/atomic.js';
 import { writeTables } from './csv.js';
 import type { AttackRow, EpochRow, FailureRow, LayerRow, RunRow } from './rows.js';
 

@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { Split } from '../data/types.js';
-import { permutation } from '../data/rng.js';
+import { permutation } from '../util/rng.js';
 import type { Regularizer } from '../regularizers/types.js';
 import { checkpoint, type CancelSignal } from '../util/cancel.js';
 import { createProgress } from '../util/progress.js';

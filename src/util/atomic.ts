@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { EnvironmentError, isEnvironmentFault } from '../config/errors.js';
+import { EnvironmentError, isEnvironmentFault } from './errors.js';
 
 /** Every temporary this module creates ends with this suffix (see removeStaleTemps). */
 export const TMP_SUFFIX = '.tmp';

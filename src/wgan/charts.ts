@@ -4,7 +4,7 @@
  * the report renders. One colour per variant, the same in every chart.
  */
 import { chartConfig, groupBy, logScale, spread } from '../charts/common.js';
-import type { TopLevelSpec } from '../charts/vlTypes.js';
+import type { TopLevelSpec } from '../charts/vl-types.js';
 import type { WganRow } from './rows.js';
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';

@@ -17,7 +17,7 @@
  *                   n_critic = 5 (Arjovsky, Chintala & Bottou, "Wasserstein GAN", 2017).
  */
 import { z } from 'zod';
-import { formatZodError, UserError } from '../config/errors.js';
+import { formatZodError, UserError } from '../util/errors.js';
 import { shortHash } from '../config/hash.js';
 
 export const WganOptimizer = z.discriminatedUnion('name', [

@@ -4,7 +4,7 @@
  * failure is a UserError naming the file.
  */
 import path from 'node:path';
-import { UserError } from '../config/errors.js';
+import { UserError } from '../util/errors.js';
 import { readRaw, resolveSource } from '../config/load.js';
 import { expandWganRuns, parseWganExperiment, type WganExperiment, type WganRunSpec } from './config.js';
 

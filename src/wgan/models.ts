@@ -13,7 +13,7 @@
  * is a plain chain of registered layer classes, so lipschitzUpperBounds applies to it.
  */
 import * as tfl from '@tensorflow/tfjs-layers';
-import { tfSeed } from '../data/rng.js';
+import { tfSeed } from '../util/rng.js';
 import { standardLayers, type LayerFactory } from '../models/layer-factory.js';
 import { spectralNormLayers } from '../models/spectral-layers.js';
 import type { WganModels, WganVariant } from './config.js';

@@ -15,7 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { tfSeed } from '../data/rng.js';
+import { tfSeed } from '../util/rng.js';
 import { registerSecondOrderGradients } from '../kernels/gradients/index.js';
 
 // Keeps ‖∇‖ differentiable where the gradient vanishes (d√s/ds is infinite at 0).

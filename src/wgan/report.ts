@@ -11,7 +11,7 @@ import { meanInterval } from '../claims/stats.js';
 import { html, type Html } from '../charts/html.js';
 import { compileChart, renderSvg, svgToPng, type RenderedChart } from '../charts/render.js';
 import { chartsSection, copyReportAssets, plural, REPORT_FILE, renderReportHtml, type ReportSection } from '../charts/report.js';
-import { writeFileAtomic } from '../results/atomic.js';
+import { writeFileAtomic } from '../util/atomic.js';
 import { WGAN_CHARTS } from './charts.js';
 import { readWganRows, VERDICTS_CSV, WGAN_CSV, writeVerdicts, type VerdictRow, type WganRow } from './rows.js';
 import { computeVerdicts } from './verdicts.js';

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { writeFileAtomic } from '../results/atomic.js';
+import { writeFileAtomic } from '../util/atomic.js';
 import { parseTable, toCsv } from '../results/csv.js';
 
 const num = z.number();

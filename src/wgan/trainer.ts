@@ -23,7 +23,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { permutation } from '../data/rng.js';
+import { permutation } from '../util/rng.js';
 import { criticStepsPerEpoch, type WganOptimizer, type WganRunSpec } from './config.js';
 import { buildCritic, buildGenerator } from './models.js';
 import { gradientPenalty } from './penalty.js';

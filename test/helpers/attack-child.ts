@@ -3,11 +3,11 @@
  * in argv, attacks the first n MNIST test points, and prints one JSON line of robust
  * accuracies. One process per backend, since tfjs keeps one backend per process.
  */
-import { initBackend, type BackendChoice } from '../../src/backend.js';
+import { initBackend, type BackendChoice } from '../../src/node/backend.js';
 import { evaluateAttacks } from '../../src/attacks/evaluate.js';
 import type { AttackSpecInput } from '../../src/attacks/index.js';
-import { loadMnist } from '../../src/data/mnist.js';
-import { loadModel } from '../../src/models/io.js';
+import { loadMnist } from '../../src/node/mnist.js';
+import { loadModel } from '../../src/node/model-files.js';
 
 const [backend, modelJson, n, specsJson] = process.argv.slice(2) as [BackendChoice, string, string, string];
 const info = await initBackend(backend);

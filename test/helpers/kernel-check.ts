@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import { mulberry32 } from '../../src/data/rng.js';
+import { mulberry32 } from '../../src/util/rng.js';
 
 // These tests pick backends with tf.setBackend, not initBackend, so they must quiet tfjs'
 // "install tfjs-node" banner themselves (initBackend does it for everything else).

@@ -1,5 +1,5 @@
-import { initBackend } from '../../src/backend.js';
-import { loadMnist } from '../../src/data/mnist.js';
+import { initBackend } from '../../src/node/backend.js';
+import { loadMnist } from '../../src/node/mnist.js';
 import type { Dataset } from '../../src/data/types.js';
 
 /** Tests use the backend given by LIPBENCH_TEST_BACKEND (default cpu: deterministic, no kernel overrides). */

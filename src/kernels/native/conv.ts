@@ -5,7 +5,7 @@
  */
 import { backend_util, util } from '@tensorflow/tfjs-core';
 import type { TensorInfo } from '@tensorflow/tfjs-core';
-import { f32Index, heapF32, type WasmBackend } from '../wasm/wasm_backend.js';
+import { f32Index, heapF32, type WasmBackend } from '../wasm/wasm-backend.js';
 import type { NativeAddon } from './addon.js';
 
 export function convGeometry(info: backend_util.Conv2DInfo): Int32Array {

@@ -4,9 +4,9 @@
  */
 import { backend_util, Conv2D, FusedConv2D } from '@tensorflow/tfjs-core';
 import type { Conv2DAttrs, FusedConv2DAttrs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import { applyActivation } from '../wasm/fused_mat_mul.js';
+import { applyActivation } from '../wasm/fused-mat-mul.js';
 import { runStock } from '../wasm/stock.js';
-import { asWasmBackend, release } from '../wasm/wasm_backend.js';
+import { asWasmBackend, release } from '../wasm/wasm-backend.js';
 import { activeNative } from './addon.js';
 import { nativeConv2D } from './conv.js';
 

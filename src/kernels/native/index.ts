@@ -7,7 +7,7 @@
 import { registerWasmKernels } from '../wasm/index.js';
 import { overrideKernel } from '../wasm/stock.js';
 import { activateNative, type NativeAddon } from './addon.js';
-import { nativeConv2DConfig, nativeFusedConv2DConfig } from './conv2d_kernels.js';
+import { nativeConv2DConfig, nativeFusedConv2DConfig } from './conv2d-kernels.js';
 
 export { activateNative, activeNative, loadNative, ADDON_PATH, type NativeAddon, type NativeInfo } from './addon.js';
 

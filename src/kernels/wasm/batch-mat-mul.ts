@@ -1,9 +1,9 @@
-/** BatchMatMul for wasm that keeps transposed and batched products on XNNPACK (see mat_mul_core). */
+/** BatchMatMul for wasm that keeps transposed and batched products on XNNPACK (see mat-mul-core). */
 import { BatchMatMul } from '@tensorflow/tfjs-core';
 import type { BatchMatMulAttrs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import { fastMatMul } from './mat_mul_core.js';
+import { fastMatMul } from './mat-mul-core.js';
 import { runStock } from './stock.js';
-import { asWasmBackend } from './wasm_backend.js';
+import { asWasmBackend } from './wasm-backend.js';
 
 const batchMatMul: KernelFunc = ({ inputs, backend, attrs }) => {
   const wb = asWasmBackend(backend);

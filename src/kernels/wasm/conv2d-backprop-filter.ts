@@ -16,7 +16,7 @@ import { im2colTransposed } from './layout.js';
 import { runStock } from './stock.js';
 import {
   asWasmBackend, f32Index, heapF32, makeView, release, releaseView, reshapeInfo, type WasmBackend,
-} from './wasm_backend.js';
+} from './wasm-backend.js';
 
 type Shape4 = [number, number, number, number];
 

@@ -13,7 +13,7 @@ import { activeNative } from '../native/addon.js';
 import { nativeConv2DBackpropInput } from '../native/conv.js';
 import { scatterPhase, type PhaseWindow } from './layout.js';
 import { runStock } from './stock.js';
-import { asWasmBackend, f32Index, heapF32, release, type WasmBackend } from './wasm_backend.js';
+import { asWasmBackend, f32Index, heapF32, release, type WasmBackend } from './wasm-backend.js';
 
 type Shape4 = [number, number, number, number];
 

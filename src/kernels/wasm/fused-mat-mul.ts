@@ -2,14 +2,14 @@
  * _FusedMatMul for wasm. The stock kernel shares BatchMatMul's scalar fallback for
  * transposes and batches, and in that fallback indexes a rank-1 bias by the flattened
  * output position, so only the plain 2-D, per-column-bias case is handed to it. Everything
- * else runs the XNNPACK GEMM from mat_mul_core followed by separate bias/activation kernels.
+ * else runs the XNNPACK GEMM from mat-mul-core followed by separate bias/activation kernels.
  */
 import { _FusedMatMul, util } from '@tensorflow/tfjs-core';
 import type { _FusedMatMulAttrs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { activeNative } from '../native/addon.js';
-import { fastMatMul, matMulDims, nativeMatMul } from './mat_mul_core.js';
+import { fastMatMul, matMulDims, nativeMatMul } from './mat-mul-core.js';
 import { runStock } from './stock.js';
-import { asWasmBackend, release, type WasmBackend } from './wasm_backend.js';
+import { asWasmBackend, release, type WasmBackend } from './wasm-backend.js';
 
 interface FusedInputs {
   a: TensorInfo;

@@ -2,10 +2,10 @@
  * Kernel fixes for the wasm backend. Must run before tf.setBackend('wasm') so the engine
  * runs the (chained) setup functions when it initialises the backend.
  */
-import { batchMatMulConfig } from './batch_mat_mul.js';
-import { conv2DBackpropFilterConfig } from './conv2d_backprop_filter.js';
-import { conv2DBackpropInputConfig } from './conv2d_backprop_input.js';
-import { fusedMatMulConfig } from './fused_mat_mul.js';
+import { batchMatMulConfig } from './batch-mat-mul.js';
+import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.js';
+import { conv2DBackpropInputConfig } from './conv2d-backprop-input.js';
+import { fusedMatMulConfig } from './fused-mat-mul.js';
 import { overrideKernel } from './stock.js';
 import { powConfig } from './pow.js';
 import { sliceConfig } from './slice.js';

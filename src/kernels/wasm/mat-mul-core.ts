@@ -16,7 +16,7 @@ import { runStock } from './stock.js';
 import {
   f32Index, heapF32, makeView, release, releaseView, reshapeInfo,
   type WasmBackend,
-} from './wasm_backend.js';
+} from './wasm-backend.js';
 
 export interface MatMulDims {
   readonly m: number;

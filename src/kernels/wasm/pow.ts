@@ -8,7 +8,7 @@
 import { Pow, Square, util } from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { runStock } from './stock.js';
-import { asWasmBackend, byteOffset } from './wasm_backend.js';
+import { asWasmBackend, byteOffset } from './wasm-backend.js';
 
 /** Whether a float32 tensor holds exactly one element equal to 2, read straight from the heap. */
 function isScalarTwo(heap: Uint8Array, offset: number, info: TensorInfo): boolean {

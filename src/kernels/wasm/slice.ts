@@ -11,7 +11,7 @@
 import { Slice, slice_util, util } from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, SliceAttrs, TensorInfo } from '@tensorflow/tfjs-core';
 import { runStock } from './stock.js';
-import { asWasmBackend, byteOffset } from './wasm_backend.js';
+import { asWasmBackend, byteOffset } from './wasm-backend.js';
 
 /**
  * Contiguous runs of a row-major slice: `run` elements each, starting at the flat source

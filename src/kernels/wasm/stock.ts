@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
-import type { WasmBackend } from './wasm_backend.js';
+import type { WasmBackend } from './wasm-backend.js';
 
 const BACKEND = 'wasm';
 const captured = new Map<string, KernelConfig>();

@@ -8,7 +8,7 @@ import { Sum, util } from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, SumAttrs, TensorInfo } from '@tensorflow/tfjs-core';
 import { activeNative } from '../native/addon.js';
 import { runStock } from './stock.js';
-import { asWasmBackend, f32Index, heapF32 } from './wasm_backend.js';
+import { asWasmBackend, f32Index, heapF32 } from './wasm-backend.js';
 
 const sum: KernelFunc = ({ inputs, backend, attrs }) => {
   const wb = asWasmBackend(backend);
