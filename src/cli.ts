@@ -211,9 +211,9 @@ program
     await certifySavedModel({ ...o, modelJson });
   });
 
-async function printClaims(dir: string): Promise<void> {
+async function printClaims(dir: string, wganDir?: string): Promise<void> {
   const { writeClaims } = await import('./pipeline/claims-stage.js');
-  const claims = writeClaims(dir);
+  const claims = writeClaims(dir, { wganDir });
   console.log(`claims → ${path.join(dir, 'claims.csv')}`);
   for (const c of claims) console.log(`  ${c.claim}. ${c.verdict.toUpperCase()}: ${c.title}\n     ${c.measured}`);
 }
@@ -222,8 +222,9 @@ program
   .command('claims')
   .description("recompute the seed claims' verdicts (claims.csv) from a results folder and re-render the report")
   .argument('<results-dir>')
-  .action(async (dir: string) => {
-    await printClaims(dir);
+  .option('--wgan <dir>', "the WGAN experiment's results folder, source of claim 7 (default: the sibling folder mnist-wgan)")
+  .action(async (dir: string, o: { wgan?: string }) => {
+    await printClaims(dir, o.wgan);
     const { renderResults } = await import('./pipeline/render-results.js');
     await renderResults(dir);
   });

@@ -14,7 +14,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend } from '../src/node/backend.js';
 import { crossEntropy } from '../src/attacks/losses.js';
-import { loadNative } from '../src/kernels/native/addon.js';
+import { loadNative } from '../src/node/native-addon.js';
 import { saveModel } from '../src/node/model-files.js';
 import { ROOT, tempDir } from './helpers/cli.js';
 import { smallMnist } from './helpers/setup.js';

@@ -5,7 +5,8 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend } from '../src/node/backend.js';
 import { lipschitzUpperBounds } from '../src/lipschitz/bounds.js';
 import { gradientLowerBound, pairLowerBound } from '../src/lipschitz/empirical.js';
-import { layerNorms, type LayerNorm } from '../src/lipschitz/layer-norms.js';
+import { layerNorms } from '../src/lipschitz/bounds.js';
+import type { LayerNorm } from '../src/lipschitz/layer-norms.js';
 import { registerLayerHandler } from '../src/lipschitz/registry.js';
 import type { LayerRow, RunKey } from '../src/results/rows.js';
 

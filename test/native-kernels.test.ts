@@ -12,7 +12,8 @@ import '@tensorflow/tfjs-backend-cpu';
 // tfjs-core's node bundle registers no gradients; the tfjs-layers bundle does.
 import '@tensorflow/tfjs-layers';
 import * as tfwasm from '@tensorflow/tfjs-backend-wasm';
-import { loadNative, registerNativeKernels, type NativeAddon } from '../src/kernels/native/index.js';
+import { registerNativeKernels, type NativeAddon } from '../src/kernels/native/index.js';
+import { loadNative } from '../src/node/native-addon.js';
 import {
   assertClose, compare, convOutShape, describeCase, operand, pick, rand, randArray, randInt, randomConvCase, type ConvCase,
 } from './helpers/kernel-check.js';

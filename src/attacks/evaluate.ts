@@ -30,7 +30,6 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import type { AttackRow, RunKey } from '../results/rows.js';
 import {
   AttackSpec,
   attackFromSpec,
@@ -43,8 +42,32 @@ import { CLEAN_ERROR, runAttack, type EpsResult, type KeepAdversarialOptions, ty
 import type { Classifier, Norm } from './types.js';
 import type { CancelSignal } from '../util/cancel.js';
 
-/** A row of attacks.csv without the run's key columns and certifiedAcc (filled by others). */
-export type AttackEvalRow = Omit<AttackRow, keyof RunKey | 'certifiedAcc'>;
+/**
+ * One attack at one ε: what the harness writes as a row of attacks.csv, less the run's
+ * key columns and the certificates (src/results/rows.ts checks that the two agree).
+ * The flags are described at the top of this file.
+ */
+export interface AttackEvalRow {
+  attack: string;
+  norm: Norm;
+  eps: number;
+  n: number;
+  cleanAcc: number;
+  robustAcc: number;
+  /** Fraction of originally-correct points flipped. */
+  successRate: number;
+  flagPgdWeakerThanFgsm: boolean;
+  flagRobustAccRises: boolean;
+  flagLargeEpsNotZero: boolean;
+  flagZeroGrad: boolean;
+  flagZeroStep: boolean | null;
+  flagGradientMasking: boolean | null;
+  /** Ensembles: robust accuracy after each member and its wall time, `name:acc:seconds` joined by ';'. Empty otherwise. */
+  members: string;
+  /** Ensembles: points broken by each member, `name:count` joined by ';'. Empty otherwise. */
+  brokenBy: string;
+  seconds: number;
+}
 
 export const EvaluateAttacksOptions = z.strictObject({
   batchSize: z.int().min(1).default(256),

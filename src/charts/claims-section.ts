@@ -4,7 +4,7 @@
  */
 import type { ClaimRow } from '../results/rows.js';
 import { html } from './html.js';
-import type { ReportSection } from './report-sections.js';
+import type { ReportSection } from './html.js';
 
 const VERDICT_CLASS: Record<ClaimRow['verdict'], string> = {
   supported: 'ok',

@@ -12,6 +12,14 @@ export class Html {
   }
 }
 
+/** One block of the report; `body` is trusted markup built with `html`. */
+export interface ReportSection {
+  /** HTML id, used for the table of contents. */
+  id: string;
+  title: string;
+  body: Html;
+}
+
 export function escapeHtml(text: string): string {
   return text
     .replace(/&/g, '&amp;')

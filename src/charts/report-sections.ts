@@ -5,17 +5,9 @@
  */
 import type { AttackRow, RunRow } from '../results/rows.js';
 import { compareAttacks, compareRunKeys, formatEps, formatLambda, groupBy, methodOf, seriesNamer, spread } from './common.js';
-import { Html, html } from './html.js';
+import { Html, html, type ReportSection } from './html.js';
 import { LOWER_BOUND_PROBES, tightestLowerBound } from '../results/lower-bound.js';
 import { accuracyText } from './summary.js';
-
-/** One block of the report; `body` is trusted markup built with `html`. */
-export interface ReportSection {
-  /** HTML id, used for the table of contents. */
-  id: string;
-  title: string;
-  body: Html;
-}
 
 /** Above this, a power iteration had not settled and its σ may be under-estimated. */
 export const POWER_ITER_TOL_LIMIT = 1e-3;

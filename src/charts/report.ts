@@ -12,12 +12,13 @@ import type { RenderedChart } from './render.js';
 import { CHARTS } from './specs.js';
 import type { ResultTables } from './tables.js';
 import { html, jsonForScript, rawHtml } from './html.js';
-import { attackTableSection, runTableSection, sanityFlagsSection, type ReportSection } from './report-sections.js';
+import { attackTableSection, runTableSection, sanityFlagsSection } from './report-sections.js';
+import type { ReportSection } from './html.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { settingsSection, type SavedConfig } from './settings.js';
 import { summarySection } from './summary.js';
 
-export type { ReportSection } from './report-sections.js';
+export type { ReportSection } from './html.js';
 
 export const REPORT_FILE = 'report.html';
 export const ASSETS_DIR = 'report-assets';

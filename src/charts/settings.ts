@@ -9,7 +9,7 @@ import { resolvedAttackOptions } from '../attacks/index.js';
 import type { AttackRow, RunRow } from '../results/rows.js';
 import { compareAttacks, compareRunKeys, formatEps, groupBy, methodOf } from './common.js';
 import { html, type Html } from './html.js';
-import type { ReportSection } from './report-sections.js';
+import type { ReportSection } from './html.js';
 
 /** The parts of config.json the report shows; loose, so older or newer files still read. */
 export const SavedConfig = z

@@ -10,7 +10,7 @@ import type { AttackRow, EpochRow, RunRow } from '../results/rows.js';
 import { mainEps, worstCaseRobustAcc, type WorstCase } from '../results/worst-case.js';
 import { compareRunKeys, formatEps, groupBy, isLogSafe, seriesNamer } from './common.js';
 import { html, type Html } from './html.js';
-import type { ReportSection } from './report-sections.js';
+import type { ReportSection } from './html.js';
 import type { ResultTables } from './tables.js';
 
 const NORMS: readonly AttackRow['norm'][] = ['linf', 'l2'];

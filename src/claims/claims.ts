@@ -11,7 +11,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Tables } from '../results/csv.js';
 import { parseTable } from '../results/csv.js';
-import { readVerdicts } from '../wgan/rows.js';
 import { ClaimRow, type RunRow } from '../results/rows.js';
 import { meanInterval, pairedDifference, spearmanInterval, type Interval } from './stats.js';
 import { DIRECTIONAL_RULE, directionalVerdict, formatInterval, type Verdict } from './verdict.js';
@@ -148,19 +147,18 @@ function accuracyClaim(e: string, rs: readonly Run[], n: number, betterFamily: s
   return row(e, n, title, describe([...ms, ...diffs]), directionalVerdict(diffs.map((d) => d.interval)), DIRECTIONAL_RULE, 'charts/accuracy-by-method.svg');
 }
 
-function claim7(e: string, wganDir: string | undefined): ClaimRow {
+function claim7(e: string, source: VerdictSource | undefined): ClaimRow {
   const title = 'In WGAN, spectral normalization converges in fewer epochs and with cheaper epochs than gradient penalty';
-  const file = wganDir ? path.join(wganDir, 'wgan-verdicts.csv') : undefined;
-  if (!file || !fs.existsSync(file)) {
-    const shown = file ? path.relative(process.cwd(), file) : 'results/mnist-wgan/wgan-verdicts.csv';
+  if (!source || source.rows === null) {
+    const shown = source ? path.relative(process.cwd(), source.file) : 'results/mnist-wgan/wgan-verdicts.csv';
     return row(e, 7, title, `not measured: no ${shown} (run the mnist-wgan experiment)`, 'inconclusive', 'taken from the WGAN experiment’s verdict table', 'results/mnist-wgan/');
   }
   // Only the GP-vs-SN rows belong to this claim (the file also compares the two penalties).
-  const rows = readVerdicts(wganDir!).filter((v) => v.comparison.startsWith('gp − sn'));
+  const rows = source.rows.filter((v) => v.comparison.startsWith('gp − sn'));
   const verdicts = rows.map((v) => v.verdict);
   const combined: Verdict = verdicts.some((v) => v === 'not supported') ? 'not supported' : verdicts.every((v) => v === 'supported') && verdicts.length ? 'supported' : 'inconclusive';
   const measured = rows.map((v) => `${v.claim}: ${v.comparison} = ${formatInterval({ mean: v.difference ?? Number.NaN, lo: v.lo ?? Number.NaN, hi: v.hi ?? Number.NaN, n: v.seeds })} → ${v.verdict}`).join('; ');
-  return row(e, 7, title, measured, combined, 'supported if every WGAN sub-claim (fewer epochs, cheaper epochs, better final quality) is supported; not supported if any is not supported', path.relative(process.cwd(), file));
+  return row(e, 7, title, measured, combined, 'supported if every WGAN sub-claim (fewer epochs, cheaper epochs, better final quality) is supported; not supported if any is not supported', path.relative(process.cwd(), source.file));
 }
 
 function claim8(e: string, t: Tables): ClaimRow {
@@ -178,9 +176,33 @@ function claim8(e: string, t: Tables): ClaimRow {
   return row(e, 8, 'Across all trained models, a lower Lipschitz upper bound goes with a lower PGD attack success rate and a smaller generalization gap', describe(ms), directionalVerdict(ms.map((m) => m.interval)), `percentile bootstrap (2000 resamples of runs) 95% intervals; ${DIRECTIONAL_RULE.replace('difference', 'correlation')}`, 'charts/lip-vs-attack-success.svg');
 }
 
+/** One verdict that another experiment computed, with its paired interval. */
+export interface SourceVerdict {
+  readonly claim: string;
+  /** e.g. "gp − sn, paired by seed". */
+  readonly comparison: string;
+  readonly difference: number | null;
+  readonly lo: number | null;
+  readonly hi: number | null;
+  readonly seeds: number;
+  readonly verdict: Verdict;
+}
+
+/**
+ * Verdicts of another experiment that a claim takes as its evidence (claim 7: the WGAN
+ * comparison). The harness finds and reads them (src/wgan/claim-source.ts for WGAN), so
+ * this file knows no other experiment's files.
+ */
+export interface VerdictSource {
+  /** The file the verdicts come from, named in claims.csv. */
+  readonly file: string;
+  /** null when that file does not exist yet (the experiment has not run). */
+  readonly rows: readonly SourceVerdict[] | null;
+}
+
 export interface ClaimsOptions {
-  /** Folder of the WGAN experiment, for claim 7. */
-  readonly wganDir?: string;
+  /** The WGAN experiment's verdicts, for claim 7. */
+  readonly wgan?: VerdictSource;
 }
 
 export function computeClaims(experiment: string, t: Tables, opts: ClaimsOptions = {}): ClaimRow[] {
@@ -192,7 +214,7 @@ export function computeClaims(experiment: string, t: Tables, opts: ClaimsOptions
     claim4(experiment, rs),
     accuracyClaim(experiment, rs, 5, 'spectral-norm', 'spectral-projection', 'Spectral normalization applied as a post-step constraint (Keras kernel_constraint) trains worse than the reparameterized one'),
     accuracyClaim(experiment, rs, 6, 'spectral-norm', 'frobenius-norm', 'Frobenius normalization over-constrains: lower clean accuracy than spectral normalization at the same per-layer bound'),
-    claim7(experiment, opts.wganDir),
+    claim7(experiment, opts.wgan),
     claim8(experiment, t),
   ];
 }

@@ -1,8 +1,6 @@
+/** Names, sizes and shapes of the standard datasets; src/node/datasets.ts reads their files. */
 import { z } from 'zod';
 import type { Dataset } from './types.js';
-import { loadMnist } from '../node/mnist.js';
-import { loadFashionMnist } from '../node/fashion-mnist.js';
-import { loadCifar10 } from './cifar10.js';
 
 export type { Dataset, Split } from './types.js';
 
@@ -15,22 +13,6 @@ export const DATASET_SIZES: Record<DatasetName, { readonly train: number; readon
   'fashion-mnist': { train: 60000, test: 10000 },
   cifar10: { train: 50000, test: 10000 },
 };
-
-export interface LoadOptions {
-  readonly trainSize?: number;
-  readonly testSize?: number;
-  readonly shuffleSeed?: number;
-}
-
-const loaders: Record<DatasetName, (o: LoadOptions) => Dataset | Promise<Dataset>> = {
-  mnist: loadMnist,
-  'fashion-mnist': loadFashionMnist,
-  cifar10: loadCifar10,
-};
-
-export async function loadDataset(name: DatasetName, opts: LoadOptions): Promise<Dataset> {
-  return loaders[name](opts);
-}
 
 export function disposeDataset(d: Dataset): void {
   d.train.x.dispose();

@@ -14,7 +14,7 @@
  */
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { modelChain } from './chain.js';
-import './layer-norms.js';
+import './handlers.js';
 import type { PowerIterationOptions } from './power-iteration.js';
 import { analyzeLayer, type LayerNorm } from './registry.js';
 
@@ -70,4 +70,14 @@ export function lipschitzUpperBounds(model: tfl.LayersModel, opts: LipschitzBoun
     upperReshaped *= c.factor;
   }
   return { layers, factors, upper, upperFrobenius, upperReshaped, maxRelChange, converged: maxRelChange < tol };
+}
+
+/** The norm rows of every linear layer of a chain model (throws on unknown layer classes). */
+export function layerNorms(model: tfl.LayersModel, opts: PowerIterationOptions = {}): LayerNorm[] {
+  const rows: LayerNorm[] = [];
+  for (const { layer, inputShape } of modelChain(model)) {
+    const c = analyzeLayer(layer, { inputShape, powerIteration: opts });
+    if (c.norm) rows.push(c.norm);
+  }
+  return rows;
 }

@@ -1,5 +1,5 @@
 /** Public surface of the Lipschitz analysis; importing it registers the built-in layer handlers. */
-export { lipschitzUpperBounds, type LayerFactor, type LipschitzBoundOptions, type LipschitzBounds } from './bounds.js';
+export { layerNorms, lipschitzUpperBounds, type LayerFactor, type LipschitzBoundOptions, type LipschitzBounds } from './bounds.js';
 export {
   certifiedAccuracy,
   certifiedRadii,
@@ -11,7 +11,7 @@ export {
   type PairLowerBoundOptions,
 } from './empirical.js';
 export { activationFactor, avgPoolFactor, batchNormFactor, maxPoolFactor, windowOverlap } from './factors.js';
-export { conv2dFrobeniusBound, conv2dLayerNorm, conv2dOperatorNorm, convOverlap, denseLayerNorm, layerNorms, reshapedKernelNorm, undilateKernel, type Conv2DGeometry } from './layer-norms.js';
+export { conv2dFrobeniusBound, conv2dLayerNorm, conv2dOperatorNorm, convOverlap, denseLayerNorm, reshapedKernelNorm, undilateKernel, type Conv2DGeometry } from './layer-norms.js';
 export { matrixSpectralNorm, powerIteration, vjpAdjoint, type LinearOp, type PowerIterationOptions, type PowerIterationResult } from './power-iteration.js';
 export { analyzeLayer, registerLayerHandler, registeredLayerClasses, type LayerContext, type LayerContribution, type LayerHandler, type LayerNorm } from './registry.js';
 export { modelChain, type ChainLink } from './chain.js';

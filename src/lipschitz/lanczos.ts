@@ -15,7 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { tfSeed } from '../util/rng.js';
-import type { LinearOp, PowerIterationResult } from './power-iteration.js';
+import type { LinearOp, PowerIterationResult } from './linear-op.js';
 
 /** Largest eigenvalue of the symmetric tridiagonal matrix (diag a, off-diag b) by Sturm bisection. */
 export function tridiagonalMaxEigenvalue(a: readonly number[], b: readonly number[]): number {

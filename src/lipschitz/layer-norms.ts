@@ -21,11 +21,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { modelChain } from './chain.js';
 import { activationFactor, windowOverlap } from './factors.js';
 import { activationName, convConfig, requireWeight, type Window2D } from './layer-config.js';
 import { matrixSpectralNorm, powerIteration, type PowerIterationOptions, type PowerIterationResult } from './power-iteration.js';
-import { analyzeLayer, registerLayerHandler, type LayerContribution, type LayerNorm } from './registry.js';
+import { registerLayerHandler, type LayerContribution, type LayerNorm } from './registry.js';
 
 export type { LayerNorm } from './registry.js';
 
@@ -152,13 +151,3 @@ registerLayerHandler('Dense', (layer, ctx) =>
 registerLayerHandler('Conv2D', (layer, ctx) =>
   withActivation(layer, conv2dLayerNorm(layer, ctx.inputShape, ctx.powerIteration), convConfig(layer).activation),
 );
-
-/** The norm rows of every linear layer of a chain model (throws on unknown layer classes). */
-export function layerNorms(model: tfl.LayersModel, opts: PowerIterationOptions = {}): LayerNorm[] {
-  const rows: LayerNorm[] = [];
-  for (const { layer, inputShape } of modelChain(model)) {
-    const c = analyzeLayer(layer, { inputShape, powerIteration: opts });
-    if (c.norm) rows.push(c.norm);
-  }
-  return rows;
-}

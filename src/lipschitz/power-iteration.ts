@@ -14,12 +14,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { tfSeed } from '../util/rng.js';
 import { lanczosSigma } from './lanczos.js';
+import type { LinearOp, PowerIterationResult } from './linear-op.js';
+
+export type { LinearOp, PowerIterationResult } from './linear-op.js';
 
 /** The Krylov basis is kept in memory; 300 vectors suffice for the spectra seen here. */
 const LANCZOS_MAX_BASIS = 300;
 
-/** A linear map on tensors; must be exactly linear (no bias) for the estimate to mean anything. */
-export type LinearOp = (x: tf.Tensor) => tf.Tensor;
 
 export interface PowerIterationOptions {
   /** Hard cap on op+adjoint evaluations. Default 500. */
@@ -39,16 +40,6 @@ export interface PowerIterationOptions {
    * method, e.g. to show its convergence.
    */
   readonly method?: 'lanczos' | 'power';
-}
-
-export interface PowerIterationResult {
-  /** Lower estimate of σ_max (see module comment). */
-  readonly sigma: number;
-  /** Number of op+adjoint pairs evaluated. */
-  readonly iterations: number;
-  /** Relative change of σ̂ at the last checked iteration. */
-  readonly relChange: number;
-  readonly converged: boolean;
 }
 
 export const POWER_ITERATION_DEFAULTS = { maxIters: 500, tol: 1e-6, checkEvery: 1 } as const;

@@ -8,8 +8,6 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-// Registers the layer's Lipschitz factor (1) wherever the layer can exist.
-import '../lipschitz/maxmin-handler.js';
 
 type LayerArgs = NonNullable<ConstructorParameters<typeof tfl.layers.Layer>[0]>;
 

@@ -30,8 +30,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { Conv2DArgs, DenseArgs, LayerFactory } from './layer-factory.js';
-// Registers the Lipschitz handlers for these classes wherever they can exist.
-import '../lipschitz/spectral-handlers.js';
 
 export type SigmaMode = 'reshaped' | 'operator';
 

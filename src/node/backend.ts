@@ -14,7 +14,8 @@ import '@tensorflow/tfjs-layers';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { z } from 'zod';
-import { activateNative, loadNative, type NativeAddon } from '../kernels/native/addon.js';
+import { activateNative, type NativeAddon } from '../kernels/native/addon.js';
+import { loadNative } from './native-addon.js';
 
 export const BackendChoice = z.enum(['auto', 'tfjs-node', 'wasm', 'cpu', 'wasm+native']);
 export type BackendChoice = z.infer<typeof BackendChoice>;

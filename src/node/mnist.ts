@@ -3,12 +3,10 @@
  * own JS API builds nested arrays and takes tens of seconds; reading the bytes
  * directly into one Float32Array takes well under a second for all 70k images.
  */
-import * as tf from '@tensorflow/tfjs-core';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { parseIdx } from '../data/idx.js';
-import { permutation } from '../util/rng.js';
+import { idxSplit } from '../data/idx.js';
 import type { Dataset, Split } from '../data/types.js';
 
 export interface IdxSetOptions {
@@ -28,8 +26,6 @@ export interface IdxFiles {
 }
 
 const require = createRequire(import.meta.url);
-/** Lookup instead of a division per pixel: 47M pixels make the difference visible. */
-const BYTE_TO_UNIT = Float32Array.from({ length: 256 }, (_, i) => i / 255);
 
 export function mnistFiles(): IdxFiles {
   let dir: string;
@@ -59,7 +55,7 @@ function readFile(file: string, decode?: IdxDecoder): Uint8Array {
   return decode ? decode(raw, file) : raw;
 }
 
-/** Parse one images/labels pair into an NHWC split, taking `size` examples chosen by `order`. */
+/** Read one images/labels pair of files into an NHWC split, taking `size` examples chosen by `seed`. */
 export function loadIdxSplit(
   imagesFile: string,
   labelsFile: string,
@@ -67,31 +63,7 @@ export function loadIdxSplit(
   seed: number | undefined,
   decode?: IdxDecoder,
 ): Split {
-  const images = parseIdx(readFile(imagesFile, decode), imagesFile, 3);
-  const labels = parseIdx(readFile(labelsFile, decode), labelsFile, 1);
-  const [n, h, w] = images.dims as [number, number, number];
-  if (labels.dims[0] !== n) {
-    throw new Error(`${labelsFile}: has ${labels.dims[0]} labels but ${imagesFile} has ${n} images`);
-  }
-  const k = size ?? n;
-  if (!Number.isInteger(k) || k < 1 || k > n) {
-    throw new Error(`${imagesFile}: requested ${k} examples, file has ${n}`);
-  }
-  const order = seed === undefined ? undefined : permutation(n, seed);
-  const px = h * w;
-  const x = new Float32Array(k * px);
-  const src8 = images.data;
-  const y = new Int32Array(k);
-  for (let i = 0; i < k; i++) {
-    const src = order ? order[i]! : i;
-    const off = src * px;
-    const dst = i * px;
-    for (let j = 0; j < px; j++) x[dst + j] = BYTE_TO_UNIT[src8[off + j]!]!;
-    const label = labels.data[src]!;
-    if (label > 9) throw new Error(`${labelsFile}: label ${label} at index ${src} is not a digit class 0-9`);
-    y[i] = label;
-  }
-  return { x: tf.tensor4d(x, [k, h, w, 1]), y: tf.tensor1d(y, 'int32') };
+  return idxSplit(readFile(imagesFile, decode), imagesFile, readFile(labelsFile, decode), labelsFile, size, seed);
 }
 
 export function loadIdxDataset(name: string, files: IdxFiles, opts: IdxSetOptions, decode?: IdxDecoder): Dataset {

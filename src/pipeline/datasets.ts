@@ -1,6 +1,7 @@
 import { canonicalJson } from '../config/hash.js';
 import type { ExperimentConfig } from '../config/experiment.js';
-import { disposeDataset, loadDataset, type Dataset, type DatasetName } from '../data/index.js';
+import { disposeDataset, type Dataset, type DatasetName } from '../data/index.js';
+import { loadDataset } from '../node/datasets.js';
 
 /** Loads each (dataset, subset) once per experiment, however many runs use it. */
 export class DatasetCache {

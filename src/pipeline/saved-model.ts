@@ -6,7 +6,8 @@
  */
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { UserError } from '../util/errors.js';
-import { DatasetName, disposeDataset, loadDataset, type Dataset } from '../data/index.js';
+import { DatasetName, disposeDataset, type Dataset } from '../data/index.js';
+import { loadDataset } from '../node/datasets.js';
 import { loadModel } from '../node/model-files.js';
 import { toLogitModel, type LogitModel } from '../models/logit-head.js';
 

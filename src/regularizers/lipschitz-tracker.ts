@@ -21,6 +21,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { modelChain } from '../lipschitz/chain.js';
 import { activationFactor } from '../lipschitz/factors.js';
 import { activationName, convConfig } from '../lipschitz/layer-config.js';
+import '../lipschitz/handlers.js';
 import { analyzeLayer } from '../lipschitz/registry.js';
 import { tfSeed } from '../util/rng.js';
 import { z } from 'zod';

@@ -5,6 +5,7 @@
  * Numbers that could not be measured are written as empty cells and read back as null.
  */
 import { z } from 'zod';
+import type { AttackEvalRow } from '../attacks/evaluate.js';
 
 const num = z.number();
 const optNum = z.number().nullable();
@@ -106,6 +107,12 @@ export const AttackRow = RunKey.extend({
   seconds: num,
 });
 export type AttackRow = z.infer<typeof AttackRow>;
+
+/** Compile-time: the core's AttackEvalRow is exactly an attacks.csv row less the key and the certificates. */
+type AttackRowFromCore = Omit<AttackRow, keyof RunKey | 'certifiedAcc' | 'certifiedPairwiseAcc' | 'certifiedIbpAcc' | 'certifiedCrownAcc'>;
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const attackRowAgrees: Same<AttackRowFromCore, AttackEvalRow> = true;
+void attackRowAgrees;
 
 /** layers.csv: one row per (run, linear layer) after training. */
 export const LayerRow = RunKey.extend({

@@ -1,15 +1,10 @@
 /**
- * Loader for the optional native addon (native/build/lipbench_native.node, built by
- * native/build.mjs at install time). Nothing here throws: a missing or broken addon is
- * reported as a one-line reason and lipbench stays on pure wasm.
- *
- * The wasm kernels route their GEMM work here only while an addon is *active*
- * (activateNative), so loading it never changes the plain wasm+lipbench backend.
+ * The native addon's interface and the one that is *active*. The wasm kernels route
+ * their GEMM work to an addon only while one is active (activateNative), so loading it
+ * never changes the plain wasm+lipbench backend. Loading the .node file is Node-only
+ * and lives in src/node/native-addon.ts; this file stays free of Node imports so the
+ * kernels can be bundled for a browser.
  */
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-
 export interface NativeInfo {
   /** Micro-kernel picked at load time: avx512, avx2 or generic. */
   readonly isa: string;
@@ -40,32 +35,7 @@ export interface NativeAddon {
   setThreads(n: number): number;
 }
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-/** src/kernels/native -> repository root. */
-export const ADDON_PATH = path.resolve(here, '..', '..', '..', 'native', 'build', 'lipbench_native.node');
-
-let loaded: { addon?: NativeAddon; why?: string } | undefined;
 let active: NativeAddon | undefined;
-
-/** Loads the addon once per process; `why` says in one line why it is unavailable. */
-export function loadNative(): { addon?: NativeAddon; why?: string } {
-  if (loaded) return loaded;
-  if (process.env.LIPBENCH_NATIVE === '0') return (loaded = { why: 'native addon disabled by LIPBENCH_NATIVE=0' });
-  try {
-    const require = createRequire(import.meta.url);
-    const addon = require(ADDON_PATH) as NativeAddon;
-    if (typeof addon.sgemm !== 'function' || typeof addon.conv2d !== 'function' || typeof addon.sumRows !== 'function') {
-      return (loaded = { why: 'native addon is stale (rebuild with `node native/build.mjs --force`)' });
-    }
-    return (loaded = { addon });
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    const why = err.code === 'MODULE_NOT_FOUND'
-      ? 'native addon not built (run `node native/build.mjs`)'
-      : `native addon failed to load (${err.message.split('\n')[0]})`;
-    return (loaded = { why });
-  }
-}
 
 /** Routes the wasm GEMM/conv kernels through the addon (undefined restores pure wasm). */
 export function activateNative(addon: NativeAddon | undefined): void {

@@ -9,7 +9,7 @@ import { overrideKernel } from '../wasm/stock.js';
 import { activateNative, type NativeAddon } from './addon.js';
 import { nativeConv2DConfig, nativeFusedConv2DConfig } from './conv2d-kernels.js';
 
-export { activateNative, activeNative, loadNative, ADDON_PATH, type NativeAddon, type NativeInfo } from './addon.js';
+export { activateNative, activeNative, type NativeAddon, type NativeInfo } from './addon.js';
 
 let registered = false;
 
