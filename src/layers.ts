@@ -32,6 +32,7 @@ export const LAYERS: readonly Layer[] = [
   { name: 'attacks', tier: 'core' },
   { name: 'regularizers', tier: 'core' },
   { name: 'train', tier: 'core' },
+  { name: 'api', tier: 'core' },
   { name: 'index.ts', tier: 'core' },
   { name: 'layers.ts', tier: 'core' },
   { name: 'node', tier: 'node' },
