@@ -13,7 +13,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend } from '../src/node/backend.js';
-import { crossEntropy } from '../src/attacks/losses.js';
+import { perExampleCrossEntropy } from '../src/attacks/losses.js';
 import { loadNative } from '../src/node/native-addon.js';
 import { saveModel } from '../src/node/model-files.js';
 import { ROOT, tempDir } from './helpers/cli.js';
@@ -53,7 +53,7 @@ test('cpu and the default wasm backend agree within 0.5 points on FGSM, PGD-L∞
   last.setWeights(last.getWeights().map((w) => tf.mul(w, 4)));
   const x = tf.slice(data.test.x, [0, 0, 0, 0], [N, -1, -1, -1]);
   const y = tf.slice(data.test.y, [0], [N]);
-  const ce = await crossEntropy(model.predict(x) as tf.Tensor2D, y as tf.Tensor1D).data();
+  const ce = await perExampleCrossEntropy(model.predict(x) as tf.Tensor2D, y as tf.Tensor1D).data();
   const zeros = ce.filter((v) => v === 0).length;
   assert.ok(zeros >= 5, `test premise: only ${zeros} of ${N} points have CE exactly 0`);
   const dir = tempDir('lipbench-parity-');

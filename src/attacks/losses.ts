@@ -79,8 +79,8 @@ function dlrTargeted(logits: tf.Tensor2D, y: tf.Tensor1D, t: tf.Tensor1D): tf.Te
   return tf.div(tf.sub(classLogit(logits, t), classLogit(logits, y)), spread) as tf.Tensor1D;
 }
 
-/** Per-example cross-entropy of logits against integer labels. */
-export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Tensor1D {
+/** Cross-entropy of logits against integer labels, one value per example [N] (train/loss.ts has the mean). */
+export function perExampleCrossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Tensor1D {
   return tf.tidy(() => tf.sub(tf.logSumExp(logits, 1), classLogit(logits, labels)) as tf.Tensor1D);
 }
 
@@ -97,11 +97,11 @@ export function attackObjective(
   return tf.tidy(() => {
     if (targets === undefined) {
       if (loss === 'dlr') return dlr(logits, y);
-      return loss === 'ce' ? crossEntropy(logits, y) : (tf.sub(maxOther(logits, y), classLogit(logits, y)) as tf.Tensor1D);
+      return loss === 'ce' ? perExampleCrossEntropy(logits, y) : (tf.sub(maxOther(logits, y), classLogit(logits, y)) as tf.Tensor1D);
     }
     if (loss === 'dlr') return dlrTargeted(logits, y, targets);
     return loss === 'ce'
-      ? (tf.neg(crossEntropy(logits, targets)) as tf.Tensor1D)
+      ? (tf.neg(perExampleCrossEntropy(logits, targets)) as tf.Tensor1D)
       : (tf.sub(classLogit(logits, targets), maxOther(logits, targets)) as tf.Tensor1D);
   });
 }

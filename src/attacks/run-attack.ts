@@ -22,7 +22,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { deriveSeed, projectToFeasible } from './geometry.js';
-import { crossEntropy } from './losses.js';
+import { perExampleCrossEntropy } from './losses.js';
 import { logits } from '../models/logits.js';
 import { gatherRows } from './subset.js';
 import type { Attack, Classifier, Norm } from './types.js';
@@ -131,7 +131,7 @@ const ZERO_STEP_COORDS = 0.5;
 /** Per example [zero gradient (Σ|g| < 1e-8), zero step (> 50% of g exactly 0)], as int32 [2, N]. */
 function gradientChecks(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D): tf.Tensor2D {
   return tf.tidy(() => {
-    const g = tf.grad((xx: tf.Tensor) => tf.sum(crossEntropy(logits(model, xx as tf.Tensor4D), y)))(x);
+    const g = tf.grad((xx: tf.Tensor) => tf.sum(perExampleCrossEntropy(logits(model, xx as tf.Tensor4D), y)))(x);
     const small = tf.less(tf.sum(tf.abs(g), [1, 2, 3]), ZERO_GRAD_L1);
     const zeroShare = tf.mean(tf.cast(tf.equal(g, 0), 'float32'), [1, 2, 3]);
     return tf.cast(tf.stack([small, tf.greater(zeroShare, ZERO_STEP_COORDS)]), 'int32') as tf.Tensor2D;

@@ -11,7 +11,7 @@ import { permutation } from '../util/rng.js';
 import type { Regularizer } from '../regularizers/types.js';
 import { checkpoint, type CancelSignal } from '../util/cancel.js';
 import { createProgress } from '../util/progress.js';
-import { crossEntropy } from './loss.js';
+import { meanCrossEntropy } from './loss.js';
 import { createOptimizer } from './optimizer.js';
 import type { TrainOptions } from './options.js';
 
@@ -118,7 +118,7 @@ export async function trainModel(
           const { value, grads } = tf.variableGrads(() => {
             const logits = model.apply(x, { training: true }) as tf.Tensor2D;
             logitsKept = tf.keep(logits);
-            let loss = crossEntropy(logitMakers[0]?.trainLogits?.({ model, x, y, logits, step }) ?? logits, y);
+            let loss = meanCrossEntropy(logitMakers[0]?.trainLogits?.({ model, x, y, logits, step }) ?? logits, y);
             for (const r of regularizers) {
               if (r.penalty) loss = tf.add(loss, r.penalty({ model, x, y, logits, step }));
             }
