@@ -1,7 +1,7 @@
 /**
  * The regularizer registry. A config names methods; each method is one
  * regularizer or a list of them applied together (e.g. spectral-norm + l2).
- * Adding a method = one file + one entry in `RegularizerSpec` and `create`.
+ * Adding a method = one file + one line in `METHODS`.
  */
 import { z } from 'zod';
 import { createNone } from './none.js';
@@ -22,47 +22,43 @@ export type { Regularizer, StepContext, HookContext, BatchContext } from './type
 
 const NoneOptions = z.object({ name: z.literal('none') }).strict();
 
-export const RegularizerSpec = z.discriminatedUnion('name', [
-  NoneOptions,
-  L2Options,
-  SpectralOptions,
-  SpectralNormOptions,
-  SpectralProjectionOptions,
-  GradPenaltyOptions,
-  ClipOptions,
-  FrobeniusNormOptions,
-  AdversarialTrainingOptions,
-  GloroOptions,
-  LipschitzMarginOptions,
-]);
+/** One training method: its options schema (with its `name` literal) and its constructor. */
+interface Method<S extends z.ZodObject<{ name: z.ZodLiteral<string> }>> {
+  readonly options: S;
+  readonly create: (spec: z.infer<S>, seed: number) => Regularizer;
+}
+
+function method<S extends z.ZodObject<{ name: z.ZodLiteral<string> }>>(options: S, create: Method<S>['create']): Method<S> {
+  return { options, create };
+}
+
+/** The registry: one line per method. */
+const METHODS = [
+  method(NoneOptions, () => createNone()),
+  method(L2Options, (spec) => createL2(spec)),
+  method(SpectralOptions, (spec, seed) => createSpectral(spec, seed)),
+  method(SpectralNormOptions, (spec) => createSpectralNorm(spec)),
+  method(SpectralProjectionOptions, (spec, seed) => createSpectralProjection(spec, seed)),
+  method(GradPenaltyOptions, (spec, seed) => createGradPenalty(spec, seed)),
+  method(ClipOptions, (spec) => createClip(spec)),
+  method(FrobeniusNormOptions, (spec) => createFrobeniusNorm(spec)),
+  method(AdversarialTrainingOptions, (spec, seed) => createAdversarialTraining(spec, seed)),
+  method(GloroOptions, (spec, seed) => createGloro(spec, seed)),
+  method(LipschitzMarginOptions, (spec, seed) => createLipschitzMargin(spec, seed)),
+] as const;
+
+type OptionsOf<T extends readonly Method<z.ZodObject<{ name: z.ZodLiteral<string> }>>[]> = { -readonly [K in keyof T]: T[K]['options'] };
+
+export const RegularizerSpec = z.discriminatedUnion('name', METHODS.map((m) => m.options) as OptionsOf<typeof METHODS>);
 export type RegularizerSpec = z.infer<typeof RegularizerSpec>;
-export const REGULARIZER_NAMES = RegularizerSpec.options.map((o) => o.shape.name.value);
+export const REGULARIZER_NAMES = METHODS.map((m) => m.options.shape.name.value);
+
+const BY_NAME = new Map<string, Method<z.ZodObject<{ name: z.ZodLiteral<string> }>>>(METHODS.map((m) => [m.options.shape.name.value, m as Method<never>]));
 
 export function createRegularizer(spec: RegularizerSpec, seed: number): Regularizer {
-  switch (spec.name) {
-    case 'none':
-      return createNone();
-    case 'l2':
-      return createL2(spec);
-    case 'spectral':
-      return createSpectral(spec, seed);
-    case 'spectral-norm':
-      return createSpectralNorm(spec);
-    case 'spectral-projection':
-      return createSpectralProjection(spec, seed);
-    case 'grad-penalty':
-      return createGradPenalty(spec, seed);
-    case 'clip':
-      return createClip(spec);
-    case 'frobenius-norm':
-      return createFrobeniusNorm(spec);
-    case 'adversarial-training':
-      return createAdversarialTraining(spec, seed);
-    case 'gloro':
-      return createGloro(spec, seed);
-    case 'lipschitz-margin':
-      return createLipschitzMargin(spec, seed);
-  }
+  const m = BY_NAME.get(spec.name);
+  if (!m) throw new Error(`unknown regularizer "${spec.name}" (known: ${REGULARIZER_NAMES.join(', ')})`);
+  return m.create(spec, seed);
 }
 
 /**
