@@ -26,6 +26,7 @@ export interface Layer {
 export const LAYERS: readonly Layer[] = [
   { name: 'util', tier: 'util' },
   { name: 'kernels', tier: 'core' },
+  { name: 'linalg', tier: 'core' },
   { name: 'data', tier: 'core' },
   { name: 'models', tier: 'core' },
   { name: 'lipschitz', tier: 'core' },

@@ -3,7 +3,7 @@ import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/node/backend.js';
 import { avgPoolFactor, maxPoolFactor } from '../src/lipschitz/factors.js';
-import { exactSpectralNorm } from '../src/lipschitz/jacobi.js';
+import { exactSpectralNorm } from '../src/linalg/jacobi.js';
 import type { Padding, Window2D } from '../src/lipschitz/layer-config.js';
 import { conv2dFrobeniusBound, conv2dOperatorNorm, convOverlap, reshapedKernelNorm, type Conv2DGeometry } from '../src/lipschitz/layer-norms.js';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/node/backend.js';
-import { exactSpectralNorm, symmetricEigenvalues } from '../src/lipschitz/jacobi.js';
+import { exactSpectralNorm, symmetricEigenvalues } from '../src/linalg/jacobi.js';
 import { matrixSpectralNorm, powerIteration } from '../src/lipschitz/power-iteration.js';
 
 /** Deterministic Gaussian stream (mulberry32 + Box–Muller), float64. */

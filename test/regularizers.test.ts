@@ -5,7 +5,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { createRegularizer } from '../src/regularizers/index.js';
 import { kernelsOf } from '../src/regularizers/weight-matrices.js';
 import { powerStep } from '../src/regularizers/spectral.js';
-import { exactSpectralNorm } from '../src/lipschitz/jacobi.js';
+import { exactSpectralNorm } from '../src/linalg/jacobi.js';
 import { testBackend } from './helpers/setup.js';
 
 function tinyModel(seed: number): tfl.LayersModel {

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mulberry32 } from '../src/util/rng.js';
-import { featureStats, frechetDistance, sqrtPsd, symmetricEigen, type SymMatrix } from '../src/wgan/frechet.js';
+import { featureStats, frechetDistance, sqrtPsd, type SymMatrix } from '../src/wgan/frechet.js';
+import { symmetricEigen } from '../src/linalg/jacobi.js';
 
 function gaussians(n: number, dim: number, seed: number, mean: (j: number) => number, sd: (j: number) => number): Float64Array {
   const rand = mulberry32(seed);

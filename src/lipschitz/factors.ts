@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { z } from 'zod';
-import { exactSpectralNorm } from './jacobi.js';
+import { exactSpectralNorm } from '../linalg/jacobi.js';
 import { activationName, configValue, poolConfig, requireWeight, weight, type Padding, type Window2D } from './layer-config.js';
 import { registerLayerHandler, type LayerContribution } from './registry.js';
 

@@ -9,90 +9,12 @@
  * eigendecompositions (cyclic Jacobi with accumulated rotations, float64): Σ₁^½ = V √Λ Vᵀ,
  * then the trace term is Σ √λᵢ(Σ₁^½ Σ₂ Σ₁^½). No general (non-symmetric) sqrtm, no
  * complex parts to discard. Eigenvalues that rounding pushes slightly below zero are
- * clamped to 0 (the matrices are PSD in exact arithmetic).
+ * clamped to 0 (the matrices are PSD in exact arithmetic). The eigen-solver is
+ * linalg/jacobi.ts's.
  */
+import { symmetricEigen, type SymMatrix } from '../linalg/jacobi.js';
 
-/** Symmetric n×n matrix, row-major, float64. */
-export interface SymMatrix {
-  readonly n: number;
-  readonly data: Float64Array;
-}
-
-export interface Eigen {
-  /** Eigenvalues, descending. */
-  readonly values: Float64Array;
-  /** Eigenvectors as columns of a row-major n×n matrix, in the order of `values`. */
-  readonly vectors: Float64Array;
-}
-
-/**
- * Eigenvalues and eigenvectors of a symmetric matrix by cyclic Jacobi rotations
- * (Golub & Van Loan §8.5). Converges quadratically; stops when the off-diagonal
- * Frobenius norm is ≤ tol·‖A‖_F.
- */
-export function symmetricEigen(a: SymMatrix, opts: { tol?: number; maxSweeps?: number } = {}): Eigen {
-  const { n } = a;
-  if (a.data.length !== n * n) throw new Error(`symmetricEigen: expected ${n * n} entries, got ${a.data.length}`);
-  const m = Float64Array.from(a.data);
-  // Symmetrize exactly, so rounding asymmetry cannot bias the rotations.
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < i; j++) {
-      const s = 0.5 * (m[i * n + j]! + m[j * n + i]!);
-      m[i * n + j] = s;
-      m[j * n + i] = s;
-    }
-  }
-  const v = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) v[i * n + i] = 1;
-  const tol = opts.tol ?? 1e-13;
-  const maxSweeps = opts.maxSweeps ?? 100;
-  let total = 0;
-  for (let i = 0; i < n * n; i++) total += m[i]! * m[i]!;
-  const limit = tol * tol * total;
-  for (let sweep = 0; sweep < maxSweeps; sweep++) {
-    let off = 0;
-    for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) off += 2 * m[i * n + j]! * m[i * n + j]!;
-    if (off <= limit) break;
-    for (let p = 0; p < n; p++) {
-      for (let q = p + 1; q < n; q++) {
-        const apq = m[p * n + q]!;
-        if (apq === 0) continue;
-        const theta = (m[q * n + q]! - m[p * n + p]!) / (2 * apq);
-        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const c = 1 / Math.sqrt(t * t + 1);
-        const s = t * c;
-        // A ← JᵀAJ with J the rotation in the (p, q) plane: columns, then rows.
-        for (let k = 0; k < n; k++) {
-          const mkp = m[k * n + p]!;
-          const mkq = m[k * n + q]!;
-          m[k * n + p] = c * mkp - s * mkq;
-          m[k * n + q] = s * mkp + c * mkq;
-        }
-        for (let k = 0; k < n; k++) {
-          const mpk = m[p * n + k]!;
-          const mqk = m[q * n + k]!;
-          m[p * n + k] = c * mpk - s * mqk;
-          m[q * n + k] = s * mpk + c * mqk;
-        }
-        // V ← VJ accumulates the eigenvectors as columns.
-        for (let k = 0; k < n; k++) {
-          const vkp = v[k * n + p]!;
-          const vkq = v[k * n + q]!;
-          v[k * n + p] = c * vkp - s * vkq;
-          v[k * n + q] = s * vkp + c * vkq;
-        }
-      }
-    }
-  }
-  const order = Array.from({ length: n }, (_, i) => i).sort((i, j) => m[j * n + j]! - m[i * n + i]!);
-  const values = new Float64Array(n);
-  const vectors = new Float64Array(n * n);
-  order.forEach((src, dst) => {
-    values[dst] = m[src * n + src]!;
-    for (let k = 0; k < n; k++) vectors[k * n + dst] = v[k * n + src]!;
-  });
-  return { values, vectors };
-}
+export type { SymMatrix } from '../linalg/jacobi.js';
 
 /** The PSD square root V·diag(√max(λ,0))·Vᵀ of a symmetric PSD matrix. */
 export function sqrtPsd(a: SymMatrix): SymMatrix {
