@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { createRegularizer } from '../src/regularizers/index.js';
 import { kernelsOf } from '../src/regularizers/weight-matrices.js';
-import { powerStep } from '../src/regularizers/spectral.js';
+import { matrixPowerSteps as powerStep } from '../src/linalg/power-step.js';
 import { exactSpectralNorm } from '../src/linalg/jacobi.js';
 import { testBackend } from './helpers/setup.js';
 

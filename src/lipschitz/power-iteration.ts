@@ -12,6 +12,7 @@
  * ratio q = (σ₂/σ₁)² per step the remaining error is about relChange/(1−q).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { powerStep } from '../linalg/power-step.js';
 import { tfSeed } from '../util/rng.js';
 import { lanczosSigma } from './lanczos.js';
 import type { LinearOp, PowerIterationResult } from './linear-op.js';
@@ -75,14 +76,10 @@ export function powerIteration(
   try {
     for (let it = 1; it <= maxIters; it++) {
       const [next, s, rel] = tf.tidy(() => {
-        const w = adjoint(op(v));
-        if (w.size !== v.size) {
-          throw new Error(`powerIteration: adjoint returned shape [${w.shape}] for input shape [${v.shape}]`);
-        }
-        const n = tf.norm(w);
+        const { next: w, norm: n } = powerStep(op, adjoint, v, TINY);
         const sNew = tf.sqrt(n) as tf.Scalar;
         const r = prev === undefined ? tf.scalar(Number.POSITIVE_INFINITY) : tf.div(tf.abs(tf.sub(sNew, prev)), tf.maximum(sNew, TINY));
-        return [tf.reshape(tf.div(w, tf.maximum(n, TINY)), v.shape), sNew, r] as [tf.Tensor, tf.Scalar, tf.Scalar];
+        return [tf.reshape(w, v.shape), sNew, r] as [tf.Tensor, tf.Scalar, tf.Scalar];
       });
       v.dispose();
       v = next;

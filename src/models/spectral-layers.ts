@@ -6,12 +6,14 @@
  * kernel", as opposed to Keras' kernel_constraint, which only rescales W after the step
  * (that variant is the `spectral-projection` regularizer).
  *
- * σ̂ is one step of power iteration from a persistent unit vector u, stored as the
- * non-trainable weight `sn_u` (so a saved model reloads with the same W̄):
- *  - training mode (`training: true`): u ← normalize(AᵀA u) once per call (unless a
- *    training loop drives the update after each optimizer step, see updateInForward), then
- *    σ̂ = ‖A u‖ with u held constant. With u constant, ∂‖Au‖/∂W is exactly the paper's
- *    ũ ṽᵀ (ũ = Au/‖Au‖), because ‖Au‖ = ũᵀ A u.
+ * σ̂ = ‖A u‖ for a persistent unit vector u, stored as the non-trainable weight `sn_u`
+ * (so a saved model reloads with the same W̄), which power iteration
+ * (linalg/power-step.ts) moves towards A's top singular vector:
+ *  - training mode (`training: true`): u ← normalize(AᵀA u), `snPowerIters` times per
+ *    call, then σ̂ = ‖A u‖ with u held constant; unless a training loop moves that
+ *    update to right after each optimizer step (`updateInForward`, which the
+ *    `spectral-norm` regularizer turns off). With u constant, ∂‖Au‖/∂W is exactly the
+ *    paper's ũ ṽᵀ (ũ = Au/‖Au‖), because ‖Au‖ = ũᵀ A u.
  *  - inference mode (predict, evaluation, every attack): u is frozen, so the function
  *    being attacked does not change between PGD steps.
  * The update of u is written into the variable, which is a leaf for the gradient tape:
@@ -23,12 +25,14 @@
  * conv2dTranspose, as in lipschitz/layer-norms). Only the latter makes the layer's
  * operator norm c; the reshaped σ can be ~√(kh·kw) off either way.
  *
- * Power iteration from a random start under-estimates σ, so σ(W̄) ≥ c until u has
- * converged. `initIters` iterations run when the layer is built; afterwards W moves
- * slowly and one iteration per step tracks it (the paper's argument).
+ * Power iteration under-estimates σ, so σ(W̄) ≥ c until u has converged. `initIters`
+ * iterations run when the layer is built; afterwards `snPowerIters` per step track W.
+ * The paper uses 1, arguing W moves slowly; under Adam one lags (σ(W̄) up to 1.4), which
+ * is why the `spectral-norm` regularizer defaults to 20 (regularizers/spectral-norm.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { l2normalize, powerSteps } from '../linalg/power-step.js';
 import type { Conv2DArgs, DenseArgs, LayerFactory } from './layer-factory.js';
 
 export type SigmaMode = 'reshaped' | 'operator';
@@ -93,10 +97,6 @@ function resolveInitializer(id: unknown, fallback: () => Initializer, layer: str
 
 function serializeInitializer(i: Initializer): ConfigDict {
   return { className: i.getClassName(), config: i.getConfig() };
-}
-
-function l2normalize(t: tf.Tensor): tf.Tensor {
-  return tf.div(t, tf.add(tf.norm(t), TINY));
 }
 
 function pair(v: number | number[] | undefined, dflt: number, what: string, layer: string): [number, number] {
@@ -195,8 +195,7 @@ abstract class SNLayer extends tfl.layers.Layer {
     const { kernel, u } = this.requireWeights();
     tf.tidy(() => {
       const w = kernel.read();
-      let q = l2normalize(u.read());
-      for (let i = 0; i < iters; i++) q = l2normalize(this.applyAT(w, this.applyA(w, q)));
+      const q = powerSteps((x) => this.applyA(w, x), (y) => this.applyAT(w, y), l2normalize(u.read(), TINY), iters);
       u.write(q);
     });
   }

@@ -32,9 +32,11 @@
  *    label t·e_yᵢ + (1−t)·e_yⱼ.
  *  - `eps` (> 0, default 0.1) and `ballNorm` ('linf' | 'l2', default 'linf') for 'ball'.
  *
- * The gradients are taken in inference mode: the penalty must not advance per-step
- * state a second time (spectral-norm's u, which the loss's forward pass has just
- * updated, so both see the same W̄), at the price of using batch-norm's moving
+ * The gradients are taken in inference mode, so the penalty never advances per-step
+ * state: a spectral-normalized layer's u moves only after the optimizer step (the
+ * `spectral-norm` regularizer's afterStep), or, in a layer left with updateInForward,
+ * in the loss's training-mode forward pass, which a training-mode call here would
+ * repeat; either way loss and penalty see the same W̄. The price: batch-norm's moving
  * statistics if a model has any. Costs roughly two extra forward+backward passes.
  */
 import * as tf from '@tensorflow/tfjs-core';

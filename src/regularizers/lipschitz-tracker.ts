@@ -23,6 +23,7 @@ import { activationFactor } from '../lipschitz/factors.js';
 import { activationName, convConfig } from '../lipschitz/layer-config.js';
 import '../lipschitz/handlers.js';
 import { analyzeLayer } from '../lipschitz/registry.js';
+import { l2normalize, powerSteps } from '../linalg/power-step.js';
 import { tfSeed } from '../util/rng.js';
 import { z } from 'zod';
 import type { HookContext } from './types.js';
@@ -43,10 +44,6 @@ function kernelOf(layer: tfl.layers.Layer): tf.Tensor {
   const w = layer.trainableWeights.find((v) => v.originalName.endsWith('kernel'));
   if (!w) throw new Error(`lipschitz tracker: layer '${layer.name}' has no kernel`);
   return w.read();
-}
-
-function normalize(t: tf.Tensor): tf.Tensor {
-  return tf.div(t, tf.add(tf.norm(t), 1e-12));
 }
 
 export class LipschitzTracker {
@@ -113,10 +110,9 @@ export class LipschitzTracker {
       const prev = this.q.get(item.layer.name);
       const next = tf.tidy(() => {
         const w = kernelOf(item.layer);
-        let q = prev ?? normalize(tf.randomNormal(item.inputShape, 0, 1, 'float32', tfSeed(this.seed * 131 + i)));
+        const q = prev ?? l2normalize(tf.randomNormal(item.inputShape, 0, 1, 'float32', tfSeed(this.seed * 131 + i)));
         const iters = prev ? this.powerIters : this.initIters;
-        for (let k = 0; k < iters; k++) q = normalize(this.adjoint(item, w, this.apply(item, w, q)));
-        return q;
+        return powerSteps((x) => this.apply(item, w, x), (y) => this.adjoint(item, w, y), q, iters);
       });
       prev?.dispose();
       this.q.set(item.layer.name, next);

@@ -1,9 +1,10 @@
 /**
  * `spectral-norm`: spectral normalization as a reparameterization (Miyato, Kataoka,
  * Koyama & Yoshida, "Spectral Normalization for Generative Adversarial Networks",
- * ICLR 2018). Every dense and conv layer computes with W̄ = c·W/σ(W), σ from one
- * power-iteration step per training step on a persistent vector u that is frozen in
- * inference mode (evaluation, attacks). See models/spectral-layers.ts for the layers.
+ * ICLR 2018). Every dense and conv layer computes with W̄ = c·W/σ(W), σ from
+ * `powerIters` power-iteration steps per training step (default 20, see below) on a
+ * persistent vector u that is frozen in inference mode (evaluation, attacks). See
+ * models/spectral-layers.ts for the layers.
  *
  * How it takes effect: a regularizer cannot swap the layers of a model that already
  * exists, so this one contributes a `layerFactory` and the run builds its model with

@@ -20,7 +20,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { tfSeed } from '../util/rng.js';
 import { asMatrix, kernelsOf } from './weight-matrices.js';
-import { powerStep } from './spectral.js';
+import { matrixPowerSteps } from '../linalg/power-step.js';
 import type { Regularizer } from './types.js';
 
 export const SpectralProjectionOptions = z
@@ -45,7 +45,7 @@ export function createSpectralProjection(opts: SpectralProjectionOptions, seed =
         const next = tf.tidy(() => {
           const w = asMatrix(k.variable);
           const u0 = prev ?? (tf.randomNormal([w.shape[0], 1], 0, 1, 'float32', tfSeed(seed * 1000 + state.size)) as tf.Tensor2D);
-          const { u, v } = powerStep(w, u0, prev ? powerIters : initIters);
+          const { u, v } = matrixPowerSteps(w, u0, prev ? powerIters : initIters);
           const sigma = tf.sum(tf.mul(u, tf.matMul(w, v)));
           k.variable.assign(tf.div(k.variable, tf.maximum(tf.div(sigma, c), 1)));
           return u;

@@ -16,6 +16,7 @@ import { z } from 'zod';
 import { asMatrix, kernelsOf } from './weight-matrices.js';
 import type { Regularizer } from './types.js';
 import { tfSeed } from '../util/rng.js';
+import { l2normalize, matrixPowerSteps, type SingularPair } from '../linalg/power-step.js';
 
 export const SpectralOptions = z
   .object({
@@ -27,32 +28,9 @@ export const SpectralOptions = z
   .strict();
 export type SpectralOptions = z.infer<typeof SpectralOptions>;
 
-// A type alias (not an interface) so it is assignable to tf.TensorContainer.
-type UV = {
-  u: tf.Tensor2D; // [m, 1]
-  v: tf.Tensor2D; // [n, 1]
-};
-
-function l2normalize(t: tf.Tensor2D): tf.Tensor2D {
-  return tf.div(t, tf.add(tf.norm(t), 1e-12));
-}
-
-/** One or more power iterations from (u, v); returns new kept tensors. */
-export function powerStep(w: tf.Tensor2D, u: tf.Tensor2D, iters: number): UV {
-  return tf.tidy(() => {
-    let uu = u;
-    let vv: tf.Tensor2D = u;
-    for (let i = 0; i < iters; i++) {
-      vv = l2normalize(tf.matMul(w, uu, true, false));
-      uu = l2normalize(tf.matMul(w, vv));
-    }
-    return { u: uu, v: vv };
-  });
-}
-
 export function createSpectral(opts: SpectralOptions, seed = 0): Regularizer {
   const { lambda, powerIters } = opts;
-  const state = new Map<tf.Variable, UV>();
+  const state = new Map<tf.Variable, SingularPair>();
   return {
     name: 'spectral',
     beforeStep({ model }) {
@@ -60,8 +38,8 @@ export function createSpectral(opts: SpectralOptions, seed = 0): Regularizer {
         const prev = state.get(k.variable);
         const next = tf.tidy(() => {
           const w = asMatrix(k.variable);
-          const u0 = prev?.u ?? l2normalize(tf.randomNormal([w.shape[0], 1], 0, 1, 'float32', tfSeed(seed + state.size)));
-          return powerStep(w, u0, powerIters);
+          const u0 = prev?.u ?? l2normalize(tf.randomNormal<tf.Rank.R2>([w.shape[0], 1], 0, 1, 'float32', tfSeed(seed + state.size)));
+          return matrixPowerSteps(w, u0, powerIters);
         });
         if (prev) {
           prev.u.dispose();
