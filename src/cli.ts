@@ -250,7 +250,7 @@ program
   .description('list the done, failed and missing runs of a results folder')
   .argument('<results-dir>')
   .action(async (dir: string) => {
-    const { experimentStatus } = await import('./pipeline/merge.js');
+    const { experimentStatus } = await import('./pipeline/status.js');
     const st = experimentStatus(dir);
     const width = Math.max(6, ...st.map((r) => r.method.length));
     console.log(`${'#'.padStart(4)}  ${'runId'.padEnd(12)}  ${'method'.padEnd(width)}  ${'λ'.padEnd(8)}  ${'seed'.padEnd(4)}  ${'state'.padEnd(7)}  detail`);

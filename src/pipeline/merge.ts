@@ -1,7 +1,6 @@
 /**
  * `lipbench merge`: combine the CSVs that shard processes wrote under
- * `results/<exp>/shards/<k>-of-<n>/` into the experiment's own CSVs, and
- * `lipbench status`: which runs of the grid are done, failed or missing.
+ * `results/<exp>/shards/<k>-of-<n>/` into the experiment's own CSVs.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -11,15 +10,13 @@ import type { RunSpec } from '../config/experiment.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { readTables, writeTables, type Tables } from '../results/csv.js';
 import type { TableName } from '../results/rows.js';
-import { RunStore } from '../results/run-store.js';
-import { mainLambda, methodLabel, regularizerLabel } from '../regularizers/index.js';
 
-interface SavedConfig {
+export interface SavedConfig {
   readonly runs: RunSpec[];
   readonly config?: { readonly claims?: boolean };
 }
 
-function readSavedConfig(file: string): SavedConfig {
+export function readSavedConfig(file: string): SavedConfig {
   try {
     const c = JSON.parse(fs.readFileSync(file, 'utf8')) as SavedConfig;
     if (!Array.isArray(c.runs)) throw new Error('field "runs" is missing');
@@ -88,32 +85,4 @@ export function mergeShards(dir: string): MergeSummary {
   const saved = JSON.parse(fs.readFileSync(path.join(shards[0]!, 'config.json'), 'utf8')) as Record<string, unknown>;
   writeFileAtomic(path.join(dir, 'config.json'), JSON.stringify({ ...saved, shard: null }, null, 2));
   return { shards: shards.length, runs: done.size, failures: failures.length, claims: Boolean(configs[0]!.config?.claims) };
-}
-
-export interface RunStatus {
-  readonly runId: string;
-  readonly index: number;
-  readonly state: 'done' | 'failed' | 'trained' | 'missing';
-  readonly detail: string;
-  /** The run's method label and main λ, so a status line says which run it is. */
-  readonly method: string;
-  readonly lambda: number;
-  readonly seed: number;
-}
-
-export function experimentStatus(dir: string): RunStatus[] {
-  const candidates = [path.join(dir, 'config.json'), ...shardDirs(dir).map((d) => path.join(d, 'config.json'))];
-  const cfgFile = candidates.find((f) => fs.existsSync(f));
-  if (!cfgFile) throw new UserError(`${dir}: no config.json here; is this a results folder?`);
-  const { runs } = readSavedConfig(cfgFile);
-  const store = new RunStore(dir);
-  return runs.map((r, index) => {
-    const id = { runId: r.runId, index, method: methodLabel(r.regularizers) || regularizerLabel(r.regularizers), lambda: mainLambda(r.regularizers), seed: r.seed };
-    const rec = store.readRecord(r.runId);
-    if (rec) return { ...id, state: 'done', detail: `test acc ${(rec.result.testAcc * 100).toFixed(2)}%` };
-    const failed = store.readFailure(r.runId);
-    if (failed) return { ...id, state: 'failed', detail: failed.reason };
-    if (store.readTrain(r.runId)) return { ...id, state: 'trained', detail: 'model saved, evaluation missing' };
-    return { ...id, state: 'missing', detail: '' };
-  });
 }
