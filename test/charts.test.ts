@@ -82,7 +82,7 @@ describe('chart specs', () => {
   const tables = syntheticTables();
 
   test('every chart is built from the synthetic tables', () => {
-    const built = buildChartSpecs(tables);
+    const built = buildChartSpecs(tables, CHARTS);
     assert.deepEqual(
       built.map((b) => b.def.name),
       ['lip-vs-gap', 'lip-vs-attack-success', 'robust-acc-vs-eps', 'bound-looseness', 'layer-sigma-epochs', 'local-lipschitz', 'accuracy-by-method'],
@@ -244,7 +244,7 @@ test('a single-seed experiment renders every chart without vega runtime warnings
   const t = syntheticTables();
   const one = { results: t.results.filter((r) => r.seed === t.results[0]!.seed), attacks: t.attacks.filter((r) => r.seed === t.results[0]!.seed), layers: t.layers.filter((r) => r.seed === t.results[0]!.seed), epochs: t.epochs.filter((r) => r.seed === t.results[0]!.seed) };
   assert.ok(one.results.length > 0 && one.results.length < t.results.length);
-  for (const { def, spec } of buildChartSpecs(one)) {
+  for (const { def, spec } of buildChartSpecs(one, CHARTS)) {
     assert.ok(spec, def.name);
     const { warnings } = await renderSvg(compileChart(spec).vega);
     assert.deepEqual(warnings, [], `${def.name}: vega runtime warnings`);
@@ -258,7 +258,7 @@ describe('chart rendering', () => {
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
-  for (const { def, spec } of buildChartSpecs(tables)) {
+  for (const { def, spec } of buildChartSpecs(tables, CHARTS)) {
     test(`${def.name}: SVG has marks and text, PNG is a legible image`, async () => {
       assert.ok(spec);
       const { svg, warnings } = await renderSvg(compileChart(spec).vega);

@@ -10,7 +10,7 @@ import * as vega from 'vega';
 import type { LoggerInterface, Spec as VegaSpec } from 'vega';
 import { compile } from 'vega-lite';
 import { chooseFont } from './fonts.js';
-import { buildChartSpecs } from './specs.js';
+import { buildChartSpecs, CHARTS, type ChartDef } from './specs.js';
 import type { ResultTables } from './tables.js';
 import type { TopLevelSpec } from './vl-types.js';
 import { writeFileAtomic } from '../util/atomic.js';
@@ -126,14 +126,20 @@ export const CHARTS_DIR = 'charts';
  * Renders every chart that has data and returns the ones written. Files of charts
  * that are now skipped are removed, so charts/ never shows a plot from older rows.
  */
-export async function renderCharts(
+export async function renderCharts(resultsDir: string, tables: ResultTables, options: RenderOptions = {}): Promise<RenderedChart[]> {
+  return renderCatalogue(resultsDir, CHARTS, tables, options);
+}
+
+/** renderCharts for any catalogue of chart definitions and the data they are drawn from (the WGAN charts use it too). */
+export async function renderCatalogue<T>(
   resultsDir: string,
-  tables: ResultTables,
+  catalogue: readonly ChartDef<T>[],
+  data: T,
   options: RenderOptions = {},
 ): Promise<RenderedChart[]> {
   const log = options.log ?? ((): void => {});
   const written: RenderedChart[] = [];
-  for (const { def, spec } of buildChartSpecs(tables)) {
+  for (const { def, spec } of buildChartSpecs(data, catalogue)) {
     const files = {
       spec: `${CHARTS_DIR}/${def.name}.vl.json`,
       svg: `${CHARTS_DIR}/${def.name}.svg`,

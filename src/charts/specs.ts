@@ -15,13 +15,14 @@ import type { TopLevelSpec } from './vl-types.js';
 
 export { accuracyByMethodSpec, boundLoosenessSpec, layerSigmaSpec, lipVsAttackSuccessSpec, lipVsGapSpec, localLipschitzSpec, robustAccVsEpsSpec };
 
-export interface ChartDef {
+/** One chart of a catalogue; `T` is what it is drawn from (the classifier tables here, WGAN rows in wgan/charts.ts). */
+export interface ChartDef<T = ResultTables> {
   /** File stem under charts/ and the HTML id in the report. */
-  name: string;
-  title: string;
+  readonly name: string;
+  readonly title: string;
   /** One sentence for the report saying what to look for. */
-  description: string;
-  build: (tables: ResultTables) => TopLevelSpec | null;
+  readonly description: string;
+  readonly build: (data: T) => TopLevelSpec | null;
 }
 
 export const CHARTS: readonly ChartDef[] = [
@@ -69,12 +70,12 @@ export const CHARTS: readonly ChartDef[] = [
   },
 ];
 
-export interface BuiltChart {
-  def: ChartDef;
+export interface BuiltChart<T = ResultTables> {
+  def: ChartDef<T>;
   /** null when the chart has no rows to draw and is skipped. */
   spec: TopLevelSpec | null;
 }
 
-export function buildChartSpecs(tables: ResultTables): BuiltChart[] {
-  return CHARTS.map((def) => ({ def, spec: def.build(tables) }));
+export function buildChartSpecs<T>(data: T, catalogue: readonly ChartDef<T>[]): BuiltChart<T>[] {
+  return catalogue.map((def) => ({ def, spec: def.build(data) }));
 }

@@ -4,6 +4,7 @@
  * the report renders. One colour per variant, the same in every chart.
  */
 import { chartConfig, groupBy, logScale, spread } from '../charts/common.js';
+import type { ChartDef } from '../charts/specs.js';
 import type { TopLevelSpec } from '../charts/vl-types.js';
 import type { WganRow } from './rows.js';
 
@@ -157,12 +158,8 @@ export function classEntropySpec(rows: readonly WganRow[]): TopLevelSpec | null 
   return metricVsEpoch(rows, (r) => r.classEntropy, { title: 'Class coverage of samples (entropy of predicted classes; ln 10 = 2.30 is uniform)', yTitle: 'class entropy (nats)' });
 }
 
-export interface WganChartDef {
-  readonly name: string;
-  readonly title: string;
-  readonly description: string;
-  readonly build: (rows: readonly WganRow[]) => TopLevelSpec | null;
-}
+/** A WGAN chart: an entry of the common chart catalogue shape, drawn from wgan.csv's rows. */
+export type WganChartDef = ChartDef<readonly WganRow[]>;
 
 export const WGAN_CHARTS: readonly WganChartDef[] = [
   { name: 'wgan-quality-vs-epoch', title: 'Quality vs epoch', description: 'Fréchet distance of the fixed classifier’s features, real test images vs samples; lower is better.', build: qualityVsEpochSpec },

@@ -4,12 +4,11 @@
  * the classifier report's helpers (renderReportHtml, copyReportAssets, the html
  * template). Sample grids are referenced by the paths stored in the CSV.
  */
-import { rm } from 'node:fs/promises';
 import fs from 'node:fs';
 import path from 'node:path';
 import { meanInterval } from '../claims/stats.js';
 import { html, type Html } from '../charts/html.js';
-import { compileChart, renderSvg, svgToPng, type RenderedChart } from '../charts/render.js';
+import { renderCatalogue, type RenderedChart } from '../charts/render.js';
 import { chartsSection, copyReportAssets, plural, REPORT_FILE, renderReportHtml, type ReportSection } from '../charts/report.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { WGAN_CHARTS } from './charts.js';
@@ -20,24 +19,7 @@ import { computeVerdicts } from './verdicts.js';
 export type RenderedWganChart = RenderedChart;
 
 export async function renderWganCharts(dir: string, rows: readonly WganRow[]): Promise<RenderedWganChart[]> {
-  const out: RenderedWganChart[] = [];
-  for (const def of WGAN_CHARTS) {
-    const files = { spec: `charts/${def.name}.vl.json`, svg: `charts/${def.name}.svg`, png: `charts/${def.name}.png` };
-    const abs = (rel: string): string => path.join(dir, ...rel.split('/'));
-    const spec = def.build(rows);
-    if (spec === null) {
-      await Promise.all(Object.values(files).map((f) => rm(abs(f), { force: true })));
-      continue;
-    }
-    const compiled = compileChart(spec);
-    const svg = await renderSvg(compiled.vega);
-    const png = svgToPng(svg.svg);
-    writeFileAtomic(abs(files.spec), `${JSON.stringify(spec, null, 2)}\n`);
-    writeFileAtomic(abs(files.svg), svg.svg);
-    writeFileAtomic(abs(files.png), png.png);
-    out.push({ name: def.name, title: def.title, description: def.description, spec, files, warnings: [...compiled.warnings, ...svg.warnings, ...png.warnings] });
-  }
-  return out;
+  return renderCatalogue(dir, WGAN_CHARTS, rows);
 }
 
 function fmt(v: number | null | undefined, digits = 3): string {
