@@ -47,12 +47,38 @@ export function readJson<T>(file: string): T | undefined {
   }
 }
 
-export class RunStore {
+/**
+ * The per-run files every experiment kind keeps under runs/<runId>/: record.json (the
+ * run is done) and failed.json, each replaced atomically. The classifier runs (RunStore)
+ * and the WGAN runs (wgan/run.ts) share it; R and F are their record and failure types.
+ */
+export class RunFiles<R extends { readonly runId: string }, F extends { readonly runId: string }> {
   constructor(readonly dir: string) {}
 
   runDir(runId: string): string {
     return path.join(this.dir, 'runs', runId);
   }
+
+  readRecord(runId: string): R | undefined {
+    return readJson<R>(path.join(this.runDir(runId), 'record.json'));
+  }
+  writeRecord(rec: R): void {
+    writeFileAtomic(path.join(this.runDir(rec.runId), 'record.json'), JSON.stringify(rec, null, 1));
+  }
+
+  readFailure(runId: string): F | undefined {
+    return readJson<F>(path.join(this.runDir(runId), 'failed.json'));
+  }
+  writeFailure(f: F): void {
+    writeFileAtomic(path.join(this.runDir(f.runId), 'failed.json'), JSON.stringify(f, null, 1));
+  }
+  clearFailure(runId: string): void {
+    fs.rmSync(path.join(this.runDir(runId), 'failed.json'), { force: true });
+  }
+}
+
+/** The classifier runs: RunFiles plus the trained model, train.json, and the CSVs rebuilt from the records. */
+export class RunStore extends RunFiles<RunRecord, FailureRow> {
   modelDir(runId: string): string {
     return path.join(this.runDir(runId), 'model');
   }
@@ -67,23 +93,6 @@ export class RunStore {
   }
   writeTrain(rec: TrainRecord): void {
     writeFileAtomic(path.join(this.runDir(rec.runId), 'train.json'), JSON.stringify(rec, null, 1));
-  }
-
-  readRecord(runId: string): RunRecord | undefined {
-    return readJson<RunRecord>(path.join(this.runDir(runId), 'record.json'));
-  }
-  writeRecord(rec: RunRecord): void {
-    writeFileAtomic(path.join(this.runDir(rec.runId), 'record.json'), JSON.stringify(rec, null, 1));
-  }
-
-  readFailure(runId: string): FailureRow | undefined {
-    return readJson<FailureRow>(path.join(this.runDir(runId), 'failed.json'));
-  }
-  writeFailure(f: FailureRow): void {
-    writeFileAtomic(path.join(this.runDir(f.runId), 'failed.json'), JSON.stringify(f, null, 1));
-  }
-  clearFailure(runId: string): void {
-    fs.rmSync(path.join(this.runDir(runId), 'failed.json'), { force: true });
   }
 
   /**

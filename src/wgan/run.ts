@@ -14,7 +14,6 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import fs from 'node:fs';
 import path from 'node:path';
 import type { BackendInfo } from '../node/backend.js';
 import { tfSeed } from '../util/rng.js';
@@ -22,7 +21,7 @@ import { loadMnist } from '../node/mnist.js';
 import { saveModel } from '../node/model-files.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { acquireLock } from '../results/lock.js';
-import { readJson } from '../results/run-store.js';
+import { RunFiles } from '../results/run-store.js';
 import type { WganRunSpec } from './config.js';
 import { evaluateWgan, realReference, type RealReference } from './evaluate.js';
 import { featureClassifier } from './feature-classifier.js';
@@ -144,7 +143,8 @@ async function trainOne(
 
 /** Rebuild wgan.csv from the records of these runs (in grid order). */
 export function materializeWgan(dir: string, runs: readonly WganRunSpec[]): number {
-  const recs = runs.map((r) => readJson<WganRecord>(path.join(dir, 'runs', r.runId, 'record.json'))).filter((r): r is WganRecord => r !== undefined);
+  const store = new RunFiles<WganRecord, WganFailure>(dir);
+  const recs = runs.map((r) => store.readRecord(r.runId)).filter((r): r is WganRecord => r !== undefined);
   writeWganRows(dir, recs.flatMap((r) => r.rows));
   return recs.length;
 }
@@ -155,6 +155,7 @@ export async function runWganExperiment(loaded: LoadedWganExperiment, opts: Wgan
   const dir = path.join(opts.resultsRoot, config.name);
   const t0 = performance.now();
   const lock = acquireLock(dir);
+  const store = new RunFiles<WganRecord, WganFailure>(dir);
   let trained = 0;
   let skipped = 0;
   let failed = 0;
@@ -162,13 +163,12 @@ export async function runWganExperiment(loaded: LoadedWganExperiment, opts: Wgan
   try {
     writeFileAtomic(path.join(dir, 'config.json'), JSON.stringify({ source: loaded.source, config, runs }, null, 2));
     const todo = runs.filter((run) => {
-      const runDir = path.join(dir, 'runs', run.runId);
-      if (fs.existsSync(path.join(runDir, 'record.json'))) {
+      if (store.readRecord(run.runId)) {
         log(`${run.label} seed=${run.seed}: done already (${run.runId}), skipped`);
         skipped++;
         return false;
       }
-      const f = readJson<WganFailure>(path.join(runDir, 'failed.json'));
+      const f = store.readFailure(run.runId);
       if (f && !opts.retryFailed) {
         log(`${run.label} seed=${run.seed}: failed before (${f.reason}), skipped; use --retry-failed to rerun it`);
         failed++;
@@ -184,17 +184,16 @@ export async function runWganExperiment(loaded: LoadedWganExperiment, opts: Wgan
       for (const run of todo) {
         const label = `[${runs.indexOf(run) + 1}/${runs.length}] ${run.label} seed=${run.seed} (${run.runId})`;
         log(label);
-        const runDir = path.join(dir, 'runs', run.runId);
         try {
           const rec = await trainOne(run, { dir, trainX: data.train.x, probe: clf.probe, real, backend: opts.backend.name, log, ...(opts.maxCriticStepsPerEpoch !== undefined ? { maxCriticStepsPerEpoch: opts.maxCriticStepsPerEpoch } : {}) });
-          writeFileAtomic(path.join(runDir, 'record.json'), JSON.stringify(rec, null, 1));
-          fs.rmSync(path.join(runDir, 'failed.json'), { force: true });
+          store.writeRecord(rec);
+          store.clearFailure(run.runId);
           trained++;
         } catch (e) {
           const reason = (e as Error).message.split('\n')[0] ?? String(e);
           log(`${label}: FAILED: ${reason}`);
           const f: WganFailure = { runId: run.runId, label: run.label, seed: run.seed, reason };
-          writeFileAtomic(path.join(runDir, 'failed.json'), JSON.stringify(f, null, 1));
+          store.writeFailure(f);
           failed++;
         }
         materializeWgan(dir, runs);
