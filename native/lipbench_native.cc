@@ -7,8 +7,12 @@
 // portable C++). Large problems are split over a small persistent thread pool.
 #include <node_api.h>
 
+#include <sched.h>
+
 #include <algorithm>
 #include <atomic>
+#include <cmath>
+#include <cstdio>
 #include <condition_variable>
 #include <cstdint>
 #include <cstdlib>
@@ -134,9 +138,11 @@ __attribute__((target("avx512f"))) static void kern_avx512(int kc, const float* 
 #define LB_AVX512_MR 14
 #endif
 
-Isa detect_isa() {
-  const char* force = std::getenv("LIPBENCH_NATIVE_ISA");
-  const std::string f = force ? force : "";
+/**
+ * The best micro-kernel this CPU runs, capped at `force` (avx512 > avx2 > generic) when it
+ * names one; LIPBENCH_NATIVE_ISA=avx2 on an AVX-512 machine measures the AVX2 path.
+ */
+Isa pick_isa(const std::string& f) {
 #ifdef LB_X86
   __builtin_cpu_init();
   if ((f.empty() || f == "avx512") && __builtin_cpu_supports("avx512f")) return {"avx512", LB_AVX512_MR, 32, kern_avx512<LB_AVX512_MR>};
@@ -145,6 +151,11 @@ Isa detect_isa() {
   }
 #endif
   return {"generic", 4, 16, kern_generic};
+}
+
+Isa detect_isa() {
+  const char* force = std::getenv("LIPBENCH_NATIVE_ISA");
+  return pick_isa(force ? force : "");
 }
 
 Isa g_isa;
@@ -235,6 +246,133 @@ class Pool {
 
 Pool* g_pool = nullptr;
 int g_threads = 1;
+
+/**
+ * Threads for one op of `flops`: at least ~2 MFLOP (tens of microseconds) per thread, so
+ * a small GEMM on a 64-core machine wakes a few workers instead of all of them; below
+ * 4 MFLOP the hand-off costs more than it saves and the caller works alone.
+ */
+int threads_for(double flops) {
+  return flops < 4e6 ? 1 : static_cast<int>(std::min<double>(g_threads, flops / 2e6));
+}
+
+// ---------------------------------------------------------------------------------------
+// Thread count: the CPUs this process may actually use. hardware_concurrency() counts the
+// host's CPUs, but a container or `taskset` grants fewer (affinity mask) and a CFS quota
+// may cap the time; more threads than that only preempt one another mid-GEMM.
+
+constexpr int kMaxThreads = 256;
+
+std::string read_text(const std::string& file) {
+  std::string out;
+  if (FILE* f = std::fopen(file.c_str(), "r")) {
+    char buf[512];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
+    std::fclose(f);
+  }
+  return out;
+}
+
+/** CPUs granted by quota/period microseconds, rounded up; 0 when unlimited or unparsable. */
+int quota_cpus(const std::string& quota, const std::string& period) {
+  char* end = nullptr;
+  const double q = std::strtod(quota.c_str(), &end);
+  if (end == quota.c_str() || q <= 0) return 0;  // "max", "-1" (v1 unlimited) or garbage
+  const double p = std::strtod(period.c_str(), &end);
+  if (end == period.c_str() || p <= 0) return 0;
+  const double cpus = std::ceil(q / p);
+  return cpus >= kMaxThreads ? kMaxThreads : std::max(1, static_cast<int>(cpus));
+}
+
+/**
+ * The tightest CFS quota over this process's cgroup and its ancestors, in CPUs (0 = none).
+ * `root` is the cgroup mount (/sys/fs/cgroup), `self` the text of /proc/self/cgroup. The
+ * walk goes up to the mount itself because in a container the path in /proc/self/cgroup
+ * is often the host's while the mount already shows the container's own cgroup.
+ */
+int cgroup_cpu_limit(const std::string& root, const std::string& self) {
+  int best = 0;
+  auto take = [&](int cpus) { if (cpus > 0 && (best == 0 || cpus < best)) best = cpus; };
+  auto walk = [&](const std::string& base, std::string rel, const auto& limitAt) {
+    for (;;) {
+      take(limitAt(base + rel));
+      if (rel.empty() || rel == "/") break;
+      const size_t slash = rel.find_last_of('/');
+      rel = slash == std::string::npos ? "" : rel.substr(0, slash);
+    }
+  };
+  size_t pos = 0;
+  while (pos < self.size()) {
+    size_t nl = self.find('\n', pos);
+    if (nl == std::string::npos) nl = self.size();
+    const std::string line = self.substr(pos, nl - pos);
+    pos = nl + 1;
+    const size_t c1 = line.find(':'), c2 = c1 == std::string::npos ? c1 : line.find(':', c1 + 1);
+    if (c2 == std::string::npos) continue;
+    const std::string ctrls = line.substr(c1 + 1, c2 - c1 - 1), path = line.substr(c2 + 1);
+    if (ctrls.empty()) {  // cgroup v2: "0::/path", limit in cpu.max as "<quota|max> <period>"
+      walk(root, path, [](const std::string& dir) {
+        const std::string t = read_text(dir + "/cpu.max");
+        const size_t sp = t.find(' ');
+        return sp == std::string::npos ? 0 : quota_cpus(t.substr(0, sp), t.substr(sp + 1));
+      });
+      continue;
+    }
+    bool cpu = false;  // v1: the hierarchy whose controller list holds exactly "cpu"
+    for (size_t a = 0; a <= ctrls.size();) {
+      size_t b = ctrls.find(',', a);
+      if (b == std::string::npos) b = ctrls.size();
+      if (ctrls.compare(a, b - a, "cpu") == 0) cpu = true;
+      a = b + 1;
+    }
+    if (!cpu) continue;
+    for (const char* mount : {"/cpu", "/cpu,cpuacct", "/cpuacct,cpu"}) {
+      walk(root + mount, path, [](const std::string& dir) {
+        return quota_cpus(read_text(dir + "/cpu.cfs_quota_us"), read_text(dir + "/cpu.cfs_period_us"));
+      });
+    }
+  }
+  return best;
+}
+
+/**
+ * Threads for the pool: LIPBENCH_NATIVE_THREADS when it is a positive integer, otherwise
+ * the CPUs in the affinity mask (`affinity`, or `hw` when the mask is unknown), capped by
+ * the cgroup quota in CPUs (0 = none).
+ */
+int plan_threads(int affinity, int hw, int quota, const char* env) {
+  if (env && *env) {
+    char* end = nullptr;
+    const long v = std::strtol(env, &end, 10);
+    if (*end == '\0' && v >= 1) return static_cast<int>(std::min<long>(v, kMaxThreads));
+  }
+  int n = affinity > 0 ? affinity : (hw > 0 ? hw : 1);
+  if (quota > 0) n = std::min(n, quota);
+  return std::max(1, std::min(n, kMaxThreads));
+}
+
+int affinity_cpus() {
+#ifdef __linux__
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) == 0) return CPU_COUNT(&set);
+#endif
+  return 0;
+}
+
+struct ThreadPlan {
+  int threads, affinity, quota;
+};
+
+ThreadPlan detect_threads() {
+  const int affinity = affinity_cpus();
+  const int quota = cgroup_cpu_limit("/sys/fs/cgroup", read_text("/proc/self/cgroup"));
+  const int hw = static_cast<int>(std::thread::hardware_concurrency());
+  return {plan_threads(affinity, hw, quota, std::getenv("LIPBENCH_NATIVE_THREADS")), affinity, quota};
+}
+
+ThreadPlan g_plan{1, 0, 0};
 
 /** fn(tid, item) for item in [0, items), items pulled dynamically by up to nt threads. */
 template <class F>
@@ -575,7 +713,7 @@ void gemm(const AAcc& A, const BAcc& B, int M, int N, int K, float alpha, float 
   if (M <= 0 || N <= 0) return;
   if (K <= 0) { scale_only(M, N, beta, C, ldc, bias, act); return; }
   const double flops = 2.0 * M * N * K;
-  const int nt = flops >= 4e6 ? g_threads : 1;
+  const int nt = threads_for(flops);
   if (nt == 1) { gemm_block(A, B, 0, M, 0, N, K, alpha, beta, C, ldc, bias, act); return; }
   const Isa isa = g_isa;
   const int MR = isa.mr, NR = isa.nr;
@@ -661,7 +799,7 @@ void conv_backprop_input(const ConvGeom& g, const KTable& t, const float* dy, co
   const long imgPix = static_cast<long>(g.oh) * g.ow;
   const long imgSize = static_cast<long>(g.h) * g.w * g.c;
   const double flops = 2.0 * g.pixels() * K * co;
-  const int nt = flops >= 4e6 ? std::min(g_threads, g.n) : 1;
+  const int nt = std::min(threads_for(flops), g.n);
   DenseB B{f, co, true};  // B(p = co, j = k) = f[k*co + p]
   const int perItem = std::max(1, g.n / (8 * std::max(nt, 1)));
   const int items = (g.n + perItem - 1) / perItem;
@@ -973,6 +1111,11 @@ napi_value js_info(napi_env env, napi_callback_info) {
   napi_value jobs, joins;
   napi_create_double(env, static_cast<double>(g_pool ? g_pool->jobs() : 0), &jobs);
   napi_create_double(env, static_cast<double>(g_pool ? g_pool->joins() : 0), &joins);
+  napi_value aff, quota;
+  napi_create_int32(env, g_plan.affinity, &aff);
+  napi_create_int32(env, g_plan.quota, &quota);
+  napi_set_named_property(env, o, "affinityCpus", aff);
+  napi_set_named_property(env, o, "quotaCpus", quota);
   napi_set_named_property(env, o, "parallelJobs", jobs);
   napi_set_named_property(env, o, "workerJoins", joins);
   return o;
@@ -990,20 +1133,61 @@ napi_value js_set_threads(napi_env env, napi_callback_info info) {
   });
 }
 
+// setIsa(name): switches the micro-kernel ("avx512", "avx2", "generic"); returns the one in
+// force, which is lower than asked when the CPU lacks it. Lets one process test every path.
+napi_value js_set_isa(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args<1> a(env, info, 1);
+    char buf[32];
+    size_t len = 0;
+    if (napi_get_value_string_utf8(env, a.v[0], buf, sizeof buf, &len) != napi_ok) throw ArgError("expected an ISA name");
+    const std::string want(buf, len);
+    if (want != "avx512" && want != "avx2" && want != "generic") throw ArgError("unknown ISA " + want + " (avx512, avx2, generic)");
+    g_isa = pick_isa(want);
+    napi_value r;
+    napi_create_string_utf8(env, g_isa.name, NAPI_AUTO_LENGTH, &r);
+    return r;
+  });
+}
+
+std::string get_string(napi_env env, napi_value v) {
+  size_t len = 0;
+  if (napi_get_value_string_utf8(env, v, nullptr, 0, &len) != napi_ok) throw ArgError("expected a string");
+  std::string s(len, '\0');
+  napi_get_value_string_utf8(env, v, s.data(), len + 1, &len);
+  return s;
+}
+
+// planThreads(affinity, hw, cgroupRoot, selfCgroup, env): the pool-size logic of load time on
+// given inputs (a faked affinity count, a directory of fake cgroup files, /proc/self/cgroup
+// text, LIPBENCH_NATIVE_THREADS or null) -> { threads, quota }.
+napi_value js_plan_threads(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args<5> a(env, info, 5);
+    const int affinity = static_cast<int>(get_int(env, a.v[0])), hw = static_cast<int>(get_int(env, a.v[1]));
+    const int quota = cgroup_cpu_limit(get_string(env, a.v[2]), get_string(env, a.v[3]));
+    napi_valuetype t;
+    NAPI_OK(napi_typeof(env, a.v[4], &t));
+    const std::string e = t == napi_string ? get_string(env, a.v[4]) : "";
+    napi_value o, thr, q;
+    napi_create_object(env, &o);
+    napi_create_int32(env, plan_threads(affinity, hw, quota, t == napi_string ? e.c_str() : nullptr), &thr);
+    napi_create_int32(env, quota, &q);
+    napi_set_named_property(env, o, "threads", thr);
+    napi_set_named_property(env, o, "quota", q);
+    return o;
+  });
+}
+
 }  // namespace
 
 NAPI_MODULE_INIT() {
   static std::once_flag once;
   std::call_once(once, [] {
     g_isa = detect_isa();
-    unsigned hw = std::thread::hardware_concurrency();
-    int want = hw ? static_cast<int>(std::min(hw, 2u)) : 1;
-    if (const char* e = std::getenv("LIPBENCH_NATIVE_THREADS")) {
-      const int v = std::atoi(e);
-      if (v >= 1) want = std::min(v, 64);
-    }
-    g_pool = new Pool(want - 1);  // intentionally leaked: detached workers outlive unloading
-    g_threads = want;
+    g_plan = detect_threads();
+    g_pool = new Pool(g_plan.threads - 1);  // intentionally leaked: detached workers outlive unloading
+    g_threads = g_plan.threads;
   });
   const struct { const char* name; napi_callback cb; } fns[] = {
       {"sgemm", js_sgemm},
@@ -1013,6 +1197,8 @@ NAPI_MODULE_INIT() {
       {"sumRows", js_sum_rows},
       {"info", js_info},
       {"setThreads", js_set_threads},
+      {"setIsa", js_set_isa},
+      {"planThreads", js_plan_threads},
   };
   for (const auto& f : fns) {
     napi_value fn;

@@ -13,7 +13,11 @@ import { fileURLToPath } from 'node:url';
 export interface NativeInfo {
   /** Micro-kernel picked at load time: avx512, avx2 or generic. */
   readonly isa: string;
+  /** Pool size: LIPBENCH_NATIVE_THREADS, else the affinity mask's CPUs capped by the cgroup CPU quota. */
   readonly threads: number;
+  /** CPUs in the affinity mask at load time (0 when unknown) and the cgroup quota in CPUs (0 = none). */
+  readonly affinityCpus: number;
+  readonly quotaCpus: number;
   readonly mr: number;
   readonly nr: number;
   /** Parallel jobs issued so far, and how many times a worker thread joined one. */
@@ -38,6 +42,14 @@ export interface NativeAddon {
   sumRows(heap: Float32Array, xOff: number, rows: number, cols: number, outOff: number): void;
   info(): NativeInfo;
   setThreads(n: number): number;
+  /** Switches the micro-kernel (avx512, avx2, generic); returns the one in force (lower when the CPU lacks it). */
+  setIsa(isa: string): string;
+  /**
+   * The load-time pool-size rule on given inputs: an affinity-mask CPU count (0 = unknown,
+   * then `hw`), a cgroup mount directory, the text of /proc/self/cgroup, and
+   * LIPBENCH_NATIVE_THREADS (null when unset). `quota` is the cgroup CPU limit found (0 = none).
+   */
+  planThreads(affinity: number, hw: number, cgroupRoot: string, selfCgroup: string, env: string | null): { threads: number; quota: number };
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -54,7 +66,7 @@ export function loadNative(): { addon?: NativeAddon; why?: string } {
   try {
     const require = createRequire(import.meta.url);
     const addon = require(ADDON_PATH) as NativeAddon;
-    if (typeof addon.sgemm !== 'function' || typeof addon.conv2d !== 'function' || typeof addon.sumRows !== 'function') {
+    if (typeof addon.sgemm !== 'function' || typeof addon.conv2d !== 'function' || typeof addon.sumRows !== 'function' || typeof addon.planThreads !== 'function') {
       return (loaded = { why: 'native addon is stale (rebuild with `node native/build.mjs --force`)' });
     }
     return (loaded = { addon });
