@@ -11,6 +11,11 @@
  * range. On a shared 2-core VM one run's median can swing 2× with a neighbour's load;
  * interleaving the backends puts lipbench and the peer under the same noise, so the
  * ratio is steadier than the raw times.
+ *
+ * Like with like by default: the peer gets as many intra-op threads as the native addon's
+ * pool (the CPUs this process may use; `LIPBENCH_NATIVE_THREADS` or `--peer-threads`
+ * change them), and with `LIPBENCH_NATIVE_ISA=avx2` on an AVX-512 machine the peer's
+ * OpenBLAS, oneDNN and ATen kernels are capped at AVX2 as well.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -19,6 +24,7 @@ import { fileURLToPath } from 'node:url';
 import type { BenchResult, ChildRequest } from './child.js';
 import { CONFIGS, median, type Config } from './common.js';
 import type { WorkloadParams } from './workloads.js';
+import { loadNative } from '../src/kernels/native/addon.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -114,14 +120,46 @@ async function checkTorch(env: NodeJS.ProcessEnv): Promise<boolean> {
   });
 }
 
-/** Debian's OpenBLAS misdetects this CPU family; pin the kernel set when AVX-512 is present. */
-function peerEnv(threads?: number): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  try {
-    if (/\bavx512f\b/.test(readFileSync('/proc/cpuinfo', 'utf8'))) env.OPENBLAS_CORETYPE = 'SkylakeX';
-  } catch { /* not Linux: leave OpenBLAS to detect */ }
+/**
+ * The peer's environment: its thread count, and its instruction set matched to the
+ * addon's. Debian's OpenBLAS misdetects this CPU family, so the kernel set is pinned:
+ * SkylakeX only where the CPU has AVX-512 and the addon uses it, Haswell (AVX2) otherwise.
+ */
+export function peerEnv(threads: number | undefined, base: NodeJS.ProcessEnv = process.env, cpuinfo = readCpuinfo()): NodeJS.ProcessEnv {
+  const env = { ...base };
+  const avx512 = /\bavx512f\b/.test(cpuinfo);
+  const forced = base.LIPBENCH_NATIVE_ISA;
+  if (avx512 && (forced === undefined || forced === '' || forced === 'avx512')) env.OPENBLAS_CORETYPE = 'SkylakeX';
+  else if (/\bavx2\b/.test(cpuinfo)) {
+    env.OPENBLAS_CORETYPE = 'Haswell';
+    if (avx512) {
+      // An AVX-512 CPU measured as an AVX2 one: cap oneDNN and ATen's own kernels too.
+      env.ONEDNN_MAX_CPU_ISA = 'AVX2';
+      env.DNNL_MAX_CPU_ISA = 'AVX2';
+      env.ATEN_CPU_CAPABILITY = 'avx2';
+    }
+  }
   if (threads) env.LIPBENCH_PEER_THREADS = String(threads);
   return env;
+}
+
+function readCpuinfo(): string {
+  try {
+    return readFileSync('/proc/cpuinfo', 'utf8');
+  } catch {
+    return ''; // not Linux: leave the peer's libraries to detect
+  }
+}
+
+/** The addon's pool size, or undefined when it is not built (the peer then keeps torch's default). */
+function nativeThreads(): { threads?: number; line: string } {
+  const { addon, why } = loadNative();
+  if (!addon) return { line: `native addon: ${why}` };
+  const i = addon.info();
+  return {
+    threads: i.threads,
+    line: `native addon: ${i.threads} threads (affinity ${i.affinityCpus || '?'} CPUs, cgroup quota ${i.quotaCpus || 'none'}), ${i.isa} kernels`,
+  };
 }
 
 function csvEscape(v: string): string {
@@ -217,6 +255,10 @@ async function main(): Promise<void> {
     if (b !== 'torch' && !(CONFIGS as readonly string[]).includes(b)) throw new Error(`unknown backend ${b}`);
   }
   const { params, reps, warmup } = plan(opts.quick);
+  const native = nativeThreads();
+  opts.peerThreads ??= native.threads;
+  console.error(native.line);
+  if (opts.backends.includes('torch')) console.error(`torch peer: ${opts.peerThreads ?? "torch's default"} intra-op threads${opts.peerThreads === native.threads ? ' (= the addon\'s)' : ''}`);
   let torchOk = false;
   if (opts.backends.includes('torch')) {
     torchOk = await checkTorch(peerEnv(opts.peerThreads));
