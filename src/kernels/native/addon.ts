@@ -50,6 +50,8 @@ export interface NativeAddon {
    * LIPBENCH_NATIVE_THREADS (null when unset). `quota` is the cgroup CPU limit found (0 = none).
    */
   planThreads(affinity: number, hw: number, cgroupRoot: string, selfCgroup: string, env: string | null): { threads: number; quota: number };
+  /** Flops done by a register-only FMA loop of `iters` iterations on the current ISA (0 on generic); time it for a measured peak. */
+  fmaPeak(iters: number): number;
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));
