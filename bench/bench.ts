@@ -1,5 +1,6 @@
 /**
  * `npm run bench [-- --quick] [--workloads W1,W2] [--backends wasm,wasm+lipbench,wasm+native,cpu,torch]`
+ * `npm run bench -- --e2e [--plan plan.json] [--backend b] [--peer-threads n] [--no-peer]`: see bench/e2e.ts
  *
  * Median wall time of workloads W1-W5 per backend configuration, each configuration in its
  * own child process (kernel registration is global), plus the PyTorch peer
@@ -18,13 +19,14 @@
  * OpenBLAS, oneDNN and ATen kernels are capped at AVX2 as well.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchResult, ChildRequest } from './child.js';
 import { CONFIGS, median, type Config } from './common.js';
 import type { WorkloadParams } from './workloads.js';
 import { loadNative } from '../src/kernels/native/addon.js';
+import { peerEnv } from './peer-env.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -118,37 +120,6 @@ async function checkTorch(env: NodeJS.ProcessEnv): Promise<boolean> {
     p.on('close', (code) => resolve(code === 0));
     p.on('error', () => resolve(false));
   });
-}
-
-/**
- * The peer's environment: its thread count, and its instruction set matched to the
- * addon's. Debian's OpenBLAS misdetects this CPU family, so the kernel set is pinned:
- * SkylakeX only where the CPU has AVX-512 and the addon uses it, Haswell (AVX2) otherwise.
- */
-export function peerEnv(threads: number | undefined, base: NodeJS.ProcessEnv = process.env, cpuinfo = readCpuinfo()): NodeJS.ProcessEnv {
-  const env = { ...base };
-  const avx512 = /\bavx512f\b/.test(cpuinfo);
-  const forced = base.LIPBENCH_NATIVE_ISA;
-  if (avx512 && (forced === undefined || forced === '' || forced === 'avx512')) env.OPENBLAS_CORETYPE = 'SkylakeX';
-  else if (/\bavx2\b/.test(cpuinfo)) {
-    env.OPENBLAS_CORETYPE = 'Haswell';
-    if (avx512) {
-      // An AVX-512 CPU measured as an AVX2 one: cap oneDNN and ATen's own kernels too.
-      env.ONEDNN_MAX_CPU_ISA = 'AVX2';
-      env.DNNL_MAX_CPU_ISA = 'AVX2';
-      env.ATEN_CPU_CAPABILITY = 'avx2';
-    }
-  }
-  if (threads) env.LIPBENCH_PEER_THREADS = String(threads);
-  return env;
-}
-
-function readCpuinfo(): string {
-  try {
-    return readFileSync('/proc/cpuinfo', 'utf8');
-  } catch {
-    return ''; // not Linux: leave the peer's libraries to detect
-  }
 }
 
 /** The addon's pool size, or undefined when it is not built (the peer then keeps torch's default). */
@@ -250,6 +221,11 @@ async function runRound(opts: Options, params: WorkloadParams, reps: Record<stri
 }
 
 async function main(): Promise<void> {
+  if (process.argv.includes('--e2e')) {
+    const { main: e2e } = await import('./e2e.js');
+    await e2e(process.argv.slice(2).filter((a) => a !== '--e2e'));
+    return;
+  }
   const opts = parseArgs(process.argv.slice(2));
   for (const b of opts.backends) {
     if (b !== 'torch' && !(CONFIGS as readonly string[]).includes(b)) throw new Error(`unknown backend ${b}`);

@@ -15,7 +15,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadNative } from '../src/kernels/native/addon.js';
-import { peerEnv } from './bench.js';
+import { peerEnv } from './peer-env.js';
 import { median } from './common.js';
 
 export interface GemmShape { readonly m: number; readonly n: number; readonly k: number; readonly ta: boolean; readonly tb: boolean; readonly what: string }
@@ -115,6 +115,7 @@ function runPeer(threads: number): Map<string, number> {
     console.error(`torch peer failed: ${(r.stderr || r.error?.message || '').trim().split('\n').pop()}`);
     return new Map();
   }
+  console.log(r.stderr.trim());
   return new Map(Object.entries(JSON.parse(r.stdout) as Record<string, number>));
 }
 

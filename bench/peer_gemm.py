@@ -14,6 +14,14 @@ import torch
 if os.environ.get("LIPBENCH_PEER_THREADS"):
     torch.set_num_threads(int(os.environ["LIPBENCH_PEER_THREADS"]))
 
+
+def blas_lib():
+    """The BLAS torch loaded: Debian's default libblas.so.3 is the slow reference one."""
+    with open("/proc/self/maps") as f:
+        libs = {line.split()[-1] for line in f if "blas" in line.split()[-1]}
+    return ", ".join(sorted(libs)) or "unknown"
+
+
 out = {}
 for s in json.loads(sys.argv[1]):
     m, n, k = s["m"], s["n"], s["k"]
@@ -32,4 +40,5 @@ for s in json.loads(sys.argv[1]):
             torch.matmul(a_op, b_op, out=c)
         gf.append(2 * m * n * k * inner / (time.perf_counter() - t0) / 1e9)
     out[s["what"]] = statistics.median(gf)
+print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s), BLAS: {blas_lib()}", file=sys.stderr)
 print(json.dumps(out))

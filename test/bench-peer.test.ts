@@ -1,7 +1,7 @@
 /** Issue 21: the PyTorch peer runs with the addon's thread count and an instruction set matched to the addon's. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { peerEnv } from '../bench/bench.js';
+import { peerEnv } from '../bench/peer-env.js';
 
 const AVX2 = 'flags\t\t: fpu sse2 avx fma avx2 bmi2\n';
 const AVX512 = 'flags\t\t: fpu sse2 avx fma avx2 avx512f avx512bw avx512vl\n';
