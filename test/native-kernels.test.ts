@@ -12,21 +12,13 @@ import '@tensorflow/tfjs-backend-cpu';
 // tfjs-core's node bundle registers no gradients; the tfjs-layers bundle does.
 import '@tensorflow/tfjs-layers';
 import * as tfwasm from '@tensorflow/tfjs-backend-wasm';
-import { loadNative, registerNativeKernels, type NativeAddon } from '../src/kernels/native/index.js';
+import { registerNativeKernels, type NativeAddon } from '../src/kernels/native/index.js';
+import { getAddon, nativeSkip } from './helpers/native.js';
 import {
   assertClose, compare, convOutShape, describeCase, operand, pick, rand, randArray, randInt, randomConvCase, type ConvCase,
 } from './helpers/kernel-check.js';
 
-const loaded = loadNative();
-// CI builds the addon, so there a missing one fails, unless it was switched off on purpose.
-const required = Boolean(process.env.CI) && process.env.LIPBENCH_NATIVE !== '0';
-const skip = loaded.addon || required ? false : `${loaded.why}; build it with \`node native/build.mjs\``;
-
-function getAddon(): NativeAddon {
-  // Under CI a missing addon is a failure, not a skip.
-  if (!loaded.addon) assert.fail(`native addon required under CI: ${loaded.why}`);
-  return loaded.addon;
-}
+const skip = nativeSkip;
 
 describe('native SGEMM vs a float64 reference', { skip }, () => {
   interface Case { m: number; n: number; k: number; ta: boolean; tb: boolean; alpha: number; beta: number; bias: boolean; relu: boolean; pad: number }

@@ -10,17 +10,9 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadNative, ADDON_PATH, type NativeAddon } from '../src/kernels/native/index.js';
+import { ADDON_PATH } from '../src/kernels/native/index.js';
 import { tempDir } from './helpers/cli.js';
-
-const loaded = loadNative();
-const required = Boolean(process.env.CI) && process.env.LIPBENCH_NATIVE !== '0';
-const skip = loaded.addon || required ? false : `${loaded.why}; build it with \`node native/build.mjs\``;
-
-function getAddon(): NativeAddon {
-  if (!loaded.addon) assert.fail(`native addon required under CI: ${loaded.why}`);
-  return loaded.addon;
-}
+import { getAddon, nativeSkip as skip } from './helpers/native.js';
 
 /** Writes files (path relative to root -> content) into a fresh fake cgroup mount. */
 function fakeCgroup(files: Record<string, string>): string {
