@@ -150,6 +150,8 @@ export async function main(argv: string[]): Promise<void> {
   const json = JSON.stringify(plan);
   console.error('[lipbench]');
   const ours = await runSide(process.execPath, ['--import', 'tsx', path.join(here, 'e2e-lipbench.ts'), json, backend], process.env, 'lipbench');
+  // Shown before the peer starts, so a slow or interrupted peer does not hide it.
+  console.error(`  lipbench: ${Object.entries(ours.seconds).map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(', ')}`);
   let peer: E2EResult | undefined;
   if (!argv.includes('--no-peer')) {
     const threads = Number(opt('--peer-threads') ?? ours.threads ?? 0) || undefined;
