@@ -61,7 +61,7 @@ function main(): void {
   const peak = peakGflops(isa, mhz, threads);
   console.log(`native sgemm: ${isa}, ${threads} thread(s); peak ${peak.toFixed(1)} GFLOP/s = ${isa === 'avx512' ? 16 : isa === 'avx2' ? 8 : 4} lanes x 2 flops x 2 FMA pipes x ${(mhz / 1000).toFixed(3)} GHz (nominal "cpu MHz") x ${threads}`);
   const peer = argv.includes('--peer') ? runPeer(threads) : undefined;
-  const header = ['shape', 'tA', 'tB', 'median GF/s', 'best GF/s', '% nominal', ...(threads === 1 ? ['CPU-time GF/s', '% measured'] : []), ...(peer ? ['torch GF/s', 'torch/ours'] : [])];
+  const header = ['shape', 'tA', 'tB', 'median GF/s', 'best GF/s', '% nominal', ...(threads === 1 ? ['CPU-time GF/s', '% measured'] : []), ...(peer ? ['torch GF/s', 'torch/ours', ...(threads === 1 ? ['torch CPU-time GF/s', 'torch/ours CPU'] : [])] : [])];
   /** Process CPU microseconds: with one thread, the time this process actually ran, whatever its neighbours do. */
   const cpu = (): number => {
     const u = process.cpuUsage();
@@ -99,9 +99,11 @@ function main(): void {
     }
     const med = median(gf);
     const p = peer?.get(s.what);
+    const pc = peer?.get(`${s.what} cpu`);
     rows.push([s.what, String(s.ta), String(s.tb), med.toFixed(1), Math.max(...gf).toFixed(1), ((100 * med) / peak).toFixed(0),
       ...(threads === 1 ? [median(gfCpu).toFixed(1), (100 * median(ratios)).toFixed(0)] : []),
-      ...(peer ? [p ? p.toFixed(1) : '-', p ? (p / med).toFixed(2) : '-'] : [])]);
+      ...(peer ? [p ? p.toFixed(1) : '-', p ? (p / med).toFixed(2) : '-'] : []),
+      ...(peer && threads === 1 ? [pc ? pc.toFixed(1) : '-', pc ? (pc / median(gfCpu)).toFixed(2) : '-'] : [])]);
   }
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   for (const r of [header, ...rows]) console.log(r.map((c, i) => c.padEnd(widths[i])).join('  '));

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""torch.matmul GFLOP/s on bench/gemm.ts's shapes (one JSON argument); prints {what: GFLOP/s}.
+"""torch.matmul GFLOP/s on bench/gemm.ts's shapes (one JSON argument); prints {what: GFLOP/s,
+"<what> cpu": GFLOP/s per process CPU-second}.
 
 A yardstick only. Threads from LIPBENCH_PEER_THREADS; the ISA caps come from bench.ts's peerEnv.
 """
@@ -33,12 +34,14 @@ for s in json.loads(sys.argv[1]):
     t0 = time.perf_counter()
     torch.matmul(a_op, b_op, out=c)
     inner = max(1, int(0.05 / max(time.perf_counter() - t0, 1e-5)))
-    gf = []
+    gf, gf_cpu = [], []
     for _ in range(7):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         for _ in range(inner):
             torch.matmul(a_op, b_op, out=c)
         gf.append(2 * m * n * k * inner / (time.perf_counter() - t0) / 1e9)
+        gf_cpu.append(2 * m * n * k * inner / max(time.process_time() - c0, 1e-9) / 1e9)
     out[s["what"]] = statistics.median(gf)
+    out[s["what"] + " cpu"] = statistics.median(gf_cpu)
 print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s), BLAS: {blas_lib()}", file=sys.stderr)
 print(json.dumps(out))
