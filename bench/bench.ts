@@ -1,5 +1,6 @@
 /**
  * `npm run bench [-- --quick] [--workloads W1,W2] [--backends wasm,wasm+lipbench,wasm+native,cpu,torch]`
+ * `npm run bench -- --e2e [--plan plan.json] [--backend b] [--peer-threads n] [--no-peer]`: see bench/e2e.ts
  *
  * Median wall time of workloads W1-W5 per backend configuration, each configuration in its
  * own child process (kernel registration is global), plus the PyTorch peer
@@ -11,14 +12,21 @@
  * range. On a shared 2-core VM one run's median can swing 2× with a neighbour's load;
  * interleaving the backends puts lipbench and the peer under the same noise, so the
  * ratio is steadier than the raw times.
+ *
+ * Like with like by default: the peer gets as many intra-op threads as the native addon's
+ * pool (the CPUs this process may use; `LIPBENCH_NATIVE_THREADS` or `--peer-threads`
+ * change them), and with `LIPBENCH_NATIVE_ISA=avx2` on an AVX-512 machine the peer's
+ * OpenBLAS, oneDNN and ATen kernels are capped at AVX2 as well.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchResult, ChildRequest } from './child.js';
 import { CONFIGS, median, type Config } from './common.js';
 import type { WorkloadParams } from './workloads.js';
+import { loadNative } from '../src/node/native-addon.js';
+import { peerEnv } from './peer-env.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -114,14 +122,15 @@ async function checkTorch(env: NodeJS.ProcessEnv): Promise<boolean> {
   });
 }
 
-/** Debian's OpenBLAS misdetects this CPU family; pin the kernel set when AVX-512 is present. */
-function peerEnv(threads?: number): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  try {
-    if (/\bavx512f\b/.test(readFileSync('/proc/cpuinfo', 'utf8'))) env.OPENBLAS_CORETYPE = 'SkylakeX';
-  } catch { /* not Linux: leave OpenBLAS to detect */ }
-  if (threads) env.LIPBENCH_PEER_THREADS = String(threads);
-  return env;
+/** The addon's pool size, or undefined when it is not built (the peer then keeps torch's default). */
+function nativeThreads(): { threads?: number; line: string } {
+  const { addon, why } = loadNative();
+  if (!addon) return { line: `native addon: ${why}` };
+  const i = addon.info();
+  return {
+    threads: i.threads,
+    line: `native addon: ${i.threads} threads (affinity ${i.affinityCpus || '?'} CPUs, cgroup quota ${i.quotaCpus || 'none'}), ${i.isa} kernels`,
+  };
 }
 
 function csvEscape(v: string): string {
@@ -212,11 +221,20 @@ async function runRound(opts: Options, params: WorkloadParams, reps: Record<stri
 }
 
 async function main(): Promise<void> {
+  if (process.argv.includes('--e2e')) {
+    const { main: e2e } = await import('./e2e.js');
+    await e2e(process.argv.slice(2).filter((a) => a !== '--e2e'));
+    return;
+  }
   const opts = parseArgs(process.argv.slice(2));
   for (const b of opts.backends) {
     if (b !== 'torch' && !(CONFIGS as readonly string[]).includes(b)) throw new Error(`unknown backend ${b}`);
   }
   const { params, reps, warmup } = plan(opts.quick);
+  const native = nativeThreads();
+  opts.peerThreads ??= native.threads;
+  console.error(native.line);
+  if (opts.backends.includes('torch')) console.error(`torch peer: ${opts.peerThreads ?? "torch's default"} intra-op threads${opts.peerThreads === native.threads ? ' (= the addon\'s)' : ''}`);
   let torchOk = false;
   if (opts.backends.includes('torch')) {
     torchOk = await checkTorch(peerEnv(opts.peerThreads));

@@ -7,8 +7,12 @@
 // portable C++). Large problems are split over a small persistent thread pool.
 #include <node_api.h>
 
+#include <sched.h>
+
 #include <algorithm>
 #include <atomic>
+#include <cmath>
+#include <cstdio>
 #include <condition_variable>
 #include <cstdint>
 #include <cstdlib>
@@ -64,7 +68,14 @@ __attribute__((target("avx2,fma"))) static void kern_avx2(int kc, const float* A
   constexpr int MR = 6;
   __m256 c0[MR], c1[MR];
 #pragma GCC unroll 8
-  for (int i = 0; i < MR; i++) { c0[i] = _mm256_setzero_ps(); c1[i] = _mm256_setzero_ps(); }
+  for (int i = 0; i < MR; i++) {
+    c0[i] = _mm256_setzero_ps();
+    c1[i] = _mm256_setzero_ps();
+    // The tile's 16 floats may straddle two lines; fetch both while the k loop runs.
+    _mm_prefetch(reinterpret_cast<const char*>(C + i * ldc), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(C + i * ldc + 15), _MM_HINT_T0);
+  }
+#pragma GCC unroll 4
   for (int p = 0; p < kc; p++) {
     const __m256 b0 = _mm256_load_ps(B);
     const __m256 b1 = _mm256_load_ps(B + 8);
@@ -130,13 +141,43 @@ __attribute__((target("avx512f"))) static void kern_avx512(int kc, const float* 
 }
 #endif
 
+#ifdef LB_X86
+/**
+ * The core's FMA throughput with no memory traffic: 12 independent accumulator chains
+ * (more than latency x pipes on Zen 4 and Skylake), run for `iters` iterations. Returns
+ * the flops done; the caller times it. This is the yardstick the GEMM's "% of peak" uses
+ * besides the nominal-clock figure, because the real clock (boost, contention) differs.
+ */
+#define LB_FMA_BURN(NAME, TARGET, V, FMA, SET, LANES)                                  \
+  __attribute__((target(TARGET))) double NAME(long iters) {                            \
+    V acc[12];                                                                         \
+    for (int i = 0; i < 12; i++) acc[i] = SET(1.f + i * 1e-3f);                        \
+    const V a = SET(0.999999f), b = SET(1e-7f);                                        \
+    for (long it = 0; it < iters; it++) {                                              \
+      _Pragma("GCC unroll 12") for (int i = 0; i < 12; i++) acc[i] = FMA(acc[i], a, b); \
+    }                                                                                  \
+    V s = acc[0];                                                                      \
+    for (int i = 1; i < 12; i++) s = FMA(s, a, acc[i]);                                \
+    float out[LANES];                                                                  \
+    std::memcpy(out, &s, sizeof out);                                                  \
+    volatile float sink = out[0];                                                      \
+    (void)sink;                                                                        \
+    return 12.0 * iters * 2 * LANES;                                                   \
+  }
+LB_FMA_BURN(fma_burn_avx2, "avx2,fma", __m256, _mm256_fmadd_ps, _mm256_set1_ps, 8)
+LB_FMA_BURN(fma_burn_avx512, "avx512f", __m512, _mm512_fmadd_ps, _mm512_set1_ps, 16)
+#undef LB_FMA_BURN
+#endif
+
 #ifndef LB_AVX512_MR
 #define LB_AVX512_MR 14
 #endif
 
-Isa detect_isa() {
-  const char* force = std::getenv("LIPBENCH_NATIVE_ISA");
-  const std::string f = force ? force : "";
+/**
+ * The best micro-kernel this CPU runs, capped at `force` (avx512 > avx2 > generic) when it
+ * names one; LIPBENCH_NATIVE_ISA=avx2 on an AVX-512 machine measures the AVX2 path.
+ */
+Isa pick_isa(const std::string& f) {
 #ifdef LB_X86
   __builtin_cpu_init();
   if ((f.empty() || f == "avx512") && __builtin_cpu_supports("avx512f")) return {"avx512", LB_AVX512_MR, 32, kern_avx512<LB_AVX512_MR>};
@@ -145,6 +186,11 @@ Isa detect_isa() {
   }
 #endif
   return {"generic", 4, 16, kern_generic};
+}
+
+Isa detect_isa() {
+  const char* force = std::getenv("LIPBENCH_NATIVE_ISA");
+  return pick_isa(force ? force : "");
 }
 
 Isa g_isa;
@@ -236,6 +282,133 @@ class Pool {
 Pool* g_pool = nullptr;
 int g_threads = 1;
 
+/**
+ * Threads for one op of `flops`: at least ~2 MFLOP (tens of microseconds) per thread, so
+ * a small GEMM on a 64-core machine wakes a few workers instead of all of them; below
+ * 4 MFLOP the hand-off costs more than it saves and the caller works alone.
+ */
+int threads_for(double flops) {
+  return flops < 4e6 ? 1 : static_cast<int>(std::min<double>(g_threads, flops / 2e6));
+}
+
+// ---------------------------------------------------------------------------------------
+// Thread count: the CPUs this process may actually use. hardware_concurrency() counts the
+// host's CPUs, but a container or `taskset` grants fewer (affinity mask) and a CFS quota
+// may cap the time; more threads than that only preempt one another mid-GEMM.
+
+constexpr int kMaxThreads = 256;
+
+std::string read_text(const std::string& file) {
+  std::string out;
+  if (FILE* f = std::fopen(file.c_str(), "r")) {
+    char buf[512];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
+    std::fclose(f);
+  }
+  return out;
+}
+
+/** CPUs granted by quota/period microseconds, rounded up; 0 when unlimited or unparsable. */
+int quota_cpus(const std::string& quota, const std::string& period) {
+  char* end = nullptr;
+  const double q = std::strtod(quota.c_str(), &end);
+  if (end == quota.c_str() || q <= 0) return 0;  // "max", "-1" (v1 unlimited) or garbage
+  const double p = std::strtod(period.c_str(), &end);
+  if (end == period.c_str() || p <= 0) return 0;
+  const double cpus = std::ceil(q / p);
+  return cpus >= kMaxThreads ? kMaxThreads : std::max(1, static_cast<int>(cpus));
+}
+
+/**
+ * The tightest CFS quota over this process's cgroup and its ancestors, in CPUs (0 = none).
+ * `root` is the cgroup mount (/sys/fs/cgroup), `self` the text of /proc/self/cgroup. The
+ * walk goes up to the mount itself because in a container the path in /proc/self/cgroup
+ * is often the host's while the mount already shows the container's own cgroup.
+ */
+int cgroup_cpu_limit(const std::string& root, const std::string& self) {
+  int best = 0;
+  auto take = [&](int cpus) { if (cpus > 0 && (best == 0 || cpus < best)) best = cpus; };
+  auto walk = [&](const std::string& base, std::string rel, const auto& limitAt) {
+    for (;;) {
+      take(limitAt(base + rel));
+      if (rel.empty() || rel == "/") break;
+      const size_t slash = rel.find_last_of('/');
+      rel = slash == std::string::npos ? "" : rel.substr(0, slash);
+    }
+  };
+  size_t pos = 0;
+  while (pos < self.size()) {
+    size_t nl = self.find('\n', pos);
+    if (nl == std::string::npos) nl = self.size();
+    const std::string line = self.substr(pos, nl - pos);
+    pos = nl + 1;
+    const size_t c1 = line.find(':'), c2 = c1 == std::string::npos ? c1 : line.find(':', c1 + 1);
+    if (c2 == std::string::npos) continue;
+    const std::string ctrls = line.substr(c1 + 1, c2 - c1 - 1), path = line.substr(c2 + 1);
+    if (ctrls.empty()) {  // cgroup v2: "0::/path", limit in cpu.max as "<quota|max> <period>"
+      walk(root, path, [](const std::string& dir) {
+        const std::string t = read_text(dir + "/cpu.max");
+        const size_t sp = t.find(' ');
+        return sp == std::string::npos ? 0 : quota_cpus(t.substr(0, sp), t.substr(sp + 1));
+      });
+      continue;
+    }
+    bool cpu = false;  // v1: the hierarchy whose controller list holds exactly "cpu"
+    for (size_t a = 0; a <= ctrls.size();) {
+      size_t b = ctrls.find(',', a);
+      if (b == std::string::npos) b = ctrls.size();
+      if (ctrls.compare(a, b - a, "cpu") == 0) cpu = true;
+      a = b + 1;
+    }
+    if (!cpu) continue;
+    for (const char* mount : {"/cpu", "/cpu,cpuacct", "/cpuacct,cpu"}) {
+      walk(root + mount, path, [](const std::string& dir) {
+        return quota_cpus(read_text(dir + "/cpu.cfs_quota_us"), read_text(dir + "/cpu.cfs_period_us"));
+      });
+    }
+  }
+  return best;
+}
+
+/**
+ * Threads for the pool: LIPBENCH_NATIVE_THREADS when it is a positive integer, otherwise
+ * the CPUs in the affinity mask (`affinity`, or `hw` when the mask is unknown), capped by
+ * the cgroup quota in CPUs (0 = none).
+ */
+int plan_threads(int affinity, int hw, int quota, const char* env) {
+  if (env && *env) {
+    char* end = nullptr;
+    const long v = std::strtol(env, &end, 10);
+    if (*end == '\0' && v >= 1) return static_cast<int>(std::min<long>(v, kMaxThreads));
+  }
+  int n = affinity > 0 ? affinity : (hw > 0 ? hw : 1);
+  if (quota > 0) n = std::min(n, quota);
+  return std::max(1, std::min(n, kMaxThreads));
+}
+
+int affinity_cpus() {
+#ifdef __linux__
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) == 0) return CPU_COUNT(&set);
+#endif
+  return 0;
+}
+
+struct ThreadPlan {
+  int threads, affinity, quota;
+};
+
+ThreadPlan detect_threads() {
+  const int affinity = affinity_cpus();
+  const int quota = cgroup_cpu_limit("/sys/fs/cgroup", read_text("/proc/self/cgroup"));
+  const int hw = static_cast<int>(std::thread::hardware_concurrency());
+  return {plan_threads(affinity, hw, quota, std::getenv("LIPBENCH_NATIVE_THREADS")), affinity, quota};
+}
+
+ThreadPlan g_plan{1, 0, 0};
+
 /** fn(tid, item) for item in [0, items), items pulled dynamically by up to nt threads. */
 template <class F>
 void run_items(int nt, int items, F&& fn) {
@@ -253,6 +426,16 @@ void run_items(int nt, int items, F&& fn) {
 // Blocking parameters and per-thread packing buffers.
 
 constexpr int KC = 256;
+
+/**
+ * The k-block length for a contraction of `k`: at most KC, split evenly, so K = 784 runs
+ * as 4 x 196 rather than 3 x 256 + 16 (a 16-long block pays a full read and write of C
+ * for 32 flops per element).
+ */
+inline int balanced_kc(int k) {
+  const int blocks = std::max(1, (k + KC - 1) / KC);
+  return (k + blocks - 1) / blocks;
+}
 constexpr int MC = 252;   // multiple of MR (4, 6, 14)
 constexpr int NC = 3072;  // multiple of 16 and 32
 
@@ -277,6 +460,76 @@ Workspace& workspace() {
   return ws;
 }
 
+#ifdef LB_X86
+/**
+ * dst[p*NR + j] = b[(j0 + j)*ldb + p0 + p] for a full NR-wide panel (NR a multiple of 8):
+ * 8x8 register transposes instead of one strided store per element (the input gradient
+ * dY*W^T packs W this way for every k block).
+ */
+/** Transposes the 8x8 block whose rows are 8 floats at rows[0..7]; r[q] = column q. */
+__attribute__((target("avx2"), always_inline)) inline void transpose8(const float* const rows[8], __m256 out[8]) {
+  __m256 r0 = _mm256_loadu_ps(rows[0]), r1 = _mm256_loadu_ps(rows[1]), r2 = _mm256_loadu_ps(rows[2]), r3 = _mm256_loadu_ps(rows[3]);
+  __m256 r4 = _mm256_loadu_ps(rows[4]), r5 = _mm256_loadu_ps(rows[5]), r6 = _mm256_loadu_ps(rows[6]), r7 = _mm256_loadu_ps(rows[7]);
+  const __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1), t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
+      const __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5), t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
+      const __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE), u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+      const __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE), u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+      r0 = _mm256_permute2f128_ps(u0, u4, 0x20); r1 = _mm256_permute2f128_ps(u1, u5, 0x20);
+      r2 = _mm256_permute2f128_ps(u2, u6, 0x20); r3 = _mm256_permute2f128_ps(u3, u7, 0x20);
+      r4 = _mm256_permute2f128_ps(u0, u4, 0x31); r5 = _mm256_permute2f128_ps(u1, u5, 0x31);
+      r6 = _mm256_permute2f128_ps(u2, u6, 0x31); r7 = _mm256_permute2f128_ps(u3, u7, 0x31);
+  out[0] = r0; out[1] = r1; out[2] = r2; out[3] = r3; out[4] = r4; out[5] = r5; out[6] = r6; out[7] = r7;
+}
+
+__attribute__((target("avx2"))) void pack_bt_8x8(float* dst, const float* b, long ldb, int p0, int kc, int j0, int NR) {
+  int p = 0;
+  for (; p + 8 <= kc; p += 8) {
+    for (int j = 0; j < NR; j += 8) {
+      const float* s = b + static_cast<long>(j0 + j) * ldb + p0 + p;
+      const float* rows[8] = {s, s + ldb, s + 2 * ldb, s + 3 * ldb, s + 4 * ldb, s + 5 * ldb, s + 6 * ldb, s + 7 * ldb};
+      __m256 c[8];
+      transpose8(rows, c);
+      float* d = dst + static_cast<long>(p) * NR + j;
+      for (int q = 0; q < 8; q++) _mm256_storeu_ps(d + q * NR, c[q]);
+    }
+  }
+  for (; p < kc; p++)
+    for (int j = 0; j < NR; j++) dst[static_cast<long>(p) * NR + j] = b[static_cast<long>(j0 + j) * ldb + p0 + p];
+}
+
+/**
+ * dst[p*MR + i] = alpha * a[(i0 + i)*lda + p0 + p] for one full MR-row panel, MR <= 8 (the
+ * forward pass packs row-major activations this way). Rows past MR repeat the last row
+ * and each 8-float store spills MR - 8 lanes into the next k-row, which the next store
+ * overwrites; the panel's last k-row is stored lane by lane so nothing spills past it.
+ */
+__attribute__((target("avx2"))) void pack_a_8x8(float* dst, const float* a, long lda, int i0, int p0, int kc, float alpha, int MR) {
+  const float* rows0[8];
+  for (int i = 0; i < 8; i++) rows0[i] = a + static_cast<long>(i0 + std::min(i, MR - 1)) * lda + p0;
+  const __m256 va = _mm256_set1_ps(alpha);
+  int p = 0;
+  for (; p + 8 <= kc; p += 8) {
+    const float* rows[8];
+    for (int i = 0; i < 8; i++) rows[i] = rows0[i] + p;
+    __m256 c[8];
+    transpose8(rows, c);
+    float* d = dst + static_cast<long>(p) * MR;
+    const int full = p + 8 == kc ? 7 : 8;
+    for (int q = 0; q < full; q++) _mm256_storeu_ps(d + q * MR, _mm256_mul_ps(va, c[q]));
+    if (full == 7) {
+      alignas(32) float last[8];
+      _mm256_store_ps(last, _mm256_mul_ps(va, c[7]));
+      for (int i = 0; i < MR; i++) d[7 * MR + i] = last[i];
+    }
+  }
+  for (; p < kc; p++)
+    for (int i = 0; i < MR; i++) dst[static_cast<long>(p) * MR + i] = alpha * rows0[i][p];
+}
+
+#endif
+
+bool g_has_avx2 = false;  // set at load: the 8x8 transposing pack needs AVX2 whatever kernel runs
+
 // ---------------------------------------------------------------------------------------
 // Operand accessors. Each packs a block of the logical left operand into MR-row panels:
 // dst[panel][p][i] = alpha * A(i0 + panel*MR + i, p0 + p), zero-padded past m.
@@ -297,6 +550,13 @@ struct DenseA {
           for (; i < MR; i++) d[i] = 0.f;
         }
       } else {
+#ifdef LB_X86
+        if (mr == MR && MR <= 8 && g_has_avx2) {
+          pack_a_8x8(dst, a, lda, i0 + ip, p0, kc, alpha, MR);
+          dst += static_cast<long>(MR) * kc;
+          continue;
+        }
+#endif
         for (int i = 0; i < mr; i++) {
           const float* src = a + static_cast<long>(i0 + ip + i) * lda + p0;
           for (int p = 0; p < kc; p++) dst[p * MR + i] = alpha * src[p];
@@ -308,6 +568,7 @@ struct DenseA {
   }
 };
 
+
 struct DenseB {
   const float* b;
   long ldb;
@@ -315,6 +576,13 @@ struct DenseB {
   void pack(float* dst, int p0, int kc, int j0, int n, int NR) const {
     for (int jp = 0; jp < n; jp += NR) {
       const int nr = std::min(NR, n - jp);
+#ifdef LB_X86
+      if (trans && nr == NR && NR % 8 == 0 && g_has_avx2) {
+        pack_bt_8x8(dst, b, ldb, p0, kc, j0 + jp, NR);
+        dst += static_cast<long>(NR) * kc;
+        continue;
+      }
+#endif
       if (!trans) {
         for (int p = 0; p < kc; p++) {
           const float* src = b + static_cast<long>(p0 + p) * ldb + j0 + jp;
@@ -525,17 +793,22 @@ void gemm_block(const AAcc& A, const BAcc& B, int m0, int m1, int n0, int n1, in
   const int MR = isa.mr, NR = isa.nr;
   Workspace& ws = workspace();
   float* Ap = Workspace::grow(ws.a, ws.ca, static_cast<size_t>(MC + MR) * KC);
+  // Row blocks of equal size (a multiple of MR, at most MC + MR - 1): M = 256 runs as one
+  // block of 258 rather than 252 + 4, whose 4-row block would stream all of B for 4 rows.
+  const int mblocks = std::max(1, (m1 - m0 + MC - 1) / MC);
+  const int mcb = ((m1 - m0 + mblocks - 1) / mblocks + MR - 1) / MR * MR;
   for (int jc = n0; jc < n1; jc += NC) {
     const int nc = std::min(NC, n1 - jc);
     const int ncp = (nc + NR - 1) / NR * NR;
     float* Bp = Workspace::grow(ws.b, ws.cb, static_cast<size_t>(ncp) * KC);
-    for (int pc = k0; pc < K; pc += KC) {
-      const int kc = std::min(KC, K - pc);
+    const int kcb = balanced_kc(K - k0);
+    for (int pc = k0; pc < K; pc += kcb) {
+      const int kc = std::min(kcb, K - pc);
       const bool last = pc + kc >= K;
       const float b = pc == k0 ? beta : 1.f;
       B.pack(Bp, pc, kc, jc, nc, NR);
-      for (int ic = m0; ic < m1; ic += MC) {
-        const int mc = std::min(MC, m1 - ic);
+      for (int ic = m0; ic < m1; ic += mcb) {
+        const int mc = std::min(mcb, m1 - ic);
         A.pack(Ap, ic, mc, pc, kc, alpha, MR);
         for (int jr = 0; jr < nc; jr += NR) {
           const float* bp = Bp + static_cast<long>(jr) * kc;
@@ -575,7 +848,7 @@ void gemm(const AAcc& A, const BAcc& B, int M, int N, int K, float alpha, float 
   if (M <= 0 || N <= 0) return;
   if (K <= 0) { scale_only(M, N, beta, C, ldc, bias, act); return; }
   const double flops = 2.0 * M * N * K;
-  const int nt = flops >= 4e6 ? g_threads : 1;
+  const int nt = threads_for(flops);
   if (nt == 1) { gemm_block(A, B, 0, M, 0, N, K, alpha, beta, C, ldc, bias, act); return; }
   const Isa isa = g_isa;
   const int MR = isa.mr, NR = isa.nr;
@@ -616,14 +889,15 @@ void gemm(const AAcc& A, const BAcc& B, int M, int N, int K, float alpha, float 
     int gp = (npan + std::max(1, (4 * nt + mblocks - 1) / mblocks) - 1) / std::max(1, (4 * nt + mblocks - 1) / mblocks);
     gp = std::max(gp, std::min(npan, 2));  // at least two panels per item when there are two
     const int jgroups = (npan + gp - 1) / gp;
-    const int KS = std::max<long>(KC, BUDGET / ncp / KC * KC);
+    const int kcb = balanced_kc(K);
+    const int KS = std::max<long>(kcb, BUDGET / ncp / kcb * kcb);
     float* Bp = Workspace::grow(g_shared.b, g_shared.cb, static_cast<size_t>(ncp) * std::min(K, KS));
     for (int ks = 0; ks < K; ks += KS) {
       const int ke = std::min(K, ks + KS);
-      const int nkb = (ke - ks + KC - 1) / KC;
+      const int nkb = (ke - ks + kcb - 1) / kcb;
       run_items(nt, nkb * npan, [&](int, int item) {
         const int kb = item / npan, jp = item % npan;
-        const int pc = ks + kb * KC, kc = std::min(KC, ke - pc);
+        const int pc = ks + kb * kcb, kc = std::min(kcb, ke - pc);
         B.pack(Bp + static_cast<long>(pc - ks) * ncp + static_cast<long>(jp) * NR * kc, pc, kc, jc + jp * NR,
                std::min(NR, nc - jp * NR), NR);
       });
@@ -633,8 +907,8 @@ void gemm(const AAcc& A, const BAcc& B, int M, int N, int K, float alpha, float 
         const int jp0 = jg * gp, jp1 = std::min(npan, jp0 + gp);
         Workspace& ws = workspace();
         float* Ap = Workspace::grow(ws.a, ws.ca, static_cast<size_t>(mc + MR) * KC);
-        for (int pc = ks; pc < ke; pc += KC) {
-          const int kc = std::min(KC, ke - pc);
+        for (int pc = ks; pc < ke; pc += kcb) {
+          const int kc = std::min(kcb, ke - pc);
           const bool last = pc + kc >= K;
           const float b = pc == 0 ? beta : 1.f;
           A.pack(Ap, i0, mcur, pc, kc, alpha, MR);
@@ -661,7 +935,7 @@ void conv_backprop_input(const ConvGeom& g, const KTable& t, const float* dy, co
   const long imgPix = static_cast<long>(g.oh) * g.ow;
   const long imgSize = static_cast<long>(g.h) * g.w * g.c;
   const double flops = 2.0 * g.pixels() * K * co;
-  const int nt = flops >= 4e6 ? std::min(g_threads, g.n) : 1;
+  const int nt = std::min(threads_for(flops), g.n);
   DenseB B{f, co, true};  // B(p = co, j = k) = f[k*co + p]
   const int perItem = std::max(1, g.n / (8 * std::max(nt, 1)));
   const int items = (g.n + perItem - 1) / perItem;
@@ -973,6 +1247,11 @@ napi_value js_info(napi_env env, napi_callback_info) {
   napi_value jobs, joins;
   napi_create_double(env, static_cast<double>(g_pool ? g_pool->jobs() : 0), &jobs);
   napi_create_double(env, static_cast<double>(g_pool ? g_pool->joins() : 0), &joins);
+  napi_value aff, quota;
+  napi_create_int32(env, g_plan.affinity, &aff);
+  napi_create_int32(env, g_plan.quota, &quota);
+  napi_set_named_property(env, o, "affinityCpus", aff);
+  napi_set_named_property(env, o, "quotaCpus", quota);
   napi_set_named_property(env, o, "parallelJobs", jobs);
   napi_set_named_property(env, o, "workerJoins", joins);
   return o;
@@ -990,20 +1269,81 @@ napi_value js_set_threads(napi_env env, napi_callback_info info) {
   });
 }
 
+// setIsa(name): switches the micro-kernel ("avx512", "avx2", "generic"); returns the one in
+// force, which is lower than asked when the CPU lacks it. Lets one process test every path.
+napi_value js_set_isa(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args<1> a(env, info, 1);
+    char buf[32];
+    size_t len = 0;
+    if (napi_get_value_string_utf8(env, a.v[0], buf, sizeof buf, &len) != napi_ok) throw ArgError("expected an ISA name");
+    const std::string want(buf, len);
+    if (want != "avx512" && want != "avx2" && want != "generic") throw ArgError("unknown ISA " + want + " (avx512, avx2, generic)");
+    g_isa = pick_isa(want);
+    napi_value r;
+    napi_create_string_utf8(env, g_isa.name, NAPI_AUTO_LENGTH, &r);
+    return r;
+  });
+}
+
+// fmaPeak(iters): flops of a register-only FMA loop on the current ISA (0 for generic).
+napi_value js_fma_peak(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args<1> a(env, info, 1);
+    const long iters = get_int(env, a.v[0]);
+    double flops = 0;
+#ifdef LB_X86
+    const std::string isa = g_isa.name;
+    if (isa == "avx512") flops = fma_burn_avx512(iters);
+    else if (isa == "avx2") flops = fma_burn_avx2(iters);
+#endif
+    napi_value r;
+    napi_create_double(env, flops, &r);
+    return r;
+  });
+}
+
+std::string get_string(napi_env env, napi_value v) {
+  size_t len = 0;
+  if (napi_get_value_string_utf8(env, v, nullptr, 0, &len) != napi_ok) throw ArgError("expected a string");
+  std::string s(len, '\0');
+  napi_get_value_string_utf8(env, v, s.data(), len + 1, &len);
+  return s;
+}
+
+// planThreads(affinity, hw, cgroupRoot, selfCgroup, env): the pool-size logic of load time on
+// given inputs (a faked affinity count, a directory of fake cgroup files, /proc/self/cgroup
+// text, LIPBENCH_NATIVE_THREADS or null) -> { threads, quota }.
+napi_value js_plan_threads(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args<5> a(env, info, 5);
+    const int affinity = static_cast<int>(get_int(env, a.v[0])), hw = static_cast<int>(get_int(env, a.v[1]));
+    const int quota = cgroup_cpu_limit(get_string(env, a.v[2]), get_string(env, a.v[3]));
+    napi_valuetype t;
+    NAPI_OK(napi_typeof(env, a.v[4], &t));
+    const std::string e = t == napi_string ? get_string(env, a.v[4]) : "";
+    napi_value o, thr, q;
+    napi_create_object(env, &o);
+    napi_create_int32(env, plan_threads(affinity, hw, quota, t == napi_string ? e.c_str() : nullptr), &thr);
+    napi_create_int32(env, quota, &q);
+    napi_set_named_property(env, o, "threads", thr);
+    napi_set_named_property(env, o, "quota", q);
+    return o;
+  });
+}
+
 }  // namespace
 
 NAPI_MODULE_INIT() {
   static std::once_flag once;
   std::call_once(once, [] {
     g_isa = detect_isa();
-    unsigned hw = std::thread::hardware_concurrency();
-    int want = hw ? static_cast<int>(std::min(hw, 2u)) : 1;
-    if (const char* e = std::getenv("LIPBENCH_NATIVE_THREADS")) {
-      const int v = std::atoi(e);
-      if (v >= 1) want = std::min(v, 64);
-    }
-    g_pool = new Pool(want - 1);  // intentionally leaked: detached workers outlive unloading
-    g_threads = want;
+#ifdef LB_X86
+    g_has_avx2 = __builtin_cpu_supports("avx2");
+#endif
+    g_plan = detect_threads();
+    g_pool = new Pool(g_plan.threads - 1);  // intentionally leaked: detached workers outlive unloading
+    g_threads = g_plan.threads;
   });
   const struct { const char* name; napi_callback cb; } fns[] = {
       {"sgemm", js_sgemm},
@@ -1013,6 +1353,9 @@ NAPI_MODULE_INIT() {
       {"sumRows", js_sum_rows},
       {"info", js_info},
       {"setThreads", js_set_threads},
+      {"setIsa", js_set_isa},
+      {"planThreads", js_plan_threads},
+      {"fmaPeak", js_fma_peak},
   };
   for (const auto& f : fns) {
     napi_value fn;

@@ -37,7 +37,7 @@ test('no banner when a tensor is made on the cpu backend before initBackend, nor
 });
 
 test('a missing tfjs-node is one line naming the optional package and the backend used instead', async (t) => {
-  const line = backendLine({ name: 'wasm+native', tfBackend: 'wasm', notes: [TFJS_NODE_MISSING] });
+  const line = backendLine({ name: 'wasm+native', tfBackend: 'wasm', threads: 2, notes: [TFJS_NODE_MISSING] });
   assert.equal(line.split('\n').length, 1);
   assert.match(line, /^backend: wasm\+native \(.*optional native TensorFlow.*not installed\)$/);
   let installed = true;

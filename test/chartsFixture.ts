@@ -62,6 +62,7 @@ export function syntheticTables(): ResultTables {
         ...key,
         regularizers: JSON.stringify(c.regularizer === 'none' ? [] : [{ kind: c.regularizer, lambda: c.lambda }]),
         backend: 'cpu',
+        threads: 1,
         epochs: EPOCHS,
         batchSize: 64,
         optimizer: 'adam',

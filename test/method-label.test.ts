@@ -51,6 +51,7 @@ function rowsFor(keys: readonly RunKey[]): { results: RunRow[]; attacks: AttackR
     ...k,
     regularizers: '[]',
     backend: 'cpu',
+    threads: 1,
     epochs: 1,
     batchSize: 32,
     optimizer: 'adam',

@@ -13,21 +13,12 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-layers';
 import * as tfwasm from '@tensorflow/tfjs-backend-wasm';
 import { registerNativeKernels, type NativeAddon } from '../src/kernels/native/index.js';
-import { loadNative } from '../src/node/native-addon.js';
+import { getAddon, nativeSkip } from './helpers/native.js';
 import {
   assertClose, compare, convOutShape, describeCase, operand, pick, rand, randArray, randInt, randomConvCase, type ConvCase,
 } from './helpers/kernel-check.js';
 
-const loaded = loadNative();
-// CI builds the addon, so there a missing one fails, unless it was switched off on purpose.
-const required = Boolean(process.env.CI) && process.env.LIPBENCH_NATIVE !== '0';
-const skip = loaded.addon || required ? false : `${loaded.why}; build it with \`node native/build.mjs\``;
-
-function getAddon(): NativeAddon {
-  // Under CI a missing addon is a failure, not a skip.
-  if (!loaded.addon) assert.fail(`native addon required under CI: ${loaded.why}`);
-  return loaded.addon;
-}
+const skip = nativeSkip;
 
 describe('native SGEMM vs a float64 reference', { skip }, () => {
   interface Case { m: number; n: number; k: number; ta: boolean; tb: boolean; alpha: number; beta: number; bias: boolean; relu: boolean; pad: number }
@@ -59,25 +50,49 @@ describe('native SGEMM vs a float64 reference', { skip }, () => {
       }
     }
     const before = Float32Array.from(heap);
-    addon.sgemm(heap, ta, tb, m, n, k, alpha, aOff, lda, bOff, ldb, beta, cOff, ldc, bias ? biasOff : -1, relu ? 1 : 0);
-    const actual = new Float64Array(m * n);
-    for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) actual[i * n + j] = heap[cOff + i * ldc + j];
-    const what = `sgemm ${m}x${k}x${n} tA=${ta} tB=${tb} alpha=${alpha} beta=${beta} bias=${bias} relu=${relu} pad=${pad}`;
-    assertClose(actual, expected, what, 1e-5, 1e-5 * Math.sqrt(Math.max(k, 1)));
-    // Nothing outside C's rows/columns changed (padding columns included).
-    for (let idx = 0; idx < heap.length; idx++) {
-      const inC = idx >= cOff && idx < cOff + m * ldc && (idx - cOff) % ldc < n;
-      if (!inC && !Object.is(heap[idx], before[idx])) assert.fail(`${what}: wrote outside C at ${idx}`);
+    const initial = addon.info().isa;
+    try {
+      // Every micro-kernel this CPU runs, against the same reference.
+      for (const isa of isas(addon)) {
+        addon.setIsa(isa);
+        heap.set(before);
+        addon.sgemm(heap, ta, tb, m, n, k, alpha, aOff, lda, bOff, ldb, beta, cOff, ldc, bias ? biasOff : -1, relu ? 1 : 0);
+        const actual = new Float64Array(m * n);
+        for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) actual[i * n + j] = heap[cOff + i * ldc + j];
+        const what = `sgemm[${isa}] ${m}x${k}x${n} tA=${ta} tB=${tb} alpha=${alpha} beta=${beta} bias=${bias} relu=${relu} pad=${pad}`;
+        assertClose(actual, expected, what, 1e-5, 1e-5 * Math.sqrt(Math.max(k, 1)));
+        // Nothing outside C's rows/columns changed (padding columns included).
+        for (let idx = 0; idx < heap.length; idx++) {
+          const inC = idx >= cOff && idx < cOff + m * ldc && (idx - cOff) % ldc < n;
+          if (!inC && !Object.is(heap[idx], before[idx])) assert.fail(`${what}: wrote outside C at ${idx}`);
+        }
+      }
+    } finally {
+      addon.setIsa(initial);
     }
   }
 
-  it('reports its micro-kernel', () => {
-    const info = getAddon().info();
+  /** The micro-kernels this CPU can run: setIsa falls back to a lower one when it lacks the asked one. */
+  function isas(addon: NativeAddon): string[] {
+    const initial = addon.info().isa;
+    const found = new Set(['avx512', 'avx2', 'generic'].map((want) => addon.setIsa(want)));
+    addon.setIsa(initial);
+    return [...found];
+  }
+
+  it('reports its micro-kernel, and can switch to the lower ones', () => {
+    const addon = getAddon();
+    const info = addon.info();
     assert.ok(['avx512', 'avx2', 'generic'].includes(info.isa), JSON.stringify(info));
     assert.ok(info.threads >= 1);
+    const found = isas(addon);
+    assert.ok(found.includes('generic') && found.includes(info.isa), found.join(','));
+    if (info.isa === 'avx512') assert.ok(found.includes('avx2'), 'an AVX-512 CPU runs the AVX2 path too');
+    assert.throws(() => addon.setIsa('sse9'), /unknown ISA/);
+    assert.equal(addon.info().isa, info.isa);
   });
 
-  it('matches on random odd shapes, transposes, strides, alpha/beta, bias and ReLU', () => {
+  it('matches on random odd shapes, transposes, strides, alpha/beta, bias and ReLU, on every ISA path', () => {
     const addon = getAddon();
     for (let rep = 0; rep < 60; rep++) {
       check(addon, {
@@ -87,7 +102,7 @@ describe('native SGEMM vs a float64 reference', { skip }, () => {
     }
   });
 
-  it('matches on shapes spanning several cache blocks and both threads', () => {
+  it('matches on shapes spanning several cache blocks and both threads, on every ISA path', () => {
     const addon = getAddon();
     const cases: Case[] = [
       { m: 301, n: 263, k: 517, ta: false, tb: false, alpha: 1, beta: 0, bias: true, relu: true, pad: 1 },
@@ -102,6 +117,8 @@ describe('native SGEMM vs a float64 reference', { skip }, () => {
       { m: 20, n: 33, k: 2600, ta: true, tb: false, alpha: 1, beta: 0.5, bias: true, relu: true, pad: 1 },
     ];
     for (const c of cases) check(addon, c);
+    // A training shape (batch x hidden x wide) crossing the kernels' blocking boundaries.
+    check(addon, { m: 133, n: 530, k: 1100, ta: false, tb: true, alpha: 1, beta: 0, bias: true, relu: false, pad: 0 });
   });
 
   it('handles an empty contraction and rejects operands outside the heap', () => {

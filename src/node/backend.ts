@@ -25,6 +25,11 @@ export interface BackendInfo {
   readonly name: string;
   /** tfjs' own backend name (tensorflow, wasm, cpu). */
   readonly tfBackend: string;
+  /**
+   * Threads of the compute kernels: the native addon's pool on wasm+native, 1 on wasm and
+   * cpu (single-threaded builds), null on tfjs-node (TensorFlow sizes its own pools).
+   */
+  readonly threads: number | null;
   /** Why the preferred backends were skipped, one line each. */
   readonly notes: readonly string[];
 }
@@ -103,7 +108,7 @@ export async function initBackend(choice: BackendChoice = 'auto'): Promise<Backe
   const notes: string[] = [];
   if (choice === 'auto' || choice === 'tfjs-node') {
     const why = await tryTfjsNode();
-    if (!why) return (current = { name: 'tfjs-node', tfBackend: 'tensorflow', notes });
+    if (!why) return (current = { name: 'tfjs-node', tfBackend: 'tensorflow', threads: null, notes });
     if (choice === 'tfjs-node') throw new Error(why);
     notes.push(why);
   }
@@ -112,7 +117,7 @@ export async function initBackend(choice: BackendChoice = 'auto'): Promise<Backe
     const why = addon ? await tryWasm(true, addon) : missing;
     if (!why) {
       await tf.ready();
-      return (current = { name: 'wasm+native', tfBackend: 'wasm', notes });
+      return (current = { name: 'wasm+native', tfBackend: 'wasm', threads: addon?.info().threads ?? null, notes });
     }
     if (choice === 'wasm+native') throw new Error(why ?? 'native addon unavailable');
     if (addon) activateNative(undefined);
@@ -122,14 +127,14 @@ export async function initBackend(choice: BackendChoice = 'auto'): Promise<Backe
     const why = await tryWasm(true);
     if (!why) {
       await tf.ready();
-      return (current = { name: 'wasm+lipbench', tfBackend: 'wasm', notes });
+      return (current = { name: 'wasm+lipbench', tfBackend: 'wasm', threads: 1, notes });
     }
     if (choice === 'wasm') throw new Error(why);
     notes.push(why);
   }
   await tf.setBackend('cpu');
   await tf.ready();
-  return (current = { name: 'cpu', tfBackend: 'cpu', notes });
+  return (current = { name: 'cpu', tfBackend: 'cpu', threads: 1, notes });
 }
 
 export function currentBackend(): BackendInfo {

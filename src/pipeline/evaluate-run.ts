@@ -77,6 +77,7 @@ export async function evaluateRun(input: EvaluateRunInput): Promise<RunRecord> {
     ...key,
     regularizers: JSON.stringify(run.regularizers),
     backend: train.backend,
+    threads: train.threads ?? null,
     epochs: run.train.epochs,
     batchSize: run.train.batchSize,
     optimizer: run.train.optimizer.name,

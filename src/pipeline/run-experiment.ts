@@ -121,7 +121,7 @@ async function trainRun(run: RunSpec, data: Dataset, store: RunStore, opts: RunE
       })),
     );
     await saveModel(model, store.modelDir(run.runId));
-    const train: TrainRecord = { version: 1, runId: run.runId, backend: opts.backend.name, trainSeconds: result.seconds, epochs };
+    const train: TrainRecord = { version: 1, runId: run.runId, backend: opts.backend.name, threads: opts.backend.threads, trainSeconds: result.seconds, epochs };
     store.writeTrain(train);
     return { model, train };
   } finally {

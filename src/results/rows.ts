@@ -35,6 +35,8 @@ export type RunKey = z.infer<typeof RunKey>;
 export const RunRow = RunKey.extend({
   regularizers: z.string(), // full JSON of the regularizer list, for traceability
   backend: z.string(),
+  /** Threads of the backend's compute kernels; null for tfjs-node and in files written before the column. */
+  threads: z.number().int().nullable(),
   epochs: z.number().int(),
   batchSize: z.number().int(),
   optimizer: z.string(),

@@ -20,6 +20,8 @@ export interface TrainRecord {
   readonly version: 1;
   readonly runId: string;
   readonly backend: string;
+  /** BackendInfo.threads at training time; absent in records written before it existed. */
+  readonly threads?: number | null;
   readonly trainSeconds: number;
   readonly epochs: EpochRow[];
 }

@@ -8,7 +8,11 @@
 export interface NativeInfo {
   /** Micro-kernel picked at load time: avx512, avx2 or generic. */
   readonly isa: string;
+  /** Pool size: LIPBENCH_NATIVE_THREADS, else the affinity mask's CPUs capped by the cgroup CPU quota. */
   readonly threads: number;
+  /** CPUs in the affinity mask at load time (0 when unknown) and the cgroup quota in CPUs (0 = none). */
+  readonly affinityCpus: number;
+  readonly quotaCpus: number;
   readonly mr: number;
   readonly nr: number;
   /** Parallel jobs issued so far, and how many times a worker thread joined one. */
@@ -33,6 +37,16 @@ export interface NativeAddon {
   sumRows(heap: Float32Array, xOff: number, rows: number, cols: number, outOff: number): void;
   info(): NativeInfo;
   setThreads(n: number): number;
+  /** Switches the micro-kernel (avx512, avx2, generic); returns the one in force (lower when the CPU lacks it). */
+  setIsa(isa: string): string;
+  /**
+   * The load-time pool-size rule on given inputs: an affinity-mask CPU count (0 = unknown,
+   * then `hw`), a cgroup mount directory, the text of /proc/self/cgroup, and
+   * LIPBENCH_NATIVE_THREADS (null when unset). `quota` is the cgroup CPU limit found (0 = none).
+   */
+  planThreads(affinity: number, hw: number, cgroupRoot: string, selfCgroup: string, env: string | null): { threads: number; quota: number };
+  /** Flops done by a register-only FMA loop of `iters` iterations on the current ISA (0 on generic); time it for a measured peak. */
+  fmaPeak(iters: number): number;
 }
 
 let active: NativeAddon | undefined;

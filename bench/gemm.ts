@@ -1,0 +1,124 @@
+/**
+ * `npm run bench:gemm -- [--isa avx2] [--threads 1] [--reps 7] [--peer]`
+ *
+ * GFLOP/s of the native addon's SGEMM on 1024³ and the shapes MLP training issues
+ * (forward X·W, weight gradient Xᵀ·dY, input gradient dY·Wᵀ at batch 128-256), against two
+ * FMA peaks: the nominal one (flops/cycle of the ISA × "cpu MHz" from /proc/cpuinfo, the
+ * base clock, which boost exceeds) and a measured one, a register-only FMA loop timed next
+ * to each GEMM sample on the same core (fmaPeak), so clock boost and a neighbour's load
+ * cancel out of the ratio (single-threaded runs only). `--peer` times
+ * torch.matmul on the same shapes with the same thread count (bench/peer_gemm.py).
+ * For a single-core figure pin the process: `taskset -c 0 npm run bench:gemm -- --threads 1`.
+ */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadNative } from '../src/node/native-addon.js';
+import { peerEnv } from './peer-env.js';
+import { median } from './common.js';
+
+export interface GemmShape { readonly m: number; readonly n: number; readonly k: number; readonly ta: boolean; readonly tb: boolean; readonly what: string }
+
+export const SHAPES: readonly GemmShape[] = [
+  { m: 1024, n: 1024, k: 1024, ta: false, tb: false, what: '1024³' },
+  { m: 128, n: 512, k: 784, ta: false, tb: false, what: 'fwd 128x784 · 784x512' },
+  { m: 784, n: 512, k: 128, ta: true, tb: false, what: 'dW 784x128 · 128x512' },
+  { m: 128, n: 784, k: 512, ta: false, tb: true, what: 'dX 128x512 · 512x784' },
+  { m: 256, n: 1024, k: 1024, ta: false, tb: false, what: 'fwd 256x1024 · 1024x1024' },
+  { m: 256, n: 256, k: 4096, ta: false, tb: false, what: 'fwd 256x4096 · 4096x256' },
+  { m: 256, n: 4096, k: 256, ta: false, tb: false, what: 'fwd 256x256 · 256x4096' },
+  { m: 1024, n: 1024, k: 256, ta: true, tb: false, what: 'dW 1024x256 · 256x1024' },
+];
+
+/** FMA peak in GFLOP/s: lanes × 2 flops × 2 FMA pipes per cycle (Zen 3/4, Skylake-X and later) × GHz × threads. */
+export function peakGflops(isa: string, mhz: number, threads: number): number {
+  const lanes = isa === 'avx512' ? 16 : isa === 'avx2' ? 8 : 4;
+  return lanes * 2 * 2 * (mhz / 1000) * threads;
+}
+
+function cpuMhz(): number {
+  try {
+    const m = /cpu MHz\s*:\s*([\d.]+)/.exec(readFileSync('/proc/cpuinfo', 'utf8'));
+    return m ? Number(m[1]) : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+function main(): void {
+  const argv = process.argv.slice(2);
+  const opt = (name: string): string | undefined => {
+    const i = argv.indexOf(name);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const { addon, why } = loadNative();
+  if (!addon) throw new Error(why);
+  const isa = addon.setIsa(opt('--isa') ?? addon.info().isa);
+  const threads = addon.setThreads(Number(opt('--threads') ?? addon.info().threads));
+  const reps = Number(opt('--reps') ?? 7);
+  const mhz = cpuMhz();
+  const peak = peakGflops(isa, mhz, threads);
+  console.log(`native sgemm: ${isa}, ${threads} thread(s); peak ${peak.toFixed(1)} GFLOP/s = ${isa === 'avx512' ? 16 : isa === 'avx2' ? 8 : 4} lanes x 2 flops x 2 FMA pipes x ${(mhz / 1000).toFixed(3)} GHz (nominal "cpu MHz") x ${threads}`);
+  const peer = argv.includes('--peer') ? runPeer(threads) : undefined;
+  const header = ['shape', 'tA', 'tB', 'median GF/s', 'best GF/s', '% nominal', ...(threads === 1 ? ['CPU-time GF/s', '% measured'] : []), ...(peer ? ['torch GF/s', 'torch/ours', ...(threads === 1 ? ['torch CPU-time GF/s', 'torch/ours CPU'] : [])] : [])];
+  /** Process CPU microseconds: with one thread, the time this process actually ran, whatever its neighbours do. */
+  const cpu = (): number => {
+    const u = process.cpuUsage();
+    return u.user + u.system;
+  };
+  const burn = (): number => {
+    const t = cpu();
+    const f = addon.fmaPeak(isa === 'generic' ? 0 : 4e6);
+    return f / ((cpu() - t) * 1e3);
+  };
+  if (threads === 1) console.log(`measured FMA peak (CPU time): ${median(Array.from({ length: 5 }, burn)).toFixed(1)} GFLOP/s`);
+  const rows: string[][] = [];
+  for (const s of SHAPES) {
+    const aLen = s.m * s.k, bLen = s.k * s.n, cLen = s.m * s.n;
+    const heap = new Float32Array(aLen + bLen + cLen);
+    for (let i = 0; i < aLen + bLen; i++) heap[i] = Math.random() - 0.5;
+    const call = (): void => addon.sgemm(heap, s.ta, s.tb, s.m, s.n, s.k, 1, 0, s.ta ? s.m : s.k, aLen, s.tb ? s.k : s.n, 0, aLen + bLen, s.n, -1, 0);
+    const flops = 2 * s.m * s.n * s.k;
+    // Enough calls per sample to last ~50 ms, so timer and call overhead vanish.
+    call();
+    let t0 = performance.now();
+    call();
+    const inner = Math.max(1, Math.ceil(50 / Math.max(performance.now() - t0, 0.01)));
+    const gf: number[] = [];
+    const gfCpu: number[] = [];
+    const ratios: number[] = [];
+    for (let r = 0; r < reps; r++) {
+      const before = threads === 1 ? burn() : NaN;
+      t0 = performance.now();
+      const c0 = cpu();
+      for (let i = 0; i < inner; i++) call();
+      gfCpu.push((flops * inner) / ((cpu() - c0) * 1e3));
+      gf.push((flops * inner) / ((performance.now() - t0) * 1e6));
+      ratios.push(gfCpu[r] / Math.max(before, threads === 1 ? burn() : NaN));
+    }
+    const med = median(gf);
+    const p = peer?.get(s.what);
+    const pc = peer?.get(`${s.what} cpu`);
+    rows.push([s.what, String(s.ta), String(s.tb), med.toFixed(1), Math.max(...gf).toFixed(1), ((100 * med) / peak).toFixed(0),
+      ...(threads === 1 ? [median(gfCpu).toFixed(1), (100 * median(ratios)).toFixed(0)] : []),
+      ...(peer ? [p ? p.toFixed(1) : '-', p ? (p / med).toFixed(2) : '-'] : []),
+      ...(peer && threads === 1 ? [pc ? pc.toFixed(1) : '-', pc ? (pc / median(gfCpu)).toFixed(2) : '-'] : [])]);
+  }
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  for (const r of [header, ...rows]) console.log(r.map((c, i) => c.padEnd(widths[i])).join('  '));
+}
+
+/** torch.matmul GFLOP/s (median) per shape, with the same threads and a matched ISA. */
+function runPeer(threads: number): Map<string, number> {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const r = spawnSync('/usr/bin/python3', [path.join(here, 'peer_gemm.py'), JSON.stringify(SHAPES)], { env: peerEnv(threads), encoding: 'utf8' });
+  if (r.status !== 0) {
+    console.error(`torch peer failed: ${(r.stderr || r.error?.message || '').trim().split('\n').pop()}`);
+    return new Map();
+  }
+  console.log(r.stderr.trim());
+  return new Map(Object.entries(JSON.parse(r.stdout) as Record<string, number>));
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) main();
