@@ -10,10 +10,11 @@ import { lipVsGapSpec } from './lipVsGap.js';
 import { robustAccVsEpsSpec } from './robustVsEps.js';
 import { localLipschitzSpec } from './localLipschitz.js';
 import { accuracyByMethodSpec } from './accuracyByMethod.js';
+import { certifiedVsEmpiricalSpec } from './certifiedVsEmpirical.js';
 import type { ResultTables } from './tables.js';
 import type { TopLevelSpec } from './vlTypes.js';
 
-export { accuracyByMethodSpec, boundLoosenessSpec, layerSigmaSpec, lipVsAttackSuccessSpec, lipVsGapSpec, localLipschitzSpec, robustAccVsEpsSpec };
+export { accuracyByMethodSpec, boundLoosenessSpec, certifiedVsEmpiricalSpec, layerSigmaSpec, lipVsAttackSuccessSpec, lipVsGapSpec, localLipschitzSpec, robustAccVsEpsSpec };
 
 export interface ChartDef {
   /** File stem under charts/ and the HTML id in the report. */
@@ -42,6 +43,12 @@ export const CHARTS: readonly ChartDef[] = [
     title: 'Robust accuracy vs ε',
     description: 'Accuracy under attack as ε grows; dashed lines are certified accuracy, which must stay below the solid ones.',
     build: (t) => robustAccVsEpsSpec(t.attacks),
+  },
+  {
+    name: 'certified-vs-empirical',
+    title: 'Certified vs empirical robust accuracy',
+    description: 'Per method and ε: clean ≥ empirical robust (worst attack) ≥ certified by each certificate; the grey bar is what attacks could not break but no certificate proves.',
+    build: (t) => certifiedVsEmpiricalSpec(t.attacks),
   },
   {
     name: 'bound-looseness',
