@@ -15,6 +15,7 @@ import { createFrobeniusNorm, FrobeniusNormOptions } from './frobenius-norm.js';
 import { AdversarialTrainingOptions, createAdversarialTraining } from './adversarial-training.js';
 import { createGloro, GloroOptions } from './gloro.js';
 import { createLipschitzMargin, LipschitzMarginOptions } from './lipschitz-margin.js';
+import { createOrthonormal, OrthonormalOptions } from './orthonormal.js';
 import type { LayerFactory } from '../models/layer-factory.js';
 import type { Regularizer } from './types.js';
 
@@ -34,6 +35,7 @@ export const RegularizerSpec = z.discriminatedUnion('name', [
   AdversarialTrainingOptions,
   GloroOptions,
   LipschitzMarginOptions,
+  OrthonormalOptions,
 ]);
 export type RegularizerSpec = z.infer<typeof RegularizerSpec>;
 export const REGULARIZER_NAMES = RegularizerSpec.options.map((o) => o.shape.name.value);
@@ -62,6 +64,8 @@ export function createRegularizer(spec: RegularizerSpec, seed: number): Regulari
       return createGloro(spec, seed);
     case 'lipschitz-margin':
       return createLipschitzMargin(spec, seed);
+    case 'orthonormal':
+      return createOrthonormal(spec);
   }
 }
 
