@@ -27,7 +27,7 @@ export const experiment = defineExperiment({
       dense: [512, 512],
     },
   ],
-  methods: [{ name: 'gloro', eps: 1.1 * eps, warmupSteps: steps / 2 }],
+  methods: [{ name: 'gloro', eps: 1.1 * eps, warmupSteps: Math.floor(steps / 2) }],
   seeds: [0],
   train: { epochs, batchSize: 128, optimizer: { name: 'adam', learningRate: 1e-3 }, lrSchedule: { kind: 'exponential', finalLearningRate: 1e-5 } },
   attacks: [{ name: 'pgd-l2', eps: [0, 1.58], steps: 40, relStepSize: 0.1, randomStart: true }],
