@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { certifiedCells, certifiedGapFinding, certifiedVsEmpiricalSpec } from '../src/charts/certifiedVsEmpirical.js';
 import { compileChart, renderSvg } from '../src/charts/render.js';
 import type { AttackRow } from '../src/results/rows.js';
+import { QUIET_ATTACK_COLUMNS } from './chartsFixture.js';
 
 function row(o: Partial<AttackRow> & Pick<AttackRow, 'runId' | 'attack' | 'norm' | 'eps' | 'robustAcc'>): AttackRow {
   return {
@@ -17,14 +18,7 @@ function row(o: Partial<AttackRow> & Pick<AttackRow, 'runId' | 'attack' | 'norm'
     cleanAcc: 0.98,
     successRate: 0,
     certifiedAcc: null,
-    flagPgdWeakerThanFgsm: false,
-    flagRobustAccRises: false,
-    flagLargeEpsNotZero: false,
-    flagZeroGrad: false,
-    flagZeroStep: false,
-    flagGradientMasking: false,
-    members: '',
-    brokenBy: '',
+    ...QUIET_ATTACK_COLUMNS,
     seconds: 0,
     ...o,
   };
