@@ -14,13 +14,14 @@
  *  - `warmupSteps` (int ≥ 0, default 0), `schedule` ('log' | 'linear', default 'log'),
  *    `epsStart` (fraction of ε at step 0, default 0.01).
  *  - `powerIters` (default 1) per step, `initIters` (default 50) on the first step.
- *  - `loss` ('ce' | 'trades', default 'ce'): 'trades' is the paper's TRADES-style
- *    variant (their `trades_λ` loss, after Zhang et al. 2019): cross-entropy on the
- *    clean k logits plus `tradesLambda` (> 0, default 1; only with 'trades') ×
- *    KL(softmax(f) padded with p_⊥ = 0 ‖ softmax([f, ⊥])), where ⊥ is taken against
- *    the predicted class ŷ = argmax f rather than the label, so the robustness term
- *    asks the prediction, right or wrong, to be stable in the ε-ball — the trade-off
- *    between clean accuracy and certifiability is then set by λ.
+ *  - `loss` ('ce' | 'trades', default 'ce'): 'trades' is a TRADES-style variant as
+ *    the paper offers one (after Zhang et al. 2019): cross-entropy on the clean k
+ *    logits plus `tradesLambda` (> 0, default 1; only with 'trades') ×
+ *    KL(softmax(f) padded with p_⊥ = 0 ‖ softmax([f, ⊥])). ⊥ is taken against the
+ *    predicted class ŷ = argmax f rather than the label (a choice made here, label-free
+ *    like TRADES's KL term; not checked against the authors' code), so the robustness
+ *    term asks the prediction, right or wrong, to be stable in the ε-ball, and λ sets
+ *    the trade-off between clean accuracy and certifiability.
  * Certifies ℓ2 only.
  */
 import * as tf from '@tensorflow/tfjs-core';
