@@ -19,7 +19,8 @@
  * of batch 256 took 1708 s; its evaluation (PGD, bounds, IBP and CROWN on 500 points)
  * 1620 s. The other methods were not run here; adversarial training costs ~5× a plain
  * step. GloRo trains for hundreds of epochs on a GPU. The 4C3F run at ε = 1.58 is
- * `mnist-certified-4c3f.ts` (not run).
+ * `mnist-certified-4c3f.ts`; the gloro row with a learning-rate step schedule, which
+ * reached 93.01% pairwise-certified at ℓ2 0.3, is `mnist-certified-gloro-step.ts`.
  */
 import { defineExperiment } from '../src/config/experiment.js';
 

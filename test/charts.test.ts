@@ -85,7 +85,7 @@ describe('chart specs', () => {
     const built = buildChartSpecs(tables, CHARTS);
     assert.deepEqual(
       built.map((b) => b.def.name),
-      ['lip-vs-gap', 'lip-vs-attack-success', 'robust-acc-vs-eps', 'bound-looseness', 'layer-sigma-epochs', 'local-lipschitz', 'accuracy-by-method'],
+      ['lip-vs-gap', 'lip-vs-attack-success', 'robust-acc-vs-eps', 'certified-vs-empirical', 'bound-looseness', 'layer-sigma-epochs', 'local-lipschitz', 'accuracy-by-method'],
     );
     for (const b of built) assert.ok(b.spec, `${b.def.name} was skipped`);
   });

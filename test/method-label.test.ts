@@ -17,6 +17,7 @@ import { computeClaims } from '../src/claims/claims.js';
 import { readTables, toCsv } from '../src/results/csv.js';
 import { AttackRow, RunRow, type RunKey } from '../src/results/rows.js';
 import type { TopLevelSpec } from '../src/charts/vl-types.js';
+import { QUIET_ATTACK_COLUMNS } from './chartsFixture.js';
 
 const spec = (raw: unknown): RegularizerSpec => RegularizerSpec.parse(raw);
 
@@ -85,14 +86,7 @@ function rowsFor(keys: readonly RunKey[]): { results: RunRow[]; attacks: AttackR
       robustAcc: eps === 0 ? 0.85 : 0.5 - i * 0.01,
       successRate: eps === 0 ? 0 : 0.4,
       certifiedAcc: null,
-      flagPgdWeakerThanFgsm: false,
-      flagRobustAccRises: false,
-      flagLargeEpsNotZero: false,
-      flagZeroGrad: false,
-      flagZeroStep: false,
-      flagGradientMasking: false,
-      members: '',
-      brokenBy: '',
+      ...QUIET_ATTACK_COLUMNS,
       seconds: 1,
     })),
   );

@@ -21,6 +21,7 @@ const EXAMPLES: Record<string, Record<string, unknown>> = {
   'adversarial-training': { name: 'adversarial-training', eps: 0.1, steps: 2 },
   gloro: { name: 'gloro', eps: 0.3, warmupSteps: 4 },
   'lipschitz-margin': { name: 'lipschitz-margin', eps: 0.3, pairwise: false },
+  orthonormal: { name: 'orthonormal' },
 };
 
 test('every registered regularizer has a soundness example', () => {

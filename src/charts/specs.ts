@@ -10,10 +10,11 @@ import { lipVsGapSpec } from './lip-vs-gap.js';
 import { robustAccVsEpsSpec } from './robust-vs-eps.js';
 import { localLipschitzSpec } from './local-lipschitz.js';
 import { accuracyByMethodSpec } from './accuracy-by-method.js';
+import { certifiedVsEmpiricalSpec } from './certified-vs-empirical.js';
 import type { ResultTables } from './tables.js';
 import type { TopLevelSpec } from './vl-types.js';
 
-export { accuracyByMethodSpec, boundLoosenessSpec, layerSigmaSpec, lipVsAttackSuccessSpec, lipVsGapSpec, localLipschitzSpec, robustAccVsEpsSpec };
+export { accuracyByMethodSpec, boundLoosenessSpec, certifiedVsEmpiricalSpec, layerSigmaSpec, lipVsAttackSuccessSpec, lipVsGapSpec, localLipschitzSpec, robustAccVsEpsSpec };
 
 /** One chart of a catalogue; `T` is what it is drawn from (the classifier tables here, WGAN rows in wgan/charts.ts). */
 export interface ChartDef<T = ResultTables> {
@@ -43,6 +44,12 @@ export const CHARTS: readonly ChartDef[] = [
     title: 'Robust accuracy vs ε',
     description: 'Accuracy under attack as ε grows; dashed lines are certified accuracy, which must stay below the solid ones.',
     build: (t) => robustAccVsEpsSpec(t.attacks),
+  },
+  {
+    name: 'certified-vs-empirical',
+    title: 'Certified vs empirical robust accuracy',
+    description: 'Per method and ε: clean ≥ empirical robust (worst attack) ≥ certified by each certificate; the grey bar is what attacks could not break but no certificate proves.',
+    build: (t) => certifiedVsEmpiricalSpec(t.attacks),
   },
   {
     name: 'bound-looseness',

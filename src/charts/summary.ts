@@ -8,6 +8,7 @@ import { accuracyInterval, meanInterval, spearman, type Interval } from '../clai
 import { tightestLowerBound } from '../results/lower-bound.js';
 import type { AttackRow, EpochRow, RunRow } from '../results/rows.js';
 import { mainEps, worstCaseRobustAcc, type WorstCase } from '../results/worst-case.js';
+import { certifiedGapFinding } from './certified-vs-empirical.js';
 import { compareRunKeys, formatEps, groupBy, isLogSafe, seriesNamer } from './common.js';
 import { html, type Html } from './html.js';
 import type { ReportSection } from './html.js';
@@ -256,6 +257,7 @@ export function chartFindings(tables: ResultTables): Map<string, string> {
   put('lip-vs-gap', lipVsGapFinding(methods));
   put('lip-vs-attack-success', lipVsAttackFinding(methods, tables.attacks));
   put('robust-acc-vs-eps', robustFinding(methods, tables.attacks));
+  put('certified-vs-empirical', certifiedGapFinding(tables.attacks));
   put('bound-looseness', loosenessFinding(tables.results));
   put('layer-sigma-epochs', sigmaFinding(tables.epochs));
   put('local-lipschitz', localFinding(tables.results));

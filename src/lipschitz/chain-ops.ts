@@ -129,7 +129,7 @@ export function chainOps(model: tfl.LayersModel): ChainOps {
         strippedSoftmax = true;
         return;
       }
-      if (cls === 'Dense' || cls === 'SNDense') {
+      if (cls === 'Dense' || cls === 'SNDense' || cls === 'OrthoDense') {
         if (inShape.length !== 1) throw new UnsupportedLayerError(layer.name, cls, `dense on a rank-${inShape.length + 1} input; flatten first`);
         const W = effectiveKernel(layer) as tf.Tensor2D;
         owned.push(W);
@@ -139,7 +139,7 @@ export function chainOps(model: tfl.LayersModel): ChainOps {
         ops.push({ kind: 'dense', layer: layer.name, inShape, outShape: [W.shape[1]], W, b });
         return activation(activationName(layer), [W.shape[1]]);
       }
-      if (cls === 'Conv2D' || cls === 'SNConv2D') {
+      if (cls === 'Conv2D' || cls === 'SNConv2D' || cls === 'OrthoConv2D') {
         const geom = convConfig(layer);
         const raw = effectiveKernel(layer) as tf.Tensor4D;
         const K = undilateKernel(raw, geom.dilations);
@@ -151,7 +151,7 @@ export function chainOps(model: tfl.LayersModel): ChainOps {
         ops.push({ kind: 'conv2d', layer: layer.name, inShape, outShape, K, b, strides: geom.strides, padding: geom.padding });
         return activation(geom.activation, outShape);
       }
-      throw new UnsupportedLayerError(layer.name, cls, 'supported: Dense, Conv2D, SNDense, SNConv2D, Flatten, Reshape, ReLU/Activation(relu|linear), Dropout, a final softmax');
+      throw new UnsupportedLayerError(layer.name, cls, 'supported: Dense, Conv2D, SNDense, SNConv2D, OrthoDense, OrthoConv2D, Flatten, Reshape, ReLU/Activation(relu|linear), Dropout, a final softmax');
     });
   } catch (e) {
     dispose();

@@ -44,7 +44,7 @@ export function lastDense(model: tfl.LayersModel): { layer: string; W: tf.Tensor
     const layer = links[i]!.layer;
     const cls = layer.getClassName();
     if (TRAILING_IDENTITY.has(cls)) continue;
-    if (cls !== 'Dense' && cls !== 'SNDense') {
+    if (cls !== 'Dense' && cls !== 'SNDense' && cls !== 'OrthoDense') {
       throw new Error(`pairwise certificate: the model must end in a dense logit layer; it ends in '${layer.name}' (${cls})`);
     }
     const act = activationName(layer);

@@ -12,7 +12,7 @@ import { activationFactor } from './factors.js';
 import { activationName, convConfig } from './layer-config.js';
 import { conv2dFrobeniusBound, conv2dOperatorNorm, reshapedKernelNorm } from './layer-norms.js';
 import { matrixSpectralNorm } from './power-iteration.js';
-import { registerLayerHandler, type LayerContribution, type LayerNorm } from './registry.js';
+import { registerLayerHandler, type LayerContribution, type LayerHandler, type LayerNorm } from './registry.js';
 
 function frobenius(t: tf.Tensor): number {
   const n = tf.tidy(() => tf.norm(t));
@@ -26,7 +26,8 @@ function contribution(layerName: string, norm: LayerNorm, activation: string): L
   return { norm, factor, note: `spectral-normalized; fused ${activation}: ${factor}` };
 }
 
-registerLayerHandler('SNDense', (layer, ctx) => {
+/** Measures the effective kernel W̄ of an SN dense layer (or of a subclass that refines W̄). */
+export const snDenseHandler: LayerHandler = (layer, ctx) => {
   const w = (layer as SNDense).effectiveKernel() as tf.Tensor2D;
   try {
     const r = matrixSpectralNorm(w, ctx.powerIteration);
@@ -43,9 +44,11 @@ registerLayerHandler('SNDense', (layer, ctx) => {
   } finally {
     w.dispose();
   }
-});
+};
+registerLayerHandler('SNDense', snDenseHandler);
 
-registerLayerHandler('SNConv2D', (layer, ctx) => {
+/** Measures the effective kernel W̄ of an SN conv layer (or of a subclass that refines W̄) at its input shape. */
+export const snConv2DHandler: LayerHandler = (layer, ctx) => {
   const w = (layer as SNConv2D).effectiveKernel() as tf.Tensor4D;
   try {
     const geom = convConfig(layer);
@@ -65,4 +68,5 @@ registerLayerHandler('SNConv2D', (layer, ctx) => {
   } finally {
     w.dispose();
   }
-});
+};
+registerLayerHandler('SNConv2D', snConv2DHandler);

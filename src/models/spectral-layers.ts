@@ -142,7 +142,8 @@ abstract class SNLayer extends tfl.layers.Layer {
     return tf.tidy(() => tf.norm(this.applyA(w, u.read())) as tf.Scalar);
   }
 
-  private normalize(w: tf.Tensor): tf.Tensor {
+  /** W̄ from the raw kernel; protected so orthonormal-layers.ts can refine it (Björck after the σ̂ scaling). */
+  protected normalize(w: tf.Tensor): tf.Tensor {
     return tf.mul(w, tf.div(tf.scalar(this.snCoeff), tf.add(this.sigmaEstimate(w), TINY)));
   }
 

@@ -15,6 +15,7 @@ import { createFrobeniusNorm, FrobeniusNormOptions } from './frobenius-norm.js';
 import { AdversarialTrainingOptions, createAdversarialTraining } from './adversarial-training.js';
 import { createGloro, GloroOptions } from './gloro.js';
 import { createLipschitzMargin, LipschitzMarginOptions } from './lipschitz-margin.js';
+import { createOrthonormal, OrthonormalOptions } from './orthonormal.js';
 import type { LayerFactory } from '../models/layer-factory.js';
 import type { Regularizer } from './types.js';
 
@@ -45,6 +46,7 @@ const METHODS = [
   method(AdversarialTrainingOptions, (spec, seed) => createAdversarialTraining(spec, seed)),
   method(GloroOptions, (spec, seed) => createGloro(spec, seed)),
   method(LipschitzMarginOptions, (spec, seed) => createLipschitzMargin(spec, seed)),
+  method(OrthonormalOptions, (spec) => createOrthonormal(spec)),
 ] as const;
 
 type OptionsOf<T extends readonly Method<z.ZodObject<{ name: z.ZodLiteral<string> }>>[]> = { -readonly [K in keyof T]: T[K]['options'] };

@@ -14,6 +14,7 @@ import { createProgress } from '../util/progress.js';
 import { meanCrossEntropy } from './loss.js';
 import { createOptimizer } from './optimizer.js';
 import type { TrainOptions } from './options.js';
+import { scheduledRate, setOptimizerRate } from './schedule.js';
 
 export interface LayerSigma {
   readonly layer: string;
@@ -84,7 +85,8 @@ export async function trainModel(
   const vars = trainableVariables(model);
   const n = data.x.shape[0];
   const stepsPerEpoch = Math.ceil(n / opts.batchSize);
-  const learningRate = opts.optimizer.learningRate;
+  const baseRate = opts.optimizer.learningRate;
+  const totalSteps = Math.min(stepsPerEpoch * opts.epochs, ctl.maxSteps ?? Infinity);
   const bar = ctl.progress === false ? undefined : createProgress(`${ctl.label ?? 'train'} |{bar}| epoch {epoch}/{epochs} {value}/{total} loss {loss} {eta_formatted}`);
   const logitMakers = regularizers.filter((r) => r.trainLogits);
   if (logitMakers.length > 1) throw new Error(`regularizers ${logitMakers.map((r) => r.name).join(' and ')} each replace the training logits; they cannot be combined`);
@@ -102,6 +104,8 @@ export async function trainModel(
       for (let b = 0; b < stepsPerEpoch; b++) {
         if (ctl.maxSteps !== undefined && step >= ctl.maxSteps) break;
         const idx = order.subarray(b * opts.batchSize, Math.min(n, (b + 1) * opts.batchSize));
+        const learningRate = scheduledRate(opts.lrSchedule, baseRate, step, totalSteps, epoch);
+        if (opts.lrSchedule) setOptimizerRate(optimizer, learningRate);
         // Hooks run outside the step's tidy scope: the state they keep (power-iteration
         // vectors) must outlive the step.
         for (const r of regularizers) r.beforeStep?.({ model, step, learningRate });

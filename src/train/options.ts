@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LrSchedule } from './schedule.js';
 
 export const OptimizerSpec = z.discriminatedUnion('name', [
   z.object({ name: z.literal('sgd'), learningRate: z.number().positive() }).strict(),
@@ -18,6 +19,8 @@ export const TrainOptions = z
     optimizer: OptimizerSpec.default({ name: 'adam', learningRate: 1e-3, beta1: 0.9, beta2: 0.999 }),
     /** Log per-layer σ at the end of every epoch (one cheap power iteration run per layer). */
     logSigma: z.boolean().default(true),
+    /** Learning-rate schedule over the whole run; absent → the optimizer's rate throughout (and absent from the config hash). */
+    lrSchedule: LrSchedule.optional(),
   })
   .strict();
 export type TrainOptions = z.infer<typeof TrainOptions>;
