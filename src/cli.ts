@@ -5,6 +5,7 @@
  *   lipbench charts <results-dir>  regenerate charts and report.html from the CSVs
  *   lipbench attack <model.json>   attack a saved model without retraining
  *   lipbench certify <model.json>  bounds and certified accuracy of a saved model
+ *   lipbench explore <results-dir> explorer.html: attack the saved models live in a browser
  *   lipbench list                  list the experiments in experiments/
  *   lipbench wgan <experiment>     WGAN critics compared on MNIST
  */
@@ -151,6 +152,7 @@ program
       const { renderResults } = await import('./pipeline/render-results.js');
       const written = await renderResults(s.dir);
       console.log(`charts: ${written.length} written, report: ${path.join(s.dir, 'report.html')}`);
+      await writeExplorerPage(s.dir);
     }
   });
 
@@ -163,6 +165,23 @@ program
     const { renderResults } = await import('./pipeline/render-results.js');
     const written = await renderResults(dir);
     console.log(`charts: ${written.length} written, report: ${path.join(dir, 'report.html')}`);
+    await writeExplorerPage(dir);
+  });
+
+/** explorer.html beside the report; prints where it is. */
+async function writeExplorerPage(dir: string): Promise<string> {
+  const { writeExplorer } = await import('./explorer/write.js');
+  const w = await writeExplorer(dir);
+  console.log(`explorer: ${w.models} model(s) → ${w.file}`);
+  return w.file;
+}
+
+program
+  .command('explore')
+  .description('write explorer.html into a results folder: attack its saved models live in the browser (works offline, from file://)')
+  .argument('<results-dir>')
+  .action(async (dir: string) => {
+    await writeExplorerPage(dir);
   });
 
 program
