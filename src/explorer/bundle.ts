@@ -81,12 +81,12 @@ const browserOnly: Plugin = {
 };
 
 /** Bundles the page (no cache). Throws with esbuild's messages, naming files, on failure. */
-export async function buildPageBundle(): Promise<string> {
+export async function buildPageBundle(entry: string = PAGE_ENTRY): Promise<string> {
   const esbuild = await import('esbuild');
   let result;
   try {
     result = await esbuild.build({
-      entryPoints: [PAGE_ENTRY],
+      entryPoints: [entry],
       bundle: true,
       platform: 'browser',
       format: 'iife',
