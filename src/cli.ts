@@ -172,7 +172,7 @@ program
 async function writeExplorerPage(dir: string): Promise<string> {
   const { writeExplorer } = await import('./explorer/write.js');
   const w = await writeExplorer(dir);
-  console.log(`explorer: ${w.models} model(s) → ${w.file}`);
+  console.log(`explorer: ${w.models} model(s), ${w.seconds.toFixed(1)} s${w.bundleCached ? '' : ' (page bundle built)'} → ${w.file}`);
   return w.file;
 }
 

@@ -13,6 +13,7 @@ h1 { font-size: 1.5rem; margin: 0.2em 0; }
 h2 { font-size: 1.15rem; margin: 1.2em 0 0.4em; border-bottom: 1px solid var(--line); padding-bottom: 2px; }
 h3 { font-size: 1rem; margin: 0.3em 0; }
 p { margin: 0.3em 0; }
+.intro { max-width: 60em; }
 .note, .hint { color: var(--muted); font-size: 0.9rem; }
 #errors p, p.error { color: #fff; background: var(--bad); padding: 6px 10px; border-radius: 4px; font-weight: 600; }
 table { border-collapse: collapse; margin: 0.4em 0; }

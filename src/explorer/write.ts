@@ -99,47 +99,36 @@ export interface ExplorerWritten {
   readonly seconds: number;
 }
 
-/** Writes explorer.html and explorer-assets/ into a results folder; returns the page's path. */
-export async function writeExplorer(dir: string, log: (line: string) => void = () => {}): Promise<ExplorerWritten> {
-  const t0 = performance.now();
+/** A model to list: what the page shows about it, and the folder holding model.json. */
+export type ExplorerModelSource = Omit<ExplorerModel, 'key' | 'file'> & { readonly modelDir: string };
+
+export interface ExplorerContent {
+  readonly experiment: string;
+  readonly description: string;
+  readonly models: readonly ExplorerModelSource[];
+  /** The experiment's attack specs, whose options become the page's defaults. */
+  readonly configAttacks: readonly { name: string; options?: Record<string, unknown> }[];
+  readonly notes: readonly string[];
+}
+
+/** The models of a results folder (runs with a saved model) and the page's notes about it. */
+export function explorerContent(dir: string): ExplorerContent {
   let tables: Tables;
   try {
     tables = readTables(dir);
   } catch (e) {
     throw new UserError((e as Error).message);
   }
-  const saved = readSavedConfig(dir);
-  const cfg = saved?.config;
+  const cfg = readSavedConfig(dir)?.config;
   const lip = cfg?.lipschitz ?? {};
   const store = new RunStore(dir);
   const notes: string[] = [];
-  const assets = path.join(dir, EXPLORER_ASSETS_DIR);
-  ensureDir(assets);
-
   const runs = tables.results.filter((r) => fs.existsSync(store.modelJson(r.runId)));
   const unsaved = tables.results.length - runs.length;
   if (unsaved > 0) notes.push(`${unsaved} run(s) in results.csv have no saved model under runs/<runId>/model/ and are not listed.`);
-  const datasets = [...new Set(runs.map((r) => r.dataset))];
-  const offsite = datasets.filter((d) => d !== 'mnist');
-  if (offsite.length) notes.push(`Test digits are shipped for MNIST only; models trained on ${offsite.join(', ')} can be attacked on drawings only if they take 28×28 grayscale input.`);
-
-  const models: ExplorerModel[] = [];
-  const written = new Set<string>();
-  for (const r of runs) {
-    const json = JSON.parse(fs.readFileSync(store.modelJson(r.runId), 'utf8')) as {
-      modelTopology: unknown;
-      weightsManifest: { paths: string[]; weights: unknown[] }[];
-    };
-    const specs = json.weightsManifest.flatMap((g) => g.weights);
-    const bytes = Buffer.concat(json.weightsManifest.flatMap((g) => g.paths.map((p) => fs.readFileSync(path.join(store.modelDir(r.runId), p)))));
-    const key = `model-${r.runId}`;
-    const file = `${key}.js`;
-    const asset: ModelAsset = { modelTopology: json.modelTopology, weightSpecs: specs, weightsBase64: bytes.toString('base64') };
-    writeFileAtomic(path.join(assets, file), assetScript(key, asset));
-    written.add(file);
-    models.push({
-      key,
-      file,
+  const models = runs.map(
+    (r): ExplorerModelSource => ({
+      modelDir: store.modelDir(r.runId),
       runId: r.runId,
       label: r.lambda ? `${r.method} λ=${r.lambda}` : r.method,
       method: r.method,
@@ -153,7 +142,47 @@ export async function writeExplorer(dir: string, log: (line: string) => void = (
       certified: certifiedRows(tables, r.runId),
       layers: tables.layers.filter((l) => l.runId === r.runId).map((l) => ({ layer: l.layer, kind: l.kind, sigma: l.operatorSigma })),
       powerIteration: { tol: num(lip['tol'], 1e-5), maxIters: num(lip['maxIters'], 1000), seed: r.seed + 17 },
-    });
+    }),
+  );
+  return {
+    experiment: cfg?.name ?? tables.results[0]?.experiment ?? path.basename(path.resolve(dir)),
+    description: cfg?.description ?? '',
+    models,
+    configAttacks: (cfg?.attacks ?? []) as { name: string; options?: Record<string, unknown> }[],
+    notes,
+  };
+}
+
+/** Writes explorer.html and explorer-assets/ into a results folder; returns the page's path. */
+export async function writeExplorer(dir: string, log: (line: string) => void = () => {}): Promise<ExplorerWritten> {
+  return writeExplorerFiles(dir, explorerContent(dir), log);
+}
+
+/** Writes the page for the given models into `dir` (which need not be a results folder). */
+export async function writeExplorerFiles(dir: string, content: ExplorerContent, log: (line: string) => void = () => {}): Promise<ExplorerWritten> {
+  const t0 = performance.now();
+  const notes = [...content.notes];
+  const assets = path.join(dir, EXPLORER_ASSETS_DIR);
+  ensureDir(assets);
+  const datasets = [...new Set(content.models.map((m) => m.dataset))];
+  const offsite = datasets.filter((d) => d !== 'mnist');
+  if (offsite.length) notes.push(`Test digits are shipped for MNIST only; models trained on ${offsite.join(', ')} can be attacked on drawings only if they take 28×28 grayscale input.`);
+
+  const models: ExplorerModel[] = [];
+  const written = new Set<string>();
+  for (const { modelDir, ...meta } of content.models) {
+    const json = JSON.parse(fs.readFileSync(path.join(modelDir, 'model.json'), 'utf8')) as {
+      modelTopology: unknown;
+      weightsManifest: { paths: string[]; weights: unknown[] }[];
+    };
+    const specs = json.weightsManifest.flatMap((g) => g.weights);
+    const bytes = Buffer.concat(json.weightsManifest.flatMap((g) => g.paths.map((p) => fs.readFileSync(path.join(modelDir, p)))));
+    const key = `model-${meta.runId}`;
+    const file = `${key}.js`;
+    const asset: ModelAsset = { modelTopology: json.modelTopology, weightSpecs: specs, weightsBase64: bytes.toString('base64') };
+    writeFileAtomic(path.join(assets, file), assetScript(key, asset));
+    written.add(file);
+    models.push({ key, file, ...meta });
   }
 
   let digits: ExplorerManifest['digits'] = null;
@@ -176,11 +205,11 @@ export async function writeExplorer(dir: string, log: (line: string) => void = (
 
   const manifest: ExplorerManifest = {
     version: 1,
-    experiment: cfg?.name ?? tables.results[0]?.experiment ?? path.basename(path.resolve(dir)),
-    description: cfg?.description ?? '',
+    experiment: content.experiment,
+    description: content.description,
     generatedAt: new Date().toISOString(),
     models,
-    attacks: pageAttacks((cfg?.attacks ?? []) as { name: string; options?: Record<string, unknown> }[]),
+    attacks: pageAttacks(content.configAttacks),
     digits,
     wasm,
     notes,

@@ -107,6 +107,7 @@ function buildPage(st: State): void {
     el('header', {},
       el('h1', { text: `lipbench explorer: ${m.experiment}` }),
       m.description ? el('p', { text: m.description }) : null,
+      el('p', { class: 'intro', text: 'An attack looks for a small change to the input that changes the model’s answer; a Lipschitz certificate proves that no change shorter than a radius can. So the smallest flipping change an attack finds can never be shorter than the certified radius, and the gap between the two is what the bound cannot see. Pick a model and an input, run an attack, and compare the two in section 4.' }),
       el('p', { id: 'backend', text: `Runs in this browser on the ${st.backend.name} backend (${st.backend.why}), with lipbench's own attack and certificate code.` }),
       ...m.notes.map((n) => el('p', { class: 'note', text: n })),
     ),
@@ -358,6 +359,10 @@ async function analyse(st: State): Promise<void> {
   const { loaded, input } = st;
   st.analysis = null;
   if (!loaded || !input) return render(st);
+  if (input.x.length !== loaded.shape[0] * loaded.shape[1] * loaded.shape[2]) {
+    fail(`${loaded.entry.label} takes [${loaded.shape}] inputs; this input has ${input.x.length} values (the test strip and the drawing pad are 28×28 grayscale MNIST)`);
+    return render(st);
+  }
   const before = predict(loaded.model, input.x, loaded.shape);
   const target = input.label ?? before.top;
   const cert = certify(loaded.model, input.x, loaded.shape, target, loaded.entry.lipUpper, loaded.bounds);
@@ -399,6 +404,7 @@ async function runAttackNow(st: State): Promise<AttackOutcome | undefined> {
     st.flip = null;
     setStatus(`${st.attack.label}${st.attack.hasSteps ? `, ${st.steps} steps` : ''}, ε=${fmt(st.eps)}: ${out.flipped ? 'the prediction flipped' : 'the prediction held'} (${out.ms.toFixed(0)} ms).`);
     render(st);
+    revealResult();
     return out;
   });
 }
@@ -419,8 +425,15 @@ async function findFlipNow(st: State): Promise<FlipSearch | undefined> {
         : `${st.attack.label} first flips the prediction near ε=${fmt(f.eps)} (${f.attacks} attacks, ${f.ms.toFixed(0)} ms); shown below at that ε.`,
     );
     render(st);
+    revealResult();
     return f;
   });
+}
+
+/** Bring the result into view after an attack, unless it already is. */
+function revealResult(): void {
+  const r = $('result').getBoundingClientRect();
+  if (r.top > window.innerHeight - 120 || r.bottom < 0) $('result').scrollIntoView({ behavior: 'smooth', block: 'start' });
 }
 
 function setStatus(s: string): void {
