@@ -6,7 +6,7 @@
  * radius that the harness's certificate code computes in Node for the same input.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -19,6 +19,7 @@ import { loadMnist } from '../src/data/mnist.js';
 import { buildPageBundle } from '../src/explorer/bundle.js';
 import { EXPLORER_ASSETS_DIR } from '../src/explorer/manifest.js';
 import { MNIST_BOX, MNIST_SIDE, toMnistDigit } from '../src/explorer/preprocess.js';
+import { contradiction } from '../src/explorer/page/views.js';
 import { writeExplorer } from '../src/explorer/write.js';
 import { lipschitzUpperBounds } from '../src/lipschitz/bounds.js';
 import { certifiedRadii } from '../src/lipschitz/empirical.js';
@@ -28,6 +29,7 @@ import { toLogitModel } from '../src/models/logit-head.js';
 import { runExperiment } from '../src/pipeline/run-experiment.js';
 import { readTables } from '../src/results/csv.js';
 import { RunStore } from '../src/results/run-store.js';
+import { runCli } from './helpers/cli.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const dirs: string[] = [];
@@ -93,12 +95,35 @@ describe('drawing preprocessing', () => {
   });
 });
 
+describe('certificate check', () => {
+  const out = (flipped: boolean, l2: number) => ({ eps: 1, norm: 'l2' as const, xAdv: new Float32Array(1), flipped, linf: l2, l2, ms: 1 });
+  test('a flip with ‖δ‖₂ inside either certified radius is reported; one outside, or no flip, is not', () => {
+    const cert = { global: 0.4, pairwise: 0.5 };
+    assert.match(contradiction(cert, out(true, 0.45)) ?? '', /inside the pairwise certified ℓ2 radius 0\.5000/);
+    assert.match(contradiction(cert, out(true, 0.3)) ?? '', /inside the global certified ℓ2 radius 0\.4000/);
+    assert.equal(contradiction(cert, out(true, 0.5)), null);
+    assert.equal(contradiction(cert, out(false, 0.1)), null);
+    assert.equal(contradiction({ global: null, pairwise: null }, out(true, 0)), null);
+  });
+});
+
 describe('explorer bundle', () => {
   test('a Node built-in imported by lipbench code fails the bundle, naming the importer', { timeout: 60_000 }, async () => {
     const dir = tempDir();
     const entry = path.join(dir, 'uses-fs.ts');
     writeFileSync(entry, "import fs from 'node:fs';\nconsole.log(fs.existsSync('x'));\n");
     await assert.rejects(buildPageBundle(entry), (e: Error) => /Node built-in "node:fs" imported by .*uses-fs\.ts/.test(e.message));
+  });
+});
+
+describe('lipbench explore', () => {
+  test('a folder without results.csv: one line naming it, exit 2, nothing written', () => {
+    const dir = tempDir();
+    const r = runCli(['explore', dir]);
+    assert.equal(r.status, 2, r.stderr);
+    assert.equal(r.stderr.trim().split('\n').length, 1);
+    assert.ok(r.stderr.includes(dir), r.stderr);
+    assert.deepEqual(readdirSync(dir), []);
   });
 });
 

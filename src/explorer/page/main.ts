@@ -15,6 +15,7 @@ import { startBackend, type PageBackend } from './backend.js';
 import { createPad, type Pad } from './draw.js';
 import { loadModel, type LoadedModel } from './models.js';
 import { el, fmt, imageCanvas, paintImage, paintPerturbation, pct } from './render.js';
+import { bars, contradiction, lipschitzView } from './views.js';
 
 const MANIFEST_KEY = 'manifest';
 
@@ -442,34 +443,6 @@ function setStatus(s: string): void {
 
 // ---------------------------------------------------------------- rendering
 
-function bars(title: string, p: Prediction, target: number, id: string): HTMLElement {
-  const list = el('ol', { class: 'bars', start: '0', 'aria-label': title });
-  p.probs.forEach((v, k) => {
-    const cls = k === p.top ? (k === target ? 'bar top ok' : 'bar top bad') : k === target ? 'bar target' : 'bar';
-    list.append(
-      el('li', { class: cls },
-        el('span', { class: 'k', text: String(k) }),
-        el('span', { class: 'track' }, el('span', { class: 'fill', style: `width:${(100 * v).toFixed(1)}%` })),
-        el('span', { class: 'v', text: `${(100 * v).toFixed(1)}%` }),
-      ),
-    );
-  });
-  return el('figure', { class: 'probs', id }, el('figcaption', { text: title }), list);
-}
-
-/** ‖δ‖₂ of a flipping perturbation below a certified radius contradicts the certificate. */
-function contradiction(cert: Certificates, out: AttackOutcome): string | null {
-  if (!out.flipped) return null;
-  const named: [string, number | null][] = [['global', cert.global], ['pairwise', cert.pairwise]];
-  for (const [name, r] of named) {
-    // Float32 logits carry ~1e-6 relative noise; a real violation is far larger.
-    if (r !== null && out.l2 < r * (1 - 1e-4)) {
-      return `Contradiction: the attack changed the prediction with ‖δ‖₂ = ${fmt(out.l2, 4)}, inside the ${name} certified ℓ2 radius ${fmt(r, 4)}. Either the Lipschitz bound or the certificate is wrong; this is a bug, please report it.`;
-    }
-  }
-  return null;
-}
-
 function render(st: State): void {
   const { loaded, input, analysis, last } = st;
   const shape = loaded?.shape ?? [MNIST_SIDE, MNIST_SIDE, 1];
@@ -528,34 +501,7 @@ function render(st: State): void {
     }
   }
 
-  // Lipschitz view.
-  const L = loaded.entry.lipUpper ?? loaded.bounds?.upper ?? null;
-  lip.append(
-    el('p', {},
-      `Local slope at this input: ‖∇ₓ (f_${analysis.target} − f_j)/√2‖ = `, el('strong', { id: 'grad-norm', text: fmt(analysis.gradNorm, 3) }),
-      ` (j = the runner-up class). Global product bound L = `, el('strong', { text: fmt(L, 3) }),
-      L !== null && analysis.gradNorm > 0 ? `: ${fmt(L / analysis.gradNorm, 1)}× the local slope. The certificate pays for that gap; a tighter bound or a flatter model would certify more.` : '.',
-    ),
-  );
-  if (loaded.bounds) {
-    const harness = new Map(loaded.entry.layers.map((l) => [l.layer, l.sigma]));
-    const maxS = Math.max(...loaded.bounds.layers.map((l) => l.operatorSigma));
-    lip.append(
-      el('table', { class: 'layers' },
-        el('caption', { text: 'Per-layer operator norms σ (their product is L). Measured in this page by the harness’s power iteration; the harness’s value from layers.csv beside it.' }),
-        el('thead', {}, el('tr', {}, el('th', { scope: 'col', text: 'Layer' }), el('th', { scope: 'col', text: 'σ (this page)' }), el('th', { scope: 'col', text: 'σ (layers.csv)' }), el('th', { scope: 'col', text: '' }))),
-        el('tbody', {}, ...loaded.bounds.layers.map((l) =>
-          el('tr', {},
-            el('th', { scope: 'row', text: l.layer }),
-            el('td', { class: 'num', text: fmt(l.operatorSigma, 3) }),
-            el('td', { class: 'num', text: fmt(harness.get(l.layer), 3) }),
-            el('td', { class: 'sigma' }, el('span', { class: 'fill', style: `width:${((100 * l.operatorSigma) / maxS).toFixed(1)}%` })),
-          ),
-        )),
-        el('tfoot', {}, el('tr', {}, el('th', { scope: 'row', text: 'product (with activation factors)' }), el('td', { class: 'num', text: fmt(loaded.bounds.upper, 3) }), el('td', { class: 'num', text: fmt(loaded.entry.lipUpper, 3) }), el('td', {}))),
-      ),
-    );
-  }
+  lip.append(...lipschitzView(loaded, analysis.target, analysis.gradNorm));
 }
 
 // ---------------------------------------------------------------- test hook
