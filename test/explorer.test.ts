@@ -208,11 +208,13 @@ describe('explorer in headless Chromium', { skip: skipBrowser }, () => {
   });
 
   test('a "1" drawn with the mouse is predicted as 1 by every model', async () => {
-    const box = (await page.locator('canvas.pad').boundingBox())!;
     for (const m of (await state(page)).models) {
       await page.check(`input[name=model][value="${m.runId}"]`);
       await page.waitForFunction((id) => (window as unknown as { __lipbench: { state(): PageState } }).__lipbench.state().model === id, m.runId);
       await page.click('#clear');
+      // Clicking scrolls the page: measure the pad afterwards.
+      await page.locator('canvas.pad').scrollIntoViewIfNeeded();
+      const box = (await page.locator('canvas.pad').boundingBox())!;
       // A slightly slanted vertical stroke, top to bottom.
       await page.mouse.move(box.x + 150, box.y + 40);
       await page.mouse.down();

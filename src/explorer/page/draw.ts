@@ -14,7 +14,7 @@ export interface Pad {
 type Point = readonly [number, number];
 
 /** Stroke width on the pad, as a fraction of its side: about MNIST's pen once scaled to 20 px. */
-const PEN = 0.08;
+const PEN = 0.1;
 
 export function createPad(side: number, onChange: () => void): Pad {
   const canvas = document.createElement('canvas');
