@@ -485,7 +485,7 @@ function render(st: State): void {
     ['Certified ℓ2 radius, global', fmt(c.global, 4), `margin/(√2·L), L = ${fmt(loaded.entry.lipUpper ?? loaded.bounds?.upper, 3)} (the harness's product bound): no change shorter than this can flip the prediction.`],
     ['Certified ℓ2 radius, pairwise', fmt(c.pairwise, 4), c.note ?? 'min over classes j of (f_y − f_j)/(‖w_y − w_j‖·L(body)): never smaller than the global one.'],
   ];
-  if (last) rows.push([`Last attack: ${last.flipped ? 'flipped' : 'did not flip'}`, `‖δ‖₂ = ${fmt(last.l2, 4)}`, last.flipped ? `An ℓ2 distance at which the prediction does change: the true robust radius lies between ${fmt(certified, 4)} and ${fmt(last.l2, 4)}.` : 'Try a larger ε, more steps, or “Find smallest flipping ε”.']);
+  if (last) rows.push([`Last attack: ${last.flipped ? 'flipped' : 'did not flip'}`, `‖δ‖₂ = ${fmt(last.l2, 4)}`, last.flipped ? `An ℓ2 distance at which the prediction does change: the true robust radius lies between ${fmt(certified, 4)} and ${fmt(last.l2, 4)}.${last.norm === 'linf' ? ' An ℓ∞ attack spreads its change over every pixel, so its ℓ2 length is large; an ℓ2 attack (PGD-L2) comes much closer to the certified radius.' : ''}` : 'Try a larger ε, more steps, or “Find smallest flipping ε”.']);
   if (st.flip) rows.push(['Smallest flipping ε (bisection)', st.flip.eps === null ? `none up to ${st.flip.hi}` : `${st.attack.norm === 'linf' ? 'ε∞' : 'ε₂'} = ${fmt(st.flip.eps, 4)}`, 'Found by halving [0, max] ten times with the same attack; a randomized attack can miss smaller ones, so this is an upper bound on the robust radius.']);
   const table = el('table', { class: 'cert' },
     el('caption', { text: `Certificates for class ${analysis.target}${input.label === null ? ' (the prediction)' : ''}` }),
