@@ -21,7 +21,9 @@ import { EXPLORER_ASSETS_DIR } from '../src/explorer/manifest.js';
 import { MNIST_BOX, MNIST_SIDE, toMnistDigit } from '../src/explorer/preprocess.js';
 import { contradiction } from '../src/explorer/page/views.js';
 import { writeExplorer } from '../src/explorer/write.js';
+import { marginLowerBounds } from '../src/lipschitz/bound-propagation.js';
 import { lipschitzUpperBounds } from '../src/lipschitz/bounds.js';
+import { chainOps } from '../src/lipschitz/chain-ops.js';
 import { certifiedRadii } from '../src/lipschitz/empirical.js';
 import { lipschitzRadii } from '../src/lipschitz/pairwise.js';
 import { loadModel } from '../src/models/io.js';
@@ -104,6 +106,10 @@ describe('certificate check', () => {
     assert.equal(contradiction(cert, out(true, 0.5)), null);
     assert.equal(contradiction(cert, out(false, 0.1)), null);
     assert.equal(contradiction({ global: null, pairwise: null }, out(true, 0)), null);
+    // CROWN radii: ℓ2 against ‖δ‖₂, ℓ∞ against ‖δ‖∞.
+    assert.match(contradiction({ global: null, pairwise: null }, out(true, 0.05), { linf: 0.1 }) ?? '', /CROWN certified ℓ∞ radius 0\.1000/);
+    assert.match(contradiction({ global: null, pairwise: null }, out(true, 0.6), { l2: 0.7 }) ?? '', /CROWN certified ℓ2 radius 0\.7000/);
+    assert.equal(contradiction({ global: 0.1, pairwise: 0.1 }, out(true, 0.2), { l2: 0.2, linf: 0.2 }), null);
   });
 });
 
@@ -306,6 +312,46 @@ describe('explorer in headless Chromium', { skip: skipBrowser }, () => {
     } finally {
       tf.dispose([data.train.x, data.train.y, data.test.x, data.test.y]);
     }
+    assert.deepEqual(problems, []);
+  });
+
+  test('the CROWN radii shown agree with the harness bound propagation in Node, and no attack flips inside them', { timeout: 120_000 }, async () => {
+    const run = readTables(results).results.find((r) => r.method === 'none')!;
+    const i = 5;
+    await page.evaluate(([id, k]) => {
+      const h = (window as unknown as { __lipbench: { selectModel(r: string): Promise<unknown>; selectTestDigit(k: number): Promise<unknown> } }).__lipbench;
+      return h.selectModel(id as string).then(() => h.selectTestDigit(k as number));
+    }, [run.runId, i] as const);
+    await page.click('#crown');
+    await page.waitForFunction(() => (window as unknown as { __lipbench: { state(): { crown: unknown } } }).__lipbench.state().crown !== null, undefined, { timeout: 60_000 });
+    const crown = (await page.evaluate(() => (window as unknown as { __lipbench: { state(): { crown: unknown } } }).__lipbench.state().crown)) as { l2: number; l2RefutedAt: number | null; linf: number; linfRefutedAt: number | null };
+    assert.ok(crown.l2 > 0 && crown.linf > 0, `nothing certified: ${JSON.stringify(crown)}`);
+    const head = await toLogitModel(await loadModel(new RunStore(results).modelJson(run.runId)));
+    const chain = chainOps(head.model);
+    const data = loadMnist({ trainSize: 1, testSize: i + 1 });
+    const x = tf.slice(data.test.x, i, 1);
+    const y = tf.slice(data.test.y, i, 1);
+    try {
+      const lb = (norm: 'l2' | 'linf', eps: number) => marginLowerBounds(chain, x, y, { norm, eps }, 'crown')[0]!;
+      // 1% either side of the page's bracket absorbs float differences between the backends.
+      for (const norm of ['l2', 'linf'] as const) {
+        const r = norm === 'l2' ? crown.l2 : crown.linf;
+        const refuted = norm === 'l2' ? crown.l2RefutedAt : crown.linfRefutedAt;
+        assert.ok(lb(norm, r * 0.99) > 0, `${norm}: the harness does not certify 0.99 × the page's radius ${r}`);
+        assert.ok(refuted !== null && lb(norm, refuted * 1.01) <= 0, `${norm}: the harness certifies beyond the page's bracket ${refuted}`);
+      }
+    } finally {
+      chain.dispose();
+      head.model.dispose();
+      tf.dispose([x, y, data.train.x, data.train.y, data.test.x, data.test.y]);
+    }
+    // The smallest flipping ε∞ PGD finds is outside the CROWN ℓ∞ radius.
+    await page.selectOption('#attack-select', 'pgd-linf');
+    await page.click('#flip');
+    await page.waitForFunction(() => (window as unknown as { __lipbench: { state(): { flip: unknown } } }).__lipbench.state().flip !== null, undefined, { timeout: 60_000 });
+    const s = (await page.evaluate(() => (window as unknown as { __lipbench: { state(): unknown } }).__lipbench.state())) as { flip: { eps: number | null }; errors: string[] };
+    assert.ok(s.flip.eps !== null && s.flip.eps >= crown.linf, `PGD flipped at ε∞ = ${s.flip.eps} inside the CROWN radius ${crown.linf}`);
+    assert.deepEqual(s.errors, []);
     assert.deepEqual(problems, []);
   });
 

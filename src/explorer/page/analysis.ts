@@ -9,6 +9,8 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { createAttack } from '../../attacks/index.js';
 import { runAttack } from '../../attacks/run-attack.js';
 import type { LipschitzBounds } from '../../lipschitz/bounds.js';
+import { marginLowerBounds } from '../../lipschitz/bound-propagation.js';
+import { chainOps } from '../../lipschitz/chain-ops.js';
 import { certifiedRadii, gradientLowerBound } from '../../lipschitz/empirical.js';
 import { lipschitzRadii } from '../../lipschitz/pairwise.js';
 import { logits } from '../../models/logits.js';
@@ -183,5 +185,62 @@ export function localGradientNorm(model: tfl.LayersModel, x: Float32Array, shape
     return gradientLowerBound(model, xt, yt).value;
   } finally {
     tf.dispose([xt, yt]);
+  }
+}
+
+export interface CrownRadius {
+  readonly norm: 'linf' | 'l2';
+  /** The largest ε tested at which CROWN certifies the input (0 if not even the clean point). */
+  readonly radius: number;
+  /** The smallest ε tested at which it does not; null if it certified up to the cap. */
+  readonly refutedAt: number | null;
+  readonly evaluations: number;
+  readonly ms: number;
+}
+
+/**
+ * The input's CROWN-certified radius in `norm` (bound-propagation.ts, the harness's
+ * certifiedCrownAcc code), by doubling then bisecting ε. `radius` is always an ε that
+ * CROWN certified, so it is sound whatever the search misses; it can sit below the
+ * largest certifiable ε by up to (refutedAt − radius). Throws for models CROWN cannot
+ * handle (e.g. max-pooling), with the layer's name.
+ */
+export function crownRadius(
+  model: tfl.LayersModel,
+  x: Float32Array,
+  shape: readonly [number, number, number],
+  label: number,
+  norm: 'linf' | 'l2',
+  start: number,
+  iterations = 12,
+): CrownRadius {
+  const t0 = performance.now();
+  const chain = chainOps(model);
+  const xt = input(x, shape);
+  const yt = tf.tensor1d([label], 'int32');
+  let evaluations = 0;
+  const certifiedAt = (eps: number): boolean => {
+    evaluations++;
+    return marginLowerBounds(chain, xt, yt, { norm, eps }, eps === 0 ? 'ibp' : 'crown')[0]! > 0;
+  };
+  try {
+    if (!certifiedAt(0)) return { norm, radius: 0, refutedAt: 0, evaluations, ms: performance.now() - t0 };
+    const cap = norm === 'linf' ? 1 : Math.sqrt(x.length);
+    let lo = 0;
+    let hi = Math.min(start, cap);
+    while (certifiedAt(hi)) {
+      lo = hi;
+      if (hi >= cap) return { norm, radius: lo, refutedAt: null, evaluations, ms: performance.now() - t0 };
+      hi = Math.min(2 * hi, cap);
+    }
+    for (let i = 0; i < iterations; i++) {
+      const mid = (lo + hi) / 2;
+      if (certifiedAt(mid)) lo = mid;
+      else hi = mid;
+    }
+    return { norm, radius: lo, refutedAt: hi, evaluations, ms: performance.now() - t0 };
+  } finally {
+    tf.dispose([xt, yt]);
+    chain.dispose();
   }
 }

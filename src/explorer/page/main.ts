@@ -9,7 +9,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { DigitsAsset, ExplorerAttack, ExplorerManifest, ExplorerModel } from '../manifest.js';
 import { MNIST_SIDE, toMnistDigit } from '../preprocess.js';
-import { attackOnce, certify, findFlip, localGradientNorm, predict, type AttackOutcome, type Certificates, type FlipSearch, type Prediction } from './analysis.js';
+import { attackOnce, certify, crownRadius, findFlip, localGradientNorm, predict, type AttackOutcome, type Certificates, type CrownRadius, type FlipSearch, type Prediction } from './analysis.js';
 import { base64ToBytes, loadAsset, loadedAsset } from './assets.js';
 import { startBackend, type PageBackend } from './backend.js';
 import { createPad, type Pad } from './draw.js';
@@ -50,6 +50,8 @@ interface State {
   steps: number;
   last: (AttackOutcome & { after: Prediction; attack: string; steps: number | null }) | null;
   flip: FlipSearch | null;
+  /** CROWN radii of the current input, computed on request. */
+  crown: { l2: CrownRadius; linf: CrownRadius } | { error: string } | null;
   busy: boolean;
   errors: string[];
 }
@@ -85,6 +87,7 @@ async function boot(): Promise<void> {
     steps: attack.defaultSteps,
     last: null,
     flip: null,
+    crown: null,
     busy: false,
     errors: [],
   };
@@ -359,6 +362,7 @@ async function selectModel(st: State, runId: string): Promise<void> {
 async function analyse(st: State): Promise<void> {
   const { loaded, input } = st;
   st.analysis = null;
+  st.crown = null;
   if (!loaded || !input) return render(st);
   if (input.x.length !== loaded.shape[0] * loaded.shape[1] * loaded.shape[2]) {
     fail(`${loaded.entry.label} takes [${loaded.shape}] inputs; this input has ${input.x.length} values (the test strip and the drawing pad are 28×28 grayscale MNIST)`);
@@ -431,6 +435,24 @@ async function findFlipNow(st: State): Promise<FlipSearch | undefined> {
   });
 }
 
+async function crownNow(st: State): Promise<void> {
+  const { loaded, input, analysis } = st;
+  if (!loaded || !input || !analysis) return;
+  await guarded(st, 'Computing the CROWN-certified radii (bound propagation, bisection over ε)', async () => {
+    try {
+      const start = Math.max(analysis.cert.pairwise ?? analysis.cert.global ?? 0, 0.01) * 2;
+      const l2 = crownRadius(loaded.model, input.x, loaded.shape, analysis.target, 'l2', start);
+      const linf = crownRadius(loaded.model, input.x, loaded.shape, analysis.target, 'linf', 0.01);
+      st.crown = { l2, linf };
+      setStatus(`CROWN radii computed in ${(l2.ms + linf.ms).toFixed(0)} ms (${l2.evaluations + linf.evaluations} bound propagations).`);
+    } catch (e) {
+      st.crown = { error: (e as Error).message };
+      setStatus('');
+    }
+    render(st);
+  });
+}
+
 /** Bring the result into view after an attack, unless it already is. */
 function revealResult(): void {
   const r = $('result').getBoundingClientRect();
@@ -480,19 +502,30 @@ function render(st: State): void {
 
   // Certificates against the attack.
   const c = analysis.cert;
-  const certified = Math.max(c.global ?? 0, c.pairwise ?? 0);
+  const crown = st.crown && 'l2' in st.crown ? st.crown : null;
+  const certified = Math.max(c.global ?? 0, c.pairwise ?? 0, crown?.l2.radius ?? 0);
   const rows: [string, string, string][] = [
     ['Certified ℓ2 radius, global', fmt(c.global, 4), `margin/(√2·L), L = ${fmt(loaded.entry.lipUpper ?? loaded.bounds?.upper, 3)} (the harness's product bound): no change shorter than this can flip the prediction.`],
     ['Certified ℓ2 radius, pairwise', fmt(c.pairwise, 4), c.note ?? 'min over classes j of (f_y − f_j)/(‖w_y − w_j‖·L(body)): never smaller than the global one.'],
   ];
+  const crownCell = (r: CrownRadius) => (r.refutedAt === null ? `≥ ${fmt(r.radius, 4)} (cap)` : fmt(r.radius, 4));
+  if (crown) {
+    rows.push(['Certified radius, CROWN ℓ2', crownCell(crown.l2), 'Bound propagation through the ReLUs (the harness’s certifiedCrownAcc code), bisected over ε: the largest ε it certified. It uses this input’s activation pattern, but relaxes every unstable ReLU, so it can come out above or below the Lipschitz radii.']);
+    rows.push(['Certified radius, CROWN ℓ∞', crownCell(crown.linf), 'The same in ℓ∞: no per-pixel change up to this size can flip the prediction. Compare with the ℓ∞ attacks’ ε.']);
+  }
   if (last) rows.push([`Last attack: ${last.flipped ? 'flipped' : 'did not flip'}`, `‖δ‖₂ = ${fmt(last.l2, 4)}`, last.flipped ? `An ℓ2 distance at which the prediction does change: the true robust radius lies between ${fmt(certified, 4)} and ${fmt(last.l2, 4)}.${last.norm === 'linf' ? ' An ℓ∞ attack spreads its change over every pixel, so its ℓ2 length is large; an ℓ2 attack (PGD-L2) comes much closer to the certified radius.' : ''}` : 'Try a larger ε, more steps, or “Find smallest flipping ε”.']);
-  if (st.flip) rows.push(['Smallest flipping ε (bisection)', st.flip.eps === null ? `none up to ${st.flip.hi}` : `${st.attack.norm === 'linf' ? 'ε∞' : 'ε₂'} = ${fmt(st.flip.eps, 4)}`, 'Found by halving [0, max] ten times with the same attack; a randomized attack can miss smaller ones, so this is an upper bound on the robust radius.']);
+  if (st.flip) rows.push(['Smallest flipping ε (bisection)', st.flip.eps === null ? `none up to ${st.flip.hi}` : `${st.flip.at.norm === 'linf' ? 'ε∞' : 'ε₂'} = ${fmt(st.flip.eps, 4)}`, `Found by halving [0, max] ten times with the same attack; a randomized attack can miss smaller ones, so this is an upper bound on the robust radius${crown && st.flip.eps !== null ? ` (which lies between the CROWN ${st.flip.at.norm === 'linf' ? 'ℓ∞' : 'ℓ2'} radius ${fmt(st.flip.at.norm === 'linf' ? crown.linf.radius : crown.l2.radius, 4)} and ${fmt(st.flip.eps, 4)})` : ''}.`]);
   const table = el('table', { class: 'cert' },
     el('caption', { text: `Certificates for class ${analysis.target}${input.label === null ? ' (the prediction)' : ''}` }),
     el('tbody', {}, ...rows.map(([k, v, why]) => el('tr', {}, el('th', { scope: 'row', text: k }), el('td', { class: 'num', text: v }), el('td', { text: why })))),
   );
   certBox.append(table);
-  const bad = last ? contradiction(c, last) : null;
+  if (!crown) {
+    const b = el('button', { type: 'button', id: 'crown', text: 'Compute the tighter CROWN radii (ℓ2 and ℓ∞)' });
+    b.addEventListener('click', () => void crownNow(st));
+    certBox.append(el('p', {}, b, st.crown && 'error' in st.crown ? ` Not available for this model: ${st.crown.error}` : ' about a second for an MLP'));
+  }
+  const bad = last ? contradiction(c, last, crown ? { l2: crown.l2.radius, linf: crown.linf.radius } : {}) : null;
   if (bad) {
     certBox.prepend(el('p', { class: 'error', role: 'alert', text: bad }));
     if (!st.errors.includes(bad)) {
@@ -522,6 +555,7 @@ function installHook(st: State): void {
       ? { eps: st.last.eps, norm: st.last.norm, flipped: st.last.flipped, xAdv: Array.from(st.last.xAdv), linf: st.last.linf, l2: st.last.l2, ms: st.last.ms, prediction: st.last.after.top }
       : null,
     flip: st.flip ? { eps: st.flip.eps, attacks: st.flip.attacks } : null,
+    crown: st.crown && 'l2' in st.crown ? { l2: st.crown.l2.radius, l2RefutedAt: st.crown.l2.refutedAt, linf: st.crown.linf.radius, linfRefutedAt: st.crown.linf.refutedAt } : st.crown,
     errors: [...st.errors],
     numTensors: tf.memory().numTensors,
   });

@@ -21,14 +21,23 @@ export function bars(title: string, p: Prediction, target: number, id: string): 
   return el('figure', { class: 'probs', id }, el('figcaption', { text: title }), list);
 }
 
-/** ‖δ‖₂ of a flipping perturbation below a certified radius contradicts the certificate. */
-export function contradiction(cert: Certificates, out: AttackOutcome): string | null {
+/**
+ * A flipping perturbation shorter than a certified radius contradicts the certificate:
+ * ‖δ‖₂ against the global, pairwise and CROWN ℓ2 radii, ‖δ‖∞ against the CROWN ℓ∞ radius.
+ */
+export function contradiction(cert: Certificates, out: AttackOutcome, crown: { l2?: number; linf?: number } = {}): string | null {
   if (!out.flipped) return null;
-  const named: [string, number | null][] = [['global', cert.global], ['pairwise', cert.pairwise]];
-  for (const [name, r] of named) {
+  const named: [string, 'ℓ2' | 'ℓ∞', number | null | undefined][] = [
+    ['global', 'ℓ2', cert.global],
+    ['pairwise', 'ℓ2', cert.pairwise],
+    ['CROWN', 'ℓ2', crown.l2],
+    ['CROWN', 'ℓ∞', crown.linf],
+  ];
+  for (const [name, norm, r] of named) {
+    const d = norm === 'ℓ2' ? out.l2 : out.linf;
     // Float32 logits carry ~1e-6 relative noise; a real violation is far larger.
-    if (r !== null && out.l2 < r * (1 - 1e-4)) {
-      return `Contradiction: the attack changed the prediction with ‖δ‖₂ = ${fmt(out.l2, 4)}, inside the ${name} certified ℓ2 radius ${fmt(r, 4)}. Either the Lipschitz bound or the certificate is wrong; this is a bug, please report it.`;
+    if (r !== null && r !== undefined && d < r * (1 - 1e-4)) {
+      return `Contradiction: the attack changed the prediction with ‖δ‖${norm === 'ℓ2' ? '₂' : '∞'} = ${fmt(d, 4)}, inside the ${name} certified ${norm} radius ${fmt(r, 4)}. Either the bound or the certificate is wrong; this is a bug, please report it.`;
     }
   }
   return null;
