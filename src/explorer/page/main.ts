@@ -505,7 +505,7 @@ function render(st: State): void {
   const crown = st.crown && 'l2' in st.crown ? st.crown : null;
   const certified = Math.max(c.global ?? 0, c.pairwise ?? 0, crown?.l2.radius ?? 0);
   const rows: [string, string, string][] = [
-    ['Certified ℓ2 radius, global', fmt(c.global, 4), `margin/(√2·L), L = ${fmt(loaded.entry.lipUpper ?? loaded.bounds?.upper, 3)} (the harness's product bound): no change shorter than this can flip the prediction.`],
+    ['Certified ℓ2 radius, global', fmt(c.global, 4), `margin/(√2·L), L = ${fmt(loaded.entry.lipUpper ?? loaded.bounds?.upper, 3)} (${loaded.entry.lipUpper !== null ? 'the harness’s product bound, results.csv' : 'product bound measured in this page'}): no change shorter than this can flip the prediction.`],
     ['Certified ℓ2 radius, pairwise', fmt(c.pairwise, 4), c.note ?? 'min over classes j of (f_y − f_j)/(‖w_y − w_j‖·L(body)): never smaller than the global one.'],
   ];
   const crownCell = (r: CrownRadius) => (r.refutedAt === null ? `≥ ${fmt(r.radius, 4)} (cap)` : fmt(r.radius, 4));
@@ -520,10 +520,12 @@ function render(st: State): void {
     el('tbody', {}, ...rows.map(([k, v, why]) => el('tr', {}, el('th', { scope: 'row', text: k }), el('td', { class: 'num', text: v }), el('td', { text: why })))),
   );
   certBox.append(table);
-  if (!crown) {
-    const b = el('button', { type: 'button', id: 'crown', text: 'Compute the tighter CROWN radii (ℓ2 and ℓ∞)' });
+  if (st.crown && 'error' in st.crown) {
+    certBox.append(el('p', { class: 'note', text: `CROWN radii are not available for this model: ${st.crown.error}` }));
+  } else if (!crown) {
+    const b = el('button', { type: 'button', id: 'crown', text: 'Compute the CROWN radii (ℓ2 and ℓ∞)' });
     b.addEventListener('click', () => void crownNow(st));
-    certBox.append(el('p', {}, b, st.crown && 'error' in st.crown ? ` Not available for this model: ${st.crown.error}` : ' about a second for an MLP'));
+    certBox.append(el('p', {}, b, ' a local certificate by bound propagation; about a second for an MLP'));
   }
   const bad = last ? contradiction(c, last, crown ? { l2: crown.l2.radius, linf: crown.linf.radius } : {}) : null;
   if (bad) {
