@@ -231,6 +231,14 @@ describe('explorer in headless Chromium', { skip: skipBrowser }, () => {
       assert.equal(s.prediction, 1, `${m.label}: drawn 1 predicted as ${s.prediction}`);
       assert.equal(s.target, 1, 'a drawing is attacked away from its prediction');
     }
+    // Labelled by the user as a 7, the same drawing is misclassified: nothing is certified.
+    await page.selectOption('#drawn-label', '7');
+    await page.waitForFunction(() => (window as unknown as { __lipbench: { state(): PageState } }).__lipbench.state().target === 7);
+    const labelled = await state(page);
+    assert.equal(labelled.input!.label, 7);
+    assert.equal(labelled.prediction, 1);
+    assert.deepEqual(labelled.certified, { global: 0, pairwise: 0 });
+    await page.selectOption('#drawn-label', '');
     assert.deepEqual(problems, []);
   });
 

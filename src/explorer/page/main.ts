@@ -135,6 +135,11 @@ function buildPage(st: State): void {
           el('div', { class: 'buttons' },
             el('button', { id: 'undo', type: 'button', text: 'Undo stroke' }),
             el('button', { id: 'clear', type: 'button', text: 'Clear' }),
+            el('label', { for: 'drawn-label', text: 'It is a ' }),
+            el('select', { id: 'drawn-label' },
+              el('option', { value: '', text: '(use the prediction)' }),
+              ...Array.from({ length: 10 }, (_, k) => el('option', { value: String(k), text: String(k) })),
+            ),
           ),
         ),
       ),
@@ -174,6 +179,9 @@ function buildPage(st: State): void {
   pad.canvas.setAttribute('role', 'img');
   $('undo').addEventListener('click', () => pad.undo());
   $('clear').addEventListener('click', () => pad.clear());
+  $('drawn-label').addEventListener('change', () => {
+    if (st.input?.source === 'drawn') void setInput(st, { ...st.input, label: drawnLabel() });
+  });
   (window as unknown as { __lipbenchPad: Pad }).__lipbenchPad = pad;
 
   for (const r of document.querySelectorAll<HTMLInputElement>('input[name=model]')) {
@@ -329,7 +337,13 @@ async function onDrawn(st: State, pad: Pad): Promise<void> {
     fail(`drawing gives a 28×28 grayscale digit; this model takes [${st.loaded.shape}]`);
     return;
   }
-  await setInput(st, { x, label: null, source: 'drawn' });
+  await setInput(st, { x, label: drawnLabel(), source: 'drawn' });
+}
+
+/** The class the user says their drawing is, or null to attack away from the prediction. */
+function drawnLabel(): number | null {
+  const v = $<HTMLSelectElement>('drawn-label').value;
+  return v === '' ? null : Number(v);
 }
 
 async function setInput(st: State, input: Input): Promise<void> {
@@ -472,7 +486,9 @@ function render(st: State): void {
     ? 'No input chosen yet.'
     : input.source === 'test'
       ? `Input: test digit #${input.index} (true label ${input.label}).`
-      : `Input: your drawing. It has no true label, so the attack tries to change the model's prediction (${analysis?.before.top ?? '?'}).`;
+      : input.label !== null
+        ? `Input: your drawing of a ${input.label}; the attack tries to make the model answer anything else.`
+        : `Input: your drawing. Without a label (choose one beside Clear), the attack tries to change the model's prediction (${analysis?.before.top ?? '?'}).`;
 
   const figs = $('figures');
   figs.replaceChildren();
@@ -497,7 +513,7 @@ function render(st: State): void {
       el('figure', {}, pert, el('figcaption', { text: scale > 0 ? `Change, magnified ×${fmt(1 / scale, 1)}: orange adds ink, purple removes it. ‖δ‖∞ = ${fmt(last.linf)}, ‖δ‖₂ = ${fmt(last.l2)}` : 'No change' })),
     );
   }
-  bs.append(bars(`Class probabilities before${input.label !== null ? ` (true label ${input.label})` : ''}`, analysis.before, analysis.target, 'probs-before'));
+  bs.append(bars(`Class probabilities before${input.label !== null ? ` (${input.source === 'test' ? 'true' : 'your'} label ${input.label})` : ''}`, analysis.before, analysis.target, 'probs-before'));
   if (last) bs.append(bars('Class probabilities after the attack', last.after, analysis.target, 'probs-after'));
 
   // Certificates against the attack.
