@@ -20,6 +20,7 @@ import { buildPageBundle } from '../src/explorer/bundle.js';
 import { EXPLORER_ASSETS_DIR } from '../src/explorer/manifest.js';
 import { MNIST_BOX, MNIST_SIDE, toMnistDigit } from '../src/explorer/preprocess.js';
 import { contradiction } from '../src/explorer/page/views.js';
+import { explorerSection } from '../src/explorer/report-section.js';
 import { writeExplorer } from '../src/explorer/write.js';
 import { marginLowerBounds } from '../src/lipschitz/bound-propagation.js';
 import { lipschitzUpperBounds } from '../src/lipschitz/bounds.js';
@@ -28,6 +29,7 @@ import { certifiedRadii } from '../src/lipschitz/empirical.js';
 import { lipschitzRadii } from '../src/lipschitz/pairwise.js';
 import { loadModel } from '../src/models/io.js';
 import { toLogitModel } from '../src/models/logit-head.js';
+import { renderResults } from '../src/pipeline/render-results.js';
 import { runExperiment } from '../src/pipeline/run-experiment.js';
 import { readTables } from '../src/results/csv.js';
 import { RunStore } from '../src/results/run-store.js';
@@ -361,6 +363,14 @@ describe('explorer in headless Chromium', { skip: skipBrowser }, () => {
     assert.ok(s.flip.eps !== null && s.flip.eps >= crown.linf, `PGD flipped at ε∞ = ${s.flip.eps} inside the CROWN radius ${crown.linf}`);
     assert.deepEqual(s.errors, []);
     assert.deepEqual(problems, []);
+  });
+
+  test('the report links to the explorer when one sits beside it, and only then', async () => {
+    await renderResults(results, () => {});
+    const report = readFileSync(path.join(results, 'report.html'), 'utf8');
+    assert.match(report, /<a href="explorer\.html">explorer\.html<\/a>/);
+    assert.match(report, /<li><a href="#explorer">Explorer<\/a><\/li>/);
+    assert.equal(explorerSection(tempDir()), null);
   });
 
   test('the page bundle has no remote URLs to load and the written page references only local assets', () => {
