@@ -64,6 +64,7 @@ export function explorerHtml(experiment: string): string {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
 <title>${title}</title>
 <style>${CSS}</style>
 </head>
