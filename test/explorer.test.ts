@@ -249,7 +249,15 @@ describe('explorer in headless Chromium', { skip: skipBrowser }, () => {
     await page.check(`input[name=model][value="${none.runId}"]`);
     // Keyboard: focus the strip's first digit, move right, select with Enter.
     await page.focus('#strip button.digit[tabindex="0"]');
-    await page.keyboard.press('ArrowRight');
+    // ArrowDown lands on the digit right below (the strip wraps by layout).
+    const cols = await page.$$eval('#strip button.digit', (bs) => bs.filter((b) => (b as HTMLElement).offsetTop === (bs[0] as HTMLElement).offsetTop).length);
+    await page.keyboard.press('ArrowDown');
+    const below = await page.evaluate(() => [(document.activeElement as HTMLElement).dataset['index'], (document.activeElement as HTMLElement).offsetLeft === (document.querySelector('#strip button.digit') as HTMLElement).offsetLeft]);
+    assert.deepEqual(below, [String(cols), true]);
+    // Right, up a row, left, right: back on the first row, at digit 1.
+    for (const key of ['ArrowRight', 'ArrowUp', 'ArrowLeft', 'ArrowRight']) await page.keyboard.press(key);
+    const focused = await page.evaluate(() => (document.activeElement as HTMLElement).dataset['index']);
+    assert.equal(focused, '1', 'arrow keys lost their way in the strip');
     await page.keyboard.press('Enter');
     await page.waitForFunction(() => (window as unknown as { __lipbench: { state(): PageState } }).__lipbench.state().input?.index === 1);
     const before = await state(page);

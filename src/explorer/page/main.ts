@@ -299,7 +299,9 @@ function buildStrip(st: State): void {
     const cur = document.activeElement as HTMLElement | null;
     if (!cur?.classList.contains('digit')) return;
     const i = Number(cur.dataset['index']);
-    const cols = Math.max(1, Math.round(strip.clientWidth / cur.offsetWidth));
+    const top = (strip.children[0] as HTMLElement).offsetTop;
+    let cols = 0;
+    while (cols < d.count && (strip.children[cols] as HTMLElement).offsetTop === top) cols++;
     const next = e.key === 'ArrowRight' ? i + 1 : e.key === 'ArrowLeft' ? i - 1 : e.key === 'ArrowDown' ? i + cols : e.key === 'ArrowUp' ? i - cols : -1;
     if (next < 0 || next >= d.count || e.key.indexOf('Arrow') !== 0) return;
     e.preventDefault();
