@@ -15,7 +15,7 @@ import { startBackend, type PageBackend } from './backend.js';
 import { createPad, type Pad } from './draw.js';
 import { loadModel, type LoadedModel } from './models.js';
 import { el, fmt, imageCanvas, paintImage, paintPerturbation, pct } from './render.js';
-import { bars, contradiction, lipschitzView } from './views.js';
+import { bars, certificateTable, contradiction, lipschitzView } from './views.js';
 
 const MANIFEST_KEY = 'manifest';
 
@@ -521,25 +521,18 @@ function render(st: State): void {
   // Certificates against the attack.
   const c = analysis.cert;
   const crown = st.crown && 'l2' in st.crown ? st.crown : null;
-  const certified = Math.max(c.global ?? 0, c.pairwise ?? 0, crown?.l2.radius ?? 0);
-  const rows: [string, string, string][] = [
-    ['Certified ℓ2 radius, global', fmt(c.global, 4), `margin/(√2·L), L = ${fmt(loaded.entry.lipUpper ?? loaded.bounds?.upper, 3)} (${loaded.entry.lipUpper !== null ? 'the harness’s product bound, results.csv' : 'product bound measured in this page'}): no change shorter than this can flip the prediction.`],
-    ['Certified ℓ2 radius, pairwise', fmt(c.pairwise, 4), c.note ?? 'min over classes j of (f_y − f_j)/(‖w_y − w_j‖·L(body)): never smaller than the global one.'],
-  ];
-  const crownCell = (r: CrownRadius) => (r.refutedAt === null ? `≥ ${fmt(r.radius, 4)} (cap)` : fmt(r.radius, 4));
-  if (crown) {
-    rows.push(['Certified radius, CROWN ℓ2', crownCell(crown.l2), 'Bound propagation through the ReLUs (the harness’s certifiedCrownAcc code), bisected over ε: the largest ε it certified. It uses this input’s activation pattern, but relaxes every unstable ReLU, so it can come out above or below the Lipschitz radii.']);
-    rows.push(['Certified radius, CROWN ℓ∞', crownCell(crown.linf), 'The same in ℓ∞: no per-pixel change up to this size can flip the prediction. Compare with the ℓ∞ attacks’ ε.']);
-  }
-  if (last) rows.push([`Last attack: ${last.flipped ? 'flipped' : 'did not flip'}`, `‖δ‖₂ = ${fmt(last.l2, 4)}`, last.flipped ? `An ℓ2 distance at which the prediction does change: the true robust radius lies between ${fmt(certified, 4)} and ${fmt(last.l2, 4)}.${last.norm === 'linf' ? ' An ℓ∞ attack spreads its change over every pixel, so its ℓ2 length is large; an ℓ2 attack (PGD-L2) comes much closer to the certified radius.' : ''}` : 'Try a larger ε, more steps, or “Find smallest flipping ε”.']);
-  // The best certified radius in the flip search's norm: ℓ∞ has only CROWN's.
-  const flipLower = st.flip?.at.norm === 'linf' ? (crown?.linf.radius ?? null) : certified;
-  if (st.flip) rows.push(['Smallest flipping ε (bisection)', st.flip.eps === null ? `none up to ${st.flip.hi}` : `${st.flip.at.norm === 'linf' ? 'ε∞' : 'ε₂'} = ${fmt(st.flip.eps, 4)}`, `Found by halving [0, max] ten times with the same attack; a randomized attack can miss smaller ones, so this is an upper bound on the robust radius${flipLower !== null && st.flip.eps !== null ? ` (which lies between the best certified ${st.flip.at.norm === 'linf' ? 'ℓ∞' : 'ℓ2'} radius ${fmt(flipLower, 4)} and ${fmt(st.flip.eps, 4)})` : ''}.`]);
-  const table = el('table', { class: 'cert' },
-    el('caption', { text: `Certificates for class ${analysis.target}${input.label === null ? ' (the prediction)' : ''}` }),
-    el('tbody', {}, ...rows.map(([k, v, why]) => el('tr', {}, el('th', { scope: 'row', text: k }), el('td', { class: 'num', text: v }), el('td', { text: why })))),
+  certBox.append(
+    certificateTable({
+      cert: c,
+      crown,
+      L: loaded.entry.lipUpper ?? loaded.bounds?.upper ?? null,
+      fromHarness: loaded.entry.lipUpper !== null,
+      last,
+      flip: st.flip,
+      target: analysis.target,
+      labelled: input.label !== null,
+    }),
   );
-  certBox.append(table);
   if (st.crown && 'error' in st.crown) {
     certBox.append(el('p', { class: 'note', text: `CROWN radii are not available for this model: ${st.crown.error}` }));
   } else if (!crown) {

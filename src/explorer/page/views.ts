@@ -2,7 +2,7 @@
  * The parts of the explorer page that show results: probability bars, the check of an
  * attack against the certificates, and the Lipschitz view of the model at the input.
  */
-import type { AttackOutcome, Certificates, Prediction } from './analysis.js';
+import type { AttackOutcome, Certificates, CrownRadius, FlipSearch, Prediction } from './analysis.js';
 import type { LoadedModel } from './models.js';
 import { el, fmt } from './render.js';
 
@@ -41,6 +41,42 @@ export function contradiction(cert: Certificates, out: AttackOutcome, crown: { l
     }
   }
   return null;
+}
+
+export interface CertificateViewInput {
+  readonly cert: Certificates;
+  readonly crown: { readonly l2: CrownRadius; readonly linf: CrownRadius } | null;
+  /** The L of the global certificate, and whether it is the harness's (results.csv). */
+  readonly L: number | null;
+  readonly fromHarness: boolean;
+  readonly last: AttackOutcome | null;
+  readonly flip: FlipSearch | null;
+  readonly target: number;
+  /** Whether the target is a label (test digit, labelled drawing) rather than the prediction. */
+  readonly labelled: boolean;
+}
+
+/** The certified radii of the input next to what the attacks found. */
+export function certificateTable(v: CertificateViewInput): HTMLElement {
+  const { cert: c, crown, last, flip } = v;
+  const certified = Math.max(c.global ?? 0, c.pairwise ?? 0, crown?.l2.radius ?? 0);
+  const rows: [string, string, string][] = [
+    ['Certified ℓ2 radius, global', fmt(c.global, 4), `margin/(√2·L), L = ${fmt(v.L, 3)} (${v.fromHarness ? 'the harness’s product bound, results.csv' : 'product bound measured in this page'}): no change shorter than this can flip the prediction.`],
+    ['Certified ℓ2 radius, pairwise', fmt(c.pairwise, 4), c.note ?? 'min over classes j of (f_y − f_j)/(‖w_y − w_j‖·L(body)): never smaller than the global one.'],
+  ];
+  const crownCell = (r: CrownRadius) => (r.refutedAt === null ? `≥ ${fmt(r.radius, 4)} (cap)` : fmt(r.radius, 4));
+  if (crown) {
+    rows.push(['Certified radius, CROWN ℓ2', crownCell(crown.l2), 'Bound propagation through the ReLUs (the harness’s certifiedCrownAcc code), bisected over ε: the largest ε it certified. It uses this input’s activation pattern, but relaxes every unstable ReLU, so it can come out above or below the Lipschitz radii.']);
+    rows.push(['Certified radius, CROWN ℓ∞', crownCell(crown.linf), 'The same in ℓ∞: no per-pixel change up to this size can flip the prediction. Compare with the ℓ∞ attacks’ ε.']);
+  }
+  if (last) rows.push([`Last attack: ${last.flipped ? 'flipped' : 'did not flip'}`, `‖δ‖₂ = ${fmt(last.l2, 4)}`, last.flipped ? `An ℓ2 distance at which the prediction does change: the true robust radius lies between ${fmt(certified, 4)} and ${fmt(last.l2, 4)}.${last.norm === 'linf' ? ' An ℓ∞ attack spreads its change over every pixel, so its ℓ2 length is large; an ℓ2 attack (PGD-L2) comes much closer to the certified radius.' : ''}` : 'Try a larger ε, more steps, or “Find smallest flipping ε”.']);
+  // The best certified radius in the flip search's norm: ℓ∞ has only CROWN's.
+  const flipLower = flip?.at.norm === 'linf' ? (crown?.linf.radius ?? null) : certified;
+  if (flip) rows.push(['Smallest flipping ε (bisection)', flip.eps === null ? `none up to ${flip.hi}` : `${flip.at.norm === 'linf' ? 'ε∞' : 'ε₂'} = ${fmt(flip.eps, 4)}`, `Found by halving [0, max] ten times with the same attack; a randomized attack can miss smaller ones, so this is an upper bound on the robust radius${flipLower !== null && flip.eps !== null ? ` (which lies between the best certified ${flip.at.norm === 'linf' ? 'ℓ∞' : 'ℓ2'} radius ${fmt(flipLower, 4)} and ${fmt(flip.eps, 4)})` : ''}.`]);
+  return el('table', { class: 'cert' },
+    el('caption', { text: `Certificates for class ${v.target}${!v.labelled ? ' (the prediction)' : ''}` }),
+    el('tbody', {}, ...rows.map(([k, value, why]) => el('tr', {}, el('th', { scope: 'row', text: k }), el('td', { class: 'num', text: value }), el('td', { text: why })))),
+  );
 }
 
 /** The local gradient norm against the global product bound and its per-layer factors. */
