@@ -5,6 +5,7 @@
  *   lipbench charts <results-dir>  regenerate charts and report.html from the CSVs
  *   lipbench attack <model.json>   attack a saved model without retraining
  *   lipbench certify <model.json>  bounds and certified accuracy of a saved model
+ *   lipbench explore <results-dir> explorer.html: attack the saved models live in a browser
  *   lipbench list                  list the experiments in experiments/
  *   lipbench wgan <experiment>     WGAN critics compared on MNIST
  */
@@ -148,6 +149,8 @@ program
     }
     if (loaded.config.claims) await printClaims(s.dir);
     if (o.charts) {
+      // The explorer first, so the report can link to it.
+      await writeExplorerPage(s.dir);
       const { renderResults } = await import('./pipeline/render-results.js');
       const written = await renderResults(s.dir);
       console.log(`charts: ${written.length} written, report: ${path.join(s.dir, 'report.html')}`);
@@ -160,9 +163,34 @@ program
   .description('regenerate every chart and report.html from a results folder, without retraining')
   .argument('<results-dir>')
   .action(async (dir: string) => {
+    await writeExplorerPage(dir);
     const { renderResults } = await import('./pipeline/render-results.js');
     const written = await renderResults(dir);
     console.log(`charts: ${written.length} written, report: ${path.join(dir, 'report.html')}`);
+  });
+
+/**
+ * explorer.html beside the report; prints where it is. After `run` and `charts` a
+ * failure here is reported (exit code 1) without stopping the charts and report.
+ */
+async function writeExplorerPage(dir: string, optional = true): Promise<void> {
+  const { writeExplorer } = await import('./explorer/write.js');
+  try {
+    const w = await writeExplorer(dir);
+    console.log(`explorer: ${w.models} model(s), ${w.seconds.toFixed(1)} s${w.bundleCached ? '' : ' (page bundle built)'} → ${w.file}`);
+  } catch (e) {
+    if (!optional || e instanceof UserError) throw e;
+    console.error(`lipbench: explorer.html not written: ${(e as Error).message}`);
+    process.exitCode = 1;
+  }
+}
+
+program
+  .command('explore')
+  .description('write explorer.html into a results folder: attack its saved models live in the browser (works offline, from file://)')
+  .argument('<results-dir>')
+  .action(async (dir: string) => {
+    await writeExplorerPage(dir, false);
   });
 
 program

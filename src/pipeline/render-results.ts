@@ -9,6 +9,7 @@ import path from 'node:path';
 import { readClaims } from '../claims/claims.js';
 import { claimsSection } from '../charts/claims-section.js';
 import { UserError } from '../util/errors.js';
+import { explorerSection } from '../explorer/report-section.js';
 import { CLAIMS_FILE } from './claims-stage.js';
 import { readTables, type Tables } from '../results/csv.js';
 import { SavedConfig } from '../charts/settings.js';
@@ -40,7 +41,11 @@ export async function renderResults(dir: string, log: (line: string) => void = (
   const claimsFile = path.join(dir, CLAIMS_FILE);
   const claims = fs.existsSync(claimsFile) ? readClaims(claimsFile) : [];
   const saved = readSavedConfig(dir);
-  // Claims go after the summary, before the details.
-  await writeReport(dir, tables, charts, claims.length ? { saved, sections: (d) => [d[0]!, claimsSection(claims), ...d.slice(1)] } : { saved });
+  const explorer = explorerSection(dir);
+  // Claims go after the summary, before the details; the explorer link last.
+  await writeReport(dir, tables, charts, {
+    saved,
+    sections: (d) => [d[0]!, ...(claims.length ? [claimsSection(claims)] : []), ...d.slice(1), ...(explorer ? [explorer] : [])],
+  });
   return charts;
 }
