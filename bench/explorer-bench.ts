@@ -17,10 +17,10 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
-import { initBackend } from '../src/backend.js';
-import { explorerContent, writeExplorerFiles, type ExplorerModelSource } from '../src/explorer/write.js';
+import { initBackend } from '../src/node/backend.js';
+import { explorerContent, writeExplorerFiles, type ExplorerModelSource } from '../src/explorer-build/write.js';
 import { buildModel, ModelSpec, modelLabel } from '../src/models/index.js';
-import { saveModel } from '../src/models/io.js';
+import { saveModel } from '../src/node/model-files.js';
 
 const { values } = parseArgs({ options: { reps: { type: 'string', default: '10' }, backend: { type: 'string', default: 'wasm' }, results: { type: 'string' } } });
 const reps = Number(values.reps);

@@ -174,7 +174,7 @@ program
  * failure here is reported (exit code 1) without stopping the charts and report.
  */
 async function writeExplorerPage(dir: string, optional = true): Promise<void> {
-  const { writeExplorer } = await import('./explorer/write.js');
+  const { writeExplorer } = await import('./explorer-build/write.js');
   try {
     const w = await writeExplorer(dir);
     console.log(`explorer: ${w.models} model(s), ${w.seconds.toFixed(1)} s${w.bundleCached ? '' : ' (page bundle built)'} → ${w.file}`);

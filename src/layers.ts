@@ -8,6 +8,8 @@
  *   util     shared helpers with no domain knowledge (seeded random, errors, atomic files,
  *            cancellation, the progress factory); only what the core imports must be pure
  *   core     the toolbox: runs in Node and in a browser; published as the package's entry
+ *   browser  the explorer page: an app on the core, bundled for the browser (Node-free like
+ *            the core, not part of the package's API)
  *   node     Node-only adapters of the core: backend setup, the native addon's loader,
  *            dataset and model files, the checkout's paths
  *   harness  experiments: configuration, results store, claims, charts, WGAN, the CLI
@@ -15,7 +17,7 @@
  * Within a tier the order is the order of this list: e.g. regularizers may import
  * attacks (adversarial training) and lipschitz (certified training), not the reverse.
  */
-export type Tier = 'util' | 'core' | 'node' | 'harness';
+export type Tier = 'util' | 'core' | 'browser' | 'node' | 'harness';
 
 export interface Layer {
   /** A folder under src/ (`attacks`) or a file at its top (`index.ts`). */
@@ -36,6 +38,7 @@ export const LAYERS: readonly Layer[] = [
   { name: 'api', tier: 'core' },
   { name: 'index.ts', tier: 'core' },
   { name: 'layers.ts', tier: 'core' },
+  { name: 'explorer', tier: 'browser' },
   { name: 'node', tier: 'node' },
   { name: 'config', tier: 'harness' },
   { name: 'results', tier: 'harness' },
@@ -43,6 +46,7 @@ export const LAYERS: readonly Layer[] = [
   { name: 'charts', tier: 'harness' },
   { name: 'wgan', tier: 'harness' },
   { name: 'pipeline', tier: 'harness' },
+  { name: 'explorer-build', tier: 'harness' },
   { name: 'cli.ts', tier: 'harness' },
 ];
 

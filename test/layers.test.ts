@@ -54,6 +54,11 @@ test('the check catches an import that runs up, a Node import in the core, and o
   const nodeInCore = new Map([...clean, ['src/attacks/bad.ts', "import path from 'path';"]]);
   assert.match(layerViolations(nodeInCore).join('\n'), /src\/attacks\/bad\.ts: core file reaches a Node-only module: src\/attacks\/bad\.ts -> path/);
 
+  const nodeInPage = new Map([...clean, ['src/explorer/page/bad.ts', "import '../../models/mlp.js';\nimport fs from 'node:fs';"]]);
+  assert.match(layerViolations(nodeInPage).join('\n'), /src\/explorer\/page\/bad\.ts: browser file reaches a Node-only module/);
+  const pageImportsHarness = new Map([...clean, ['src/explorer/bad.ts', "import '../pipeline/run.js';"]]);
+  assert.match(layerViolations(pageImportsHarness).join('\n'), /src\/explorer\/bad\.ts: imports src\/pipeline\/run\.ts, a higher layer/);
+
   const progressInCore = new Map([...clean, ['src/train/bad.ts', "import cliProgress from 'cli-progress';"]]);
   assert.equal(layerViolations(progressInCore).length, 1);
 

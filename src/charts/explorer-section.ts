@@ -1,9 +1,8 @@
 /** The report's pointer to the explorer page, when one sits beside it. */
 import fs from 'node:fs';
 import path from 'node:path';
-import { html } from '../charts/html.js';
-import type { ReportSection } from '../charts/reportSections.js';
-import { EXPLORER_FILE } from './manifest.js';
+import { html, type ReportSection } from './html.js';
+import { EXPLORER_FILE } from '../explorer/manifest.js';
 
 export function explorerSection(dir: string): ReportSection | null {
   if (!fs.existsSync(path.join(dir, EXPLORER_FILE))) return null;

@@ -5,8 +5,7 @@
  * The bundle must run in a browser, so a Node built-in imported from lipbench's own code
  * fails the build with the importer's name instead of producing a page that dies on
  * load. (Packages that map a built-in to `false` in their "browser" field, as seedrandom
- * does for crypto, are fine: that is their declared browser behaviour.) The one Node-only
- * module the core reaches, the N-API addon lookup, is swapped for native-stub.ts.
+ * does for crypto, are fine: that is their declared browser behaviour.)
  *
  * Bundling takes a second or two; the result is cached under node_modules/.cache by a
  * hash of every source file under src/, the lock file and esbuild's version, so `lipbench
@@ -23,8 +22,7 @@ import type { Plugin } from 'esbuild';
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const SRC = path.resolve(HERE, '..');
 const ROOT = path.resolve(SRC, '..');
-export const PAGE_ENTRY = path.join(HERE, 'page', 'main.ts');
-const NATIVE_STUB = path.join(HERE, 'native-stub.ts');
+export const PAGE_ENTRY = path.join(SRC, 'explorer', 'page', 'main.ts');
 
 const BUILTINS = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
 
@@ -71,7 +69,6 @@ function cacheDir(): string {
 const browserOnly: Plugin = {
   name: 'lipbench-browser-only',
   setup(build) {
-    build.onResolve({ filter: /native[\\/]addon\.js$/ }, (args) => (args.importer === NATIVE_STUB ? undefined : { path: NATIVE_STUB }));
     build.onResolve({ filter: /^[a-z_:]+(\/[a-z_]+)?$/ }, (args) => {
       if (!BUILTINS.has(args.path)) return undefined;
       if (args.importer.includes(`${path.sep}node_modules${path.sep}`)) return undefined;

@@ -3,7 +3,7 @@
  * explorer-assets/ (classic scripts, so file:// works) and the page's stylesheet.
  */
 import { escapeHtml } from '../charts/html.js';
-import { EXPLORER_ASSETS_DIR } from './manifest.js';
+import { EXPLORER_ASSETS_DIR } from '../explorer/manifest.js';
 
 const CSS = `
 :root { --ink: #1b1b1b; --muted: #5a5a5a; --line: #d0d0d0; --accent: #1f5fa8; --bad: #b00020; --ok: #1b7a3a; }

@@ -10,11 +10,11 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { isAttackName, resolvedAttackOptions } from '../attacks/index.js';
-import { UserError } from '../config/errors.js';
-import { mnistFiles } from '../data/mnist.js';
+import { UserError } from '../util/errors.js';
+import { mnistFiles } from '../node/mnist.js';
 import { parseIdx } from '../data/idx.js';
 import { readSavedConfig } from '../pipeline/render-results.js';
-import { ensureDir, writeFileAtomic } from '../results/atomic.js';
+import { ensureDir, writeFileAtomic } from '../util/atomic.js';
 import { readTables, type Tables } from '../results/csv.js';
 import { RunStore } from '../results/run-store.js';
 import { pageBundle } from './bundle.js';
@@ -28,7 +28,7 @@ import {
   type ExplorerManifest,
   type ExplorerModel,
   type ModelAsset,
-} from './manifest.js';
+} from '../explorer/manifest.js';
 import { explorerHtml } from './html.js';
 
 /** Test digits shipped with the page: enough to browse, small enough to load at once (~0.3 MB). */

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { readClaims } from '../claims/claims.js';
 import { claimsSection } from '../charts/claims-section.js';
 import { UserError } from '../util/errors.js';
-import { explorerSection } from '../explorer/report-section.js';
+import { explorerSection } from '../charts/explorer-section.js';
 import { CLAIMS_FILE } from './claims-stage.js';
 import { readTables, type Tables } from '../results/csv.js';
 import { SavedConfig } from '../charts/settings.js';

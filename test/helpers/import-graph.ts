@@ -76,7 +76,7 @@ export function layerViolations(sources: ReadonlyMap<string, string>, layers: re
       if (them && them.rank > me.rank) out.push(`${file}: imports ${target}, a higher layer (${me.layer.name} may not import ${them.layer.name})`);
     }
   }
-  // Core files: no Node globals, and no Node-only module anywhere in their import closure.
+  // Core and browser files: no Node globals, and no Node-only module anywhere in their import closure.
   const reach = new Map<string, string[] | null>(); // file -> chain to a Node-only import, or null
   const chainFrom = (file: string, seen: Set<string>): string[] | null => {
     if (reach.has(file)) return reach.get(file)!;
@@ -93,11 +93,12 @@ export function layerViolations(sources: ReadonlyMap<string, string>, layers: re
     return chain;
   };
   for (const [file, text] of sources) {
-    if (layerOf(file, layers)?.layer.tier !== 'core') continue;
+    const tier = layerOf(file, layers)?.layer.tier;
+    if (tier !== 'core' && tier !== 'browser') continue;
     const g = stripComments(text).match(NODE_GLOBALS);
-    if (g) out.push(`${file}: core file uses Node's ${g[1]!.replace(/\.$/, '')}`);
+    if (g) out.push(`${file}: ${tier} file uses Node's ${g[1]!.replace(/\.$/, '')}`);
     const chain = chainFrom(file, new Set());
-    if (chain) out.push(`${file}: core file reaches a Node-only module: ${chain.join(' -> ')}`);
+    if (chain) out.push(`${file}: ${tier} file reaches a Node-only module: ${chain.join(' -> ')}`);
   }
   return out;
 }
