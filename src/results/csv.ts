@@ -62,7 +62,12 @@ export function writeTable(dir: string, name: TableName, rows: readonly Row[]): 
  * tables' rows of runs it lists.
  */
 export function writeTables(dir: string, tables: readonly (readonly [TableName, readonly Row[]])[]): void {
-  writeFilesAtomic(tables.map(([name, rows]) => ({ file: tableFile(dir, name), data: toCsv(TABLES[name], rows) })));
+  writeFilesAtomic(tableFiles(dir, tables));
+}
+
+/** The files writeTables would write, in the same order. */
+export function tableFiles(dir: string, tables: readonly (readonly [TableName, readonly Row[]])[]): { file: string; data: string }[] {
+  return tables.map(([name, rows]) => ({ file: tableFile(dir, name), data: toCsv(TABLES[name], rows) }));
 }
 
 /** RFC 4180 records; quoted fields may hold commas, quotes and newlines. */

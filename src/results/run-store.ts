@@ -12,8 +12,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { writeFileAtomic } from '../util/atomic.js';
-import { writeTables } from './csv.js';
+import { writeFileAtomic, writeFilesAtomic } from '../util/atomic.js';
+import { tableFiles } from './csv.js';
 import type { AttackRow, EpochRow, FailureRow, LayerRow, RunRow } from './rows.js';
 
 export interface TrainRecord {
@@ -77,6 +77,26 @@ export class RunFiles<R extends { readonly runId: string }, F extends { readonly
   clearFailure(runId: string): void {
     fs.rmSync(path.join(this.runDir(runId), 'failed.json'), { force: true });
   }
+
+  /**
+   * Rewrites the CSV views of `runIds` (in that order) from their records, all files in
+   * one atomic step, in the order `views` gives them (the last is the commit point
+   * readers trust). Runs without a record are left out; their failures, if recorded, are
+   * handed to `views` too.
+   */
+  protected rebuild(runIds: readonly string[], views: (records: R[], failures: F[]) => readonly CsvFile[]): { runs: number; failures: number } {
+    const recs = runIds.map((id) => this.readRecord(id)).filter((r): r is R => r !== undefined);
+    const done = new Set(recs.map((r) => r.runId));
+    const failures = runIds.filter((id) => !done.has(id)).map((id) => this.readFailure(id)).filter((f): f is F => f !== undefined);
+    writeFilesAtomic(views(recs, failures));
+    return { runs: recs.length, failures: failures.length };
+  }
+}
+
+/** One CSV file of a results folder: where it goes and its whole text. */
+export interface CsvFile {
+  readonly file: string;
+  readonly data: string;
 }
 
 /** The classifier runs: RunFiles plus the trained model, train.json, and the CSVs rebuilt from the records. */
@@ -103,17 +123,15 @@ export class RunStore extends RunFiles<RunRecord, FailureRow> {
    * failures.csv.
    */
   materialize(runIds: readonly string[], outDir = this.dir): { runs: number; failures: number } {
-    const recs = runIds.map((id) => this.readRecord(id)).filter((r): r is RunRecord => r !== undefined);
-    const done = new Set(recs.map((r) => r.runId));
-    const failures = runIds.filter((id) => !done.has(id)).map((id) => this.readFailure(id)).filter((f): f is FailureRow => f !== undefined);
     // results.csv last: it is the commit point readers trust (see writeTables).
-    writeTables(outDir, [
-      ['failures', failures],
-      ['attacks', recs.flatMap((r) => r.attacks)],
-      ['layers', recs.flatMap((r) => r.layers)],
-      ['epochs', recs.flatMap((r) => r.epochs)],
-      ['results', recs.map((r) => r.result)],
-    ]);
-    return { runs: recs.length, failures: failures.length };
+    return this.rebuild(runIds, (recs, failures) =>
+      tableFiles(outDir, [
+        ['failures', failures],
+        ['attacks', recs.flatMap((r) => r.attacks)],
+        ['layers', recs.flatMap((r) => r.layers)],
+        ['epochs', recs.flatMap((r) => r.epochs)],
+        ['results', recs.map((r) => r.result)],
+      ]),
+    );
   }
 }

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomic } from '../util/atomic.js';
 import { parseTable, toCsv } from '../results/csv.js';
+import type { CsvFile } from '../results/run-store.js';
 
 const num = z.number();
 /** Empty cell = not measured (zod rejects NaN and ±Infinity; sanitizeRow maps them to null). */
@@ -85,10 +86,15 @@ export function sanitizeRow<T extends Record<string, unknown>>(row: T): T {
   return out as T;
 }
 
+/** wgan.csv of these rows, as the run store writes it (see WganStore). */
+export function wganCsvFile(dir: string, rows: readonly WganRow[]): CsvFile {
+  return { file: path.join(dir, WGAN_CSV), data: toCsv(WganRow, rows.map(sanitizeRow)) };
+}
+
 export function writeWganRows(dir: string, rows: readonly WganRow[]): string {
-  const file = path.join(dir, WGAN_CSV);
-  writeFileAtomic(file, toCsv(WganRow, rows.map(sanitizeRow)));
-  return file;
+  const out = wganCsvFile(dir, rows);
+  writeFileAtomic(out.file, out.data);
+  return out.file;
 }
 
 export function readWganRows(dir: string): WganRow[] {

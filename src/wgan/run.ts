@@ -27,7 +27,7 @@ import { evaluateWgan, realReference, type RealReference } from './evaluate.js';
 import { featureClassifier } from './feature-classifier.js';
 import type { LoadedWganExperiment } from './load.js';
 import { encodePngGray, sampleGrid } from './png.js';
-import { writeWganRows, type WganRow } from './rows.js';
+import { wganCsvFile, type WganRow } from './rows.js';
 import { trainWgan, WganTrainer } from './trainer.js';
 
 export interface WganRunOptions {
@@ -141,12 +141,15 @@ async function trainOne(
   }
 }
 
-/** Rebuild wgan.csv from the records of these runs (in grid order). */
-export function materializeWgan(dir: string, runs: readonly WganRunSpec[]): number {
-  const store = new RunFiles<WganRecord, WganFailure>(dir);
-  const recs = runs.map((r) => store.readRecord(r.runId)).filter((r): r is WganRecord => r !== undefined);
-  writeWganRows(dir, recs.flatMap((r) => r.rows));
-  return recs.length;
+/** The WGAN runs: the common run files, with wgan.csv rebuilt from the records as RunStore rebuilds the classifier CSVs. */
+export class WganStore extends RunFiles<WganRecord, WganFailure> {
+  /** Rewrites wgan.csv from the records of these runs (in grid order); returns how many had one. */
+  materialize(runs: readonly WganRunSpec[]): number {
+    return this.rebuild(
+      runs.map((r) => r.runId),
+      (recs) => [wganCsvFile(this.dir, recs.flatMap((r) => r.rows))],
+    ).runs;
+  }
 }
 
 export async function runWganExperiment(loaded: LoadedWganExperiment, opts: WganRunOptions): Promise<WganSummary> {
@@ -155,7 +158,7 @@ export async function runWganExperiment(loaded: LoadedWganExperiment, opts: Wgan
   const dir = path.join(opts.resultsRoot, config.name);
   const t0 = performance.now();
   const lock = acquireLock(dir);
-  const store = new RunFiles<WganRecord, WganFailure>(dir);
+  const store = new WganStore(dir);
   let trained = 0;
   let skipped = 0;
   let failed = 0;
@@ -196,11 +199,11 @@ export async function runWganExperiment(loaded: LoadedWganExperiment, opts: Wgan
           store.writeFailure(f);
           failed++;
         }
-        materializeWgan(dir, runs);
+        store.materialize(runs);
       }
       clf.model.dispose();
     }
-    materializeWgan(dir, runs);
+    store.materialize(runs);
     let report: string | undefined;
     if (opts.report !== false) {
       const { renderWganResults } = await import('./report.js');
