@@ -156,7 +156,14 @@ export async function main(argv: string[]): Promise<void> {
   if (!argv.includes('--no-peer')) {
     const threads = Number(opt('--peer-threads') ?? ours.threads ?? 0) || undefined;
     console.error(`[torch] ${threads ?? "torch's default"} intra-op threads${threads === ours.threads ? " (= lipbench's)" : ''}`);
-    peer = await runSide(PYTHON, [path.join(here, 'peer_e2e.py'), json], peerEnv(threads), 'torch peer');
+    // OpenBLAS's own pthreads on top of torch's OpenMP pool oversubscribe the cores: on the
+    // 2-core Zen 4 VM the peer took 102 s with both and 36.4 s with OPENBLAS_NUM_THREADS=1
+    // (its GEMMs are small here; torch's pool parallelizes the rest). A competent user
+    // would find that, so the peer gets it unless the caller sets its own value.
+    const env = peerEnv(threads);
+    env.OPENBLAS_NUM_THREADS ??= '1';
+    console.error(`[torch] OPENBLAS_NUM_THREADS=${env.OPENBLAS_NUM_THREADS}`);
+    peer = await runSide(PYTHON, [path.join(here, 'peer_e2e.py'), json], env, 'torch peer');
   }
   console.log(table(ours, peer));
   if (peer?.blas) console.log(`PyTorch BLAS: ${peer.blas}${/\/blas$/.test(peer.blas) ? ' (the reference BLAS: install libopenblas0-pthread for a competent peer)' : ''}`);
