@@ -17,6 +17,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import type { LipschitzBounds } from './bounds.js';
 import { modelChain } from './chain.js';
 import { activationName, requireWeight } from './layer-config.js';
+import { logits } from '../models/logits.js';
 
 export interface PairwiseLipschitz {
   /** The last dense layer, whose rows w_y give the pairwise constants. */
@@ -131,21 +132,15 @@ export function globalPairMatrix(classes: number, L: number): number[][] {
   return Array.from({ length: classes }, (_, y) => Array.from({ length: classes }, (_, j) => (y === j ? 0 : Math.SQRT2 * L)));
 }
 
-/** The model's logits, read back in batches. */
+/** The model's logits (models/logits.ts, inference mode), read back in batches into one [n·classes] array. */
 export function modelLogits(model: tfl.LayersModel, x: tf.Tensor, batchSize = 256): Float32Array {
   const n = x.shape[0]!;
-  const parts: Float32Array[] = [];
+  let out = new Float32Array(0);
   for (let s = 0; s < n; s += batchSize) {
-    const z = tf.tidy(() => model.apply(tf.slice(x, s, Math.min(batchSize, n - s)), { training: false }) as tf.Tensor);
-    if (z.rank !== 2) throw new Error(`pairwise certificate: model output has shape [${z.shape}], expected [batch, classes]`);
-    parts.push(z.dataSync() as Float32Array);
+    const z = tf.tidy(() => logits(model, tf.slice(x, s, Math.min(batchSize, n - s))));
+    if (s === 0) out = new Float32Array(n * z.shape[1]);
+    out.set(z.dataSync() as Float32Array, s * z.shape[1]);
     z.dispose();
-  }
-  const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
   }
   return out;
 }
@@ -162,11 +157,11 @@ export interface LipschitzRadii {
 export function lipschitzRadii(model: tfl.LayersModel, bounds: LipschitzBounds, x: tf.Tensor, y: tf.Tensor1D): LipschitzRadii {
   if (!(bounds.upper > 0) || !Number.isFinite(bounds.upper)) throw new Error(`lipschitzRadii: L must be a positive finite number, got ${bounds.upper}`);
   const constants = pairwiseLipschitz(model, bounds);
-  const logits = modelLogits(model, x);
+  const scores = modelLogits(model, x);
   const labels = y.dataSync();
   return {
-    global: pairRadii(logits, labels, globalPairMatrix(constants.K.length, bounds.upper)),
-    pairwise: pairRadii(logits, labels, constants.K),
+    global: pairRadii(scores, labels, globalPairMatrix(constants.K.length, bounds.upper)),
+    pairwise: pairRadii(scores, labels, constants.K),
     constants,
   };
 }
