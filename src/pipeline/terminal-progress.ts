@@ -4,12 +4,10 @@
  * the core only ever sees the ProgressFactory interface.
  */
 import cliProgress from 'cli-progress';
-import { installProgress, type ProgressBar } from '../util/progress.js';
-
-const silent: ProgressBar = { start() {}, update() {}, increment() {}, stop() {} };
+import { installProgress, silentProgress } from '../util/progress.js';
 
 export function installTerminalProgress(): void {
   installProgress((format) =>
-    process.stdout.isTTY ? new cliProgress.SingleBar({ format, hideCursor: true, clearOnComplete: true }, cliProgress.Presets.shades_classic) : silent,
+    process.stdout.isTTY ? new cliProgress.SingleBar({ format, hideCursor: true, clearOnComplete: true }, cliProgress.Presets.shades_classic) : silentProgress,
   );
 }

@@ -23,14 +23,15 @@ export interface ProgressBar {
  */
 export type ProgressFactory = (format: string) => ProgressBar;
 
-const silent: ProgressBar = {
+/** A bar that draws nothing: the default, and what a host returns where it cannot draw. */
+export const silentProgress: ProgressBar = {
   start() {},
   update() {},
   increment() {},
   stop() {},
 };
 
-let factory: ProgressFactory = () => silent;
+let factory: ProgressFactory = () => silentProgress;
 
 /** Replaces how bars are drawn; returns the previous factory so a caller can restore it. */
 export function installProgress(next: ProgressFactory): ProgressFactory {
