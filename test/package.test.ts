@@ -87,7 +87,10 @@ test('npm pack installs (tarballs from the npm cache) into an empty project, whe
     // A small model: 28×28×1 → 10 logits, saved as model.json + weights.bin.
     tf.env().set('PROD', true); // no tfjs-node banner
     await tf.setBackend('cpu');
-    const model = tfl.sequential({ layers: [tfl.layers.flatten({ inputShape: [28, 28, 1] }), tfl.layers.dense({ units: 16, activation: 'relu' }), tfl.layers.dense({ units: 10 })] });
+    const model = tfl.sequential({ layers: [tfl.layers.flatten({ inputShape: [28, 28, 1] }), tfl.layers.dense({ units: 16, activation: 'relu', kernelInitializer: tfl.initializers.glorotUniform({ seed: 3 }) }), tfl.layers.dense({ units: 10, kernelInitializer: tfl.initializers.glorotUniform({ seed: 4 }) })] });
+    // Seeded, with the README's seeded inputs: one PGD run is not monotone in ε on every
+    // untrained net (on 1 of 15 random ones, dead ReLUs stopped it at the larger ε), so an
+    // unseeded model made this check flaky.
     await saveModel(model, path.join(project, 'model'));
     model.dispose();
 
