@@ -33,6 +33,13 @@ test('scheduled rates: exponential and cosine run from the base to the final rat
   }
   // Geometric: the midpoint is the geometric mean.
   assert.ok(close(scheduledRate({ kind: 'exponential', finalLearningRate: 1e-5 }, 1e-3, 50, T, 1), 1e-4, 1e-6));
+  // Held for the first half, then geometric over the second: flat, then the same curve compressed.
+  const held = LrSchedule.parse({ kind: 'exponential', finalLearningRate: 1e-6, holdFraction: 0.5 });
+  const heldRates = Array.from({ length: T }, (_, i) => scheduledRate(held, 1e-3, i, T, 1));
+  for (let i = 0; i <= 50; i++) assert.equal(heldRates[i], 1e-3, `held rate at step ${i}: ${heldRates[i]}`);
+  assert.ok(heldRates[51]! < 1e-3 && close(heldRates[T - 1]!, 1e-6, 1e-6), `after the hold: ${heldRates[51]}, end ${heldRates[T - 1]}`);
+  assert.ok(close(heldRates[75]!, Math.sqrt(1e-3 * 1e-6), 1e-6), `the middle of the decay is the geometric mean: ${heldRates[75]}`);
+  assert.throws(() => LrSchedule.parse({ kind: 'exponential', finalLearningRate: 1e-6, holdFraction: 1 }));
   const step = LrSchedule.parse({ kind: 'step', epochs: [3, 5] });
   assert.deepEqual([1, 2, 3, 4, 5, 6].map((e) => Number(scheduledRate(step, 1, 0, T, e).toPrecision(6))), [1, 1, 0.1, 0.1, 0.01, 0.01]);
   assert.equal(scheduledRate(undefined, 0.02, 7, T, 3), 0.02);

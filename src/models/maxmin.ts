@@ -8,6 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { MAX_MIN, MAX_MIN_GRAD, registerMaxMinKernels } from '../kernels/max-min.js';
 
 type LayerArgs = NonNullable<ConstructorParameters<typeof tfl.layers.Layer>[0]>;
 
@@ -30,14 +31,31 @@ export class MaxMin extends tfl.layers.Layer {
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    return tf.tidy(() => {
-      const x = Array.isArray(inputs) ? inputs[0]! : inputs;
-      const [a, b] = tf.split(x, 2, x.rank - 1);
-      return tf.concat([tf.maximum(a!, b!), tf.minimum(a!, b!)], x.rank - 1);
-    });
+    return maxMinOp(Array.isArray(inputs) ? inputs[0]! : inputs);
   }
 }
 tf.serialization.registerClass(MaxMin);
+
+/**
+ * [max(a, b), min(a, b)] of the two halves a, b of the last axis: one kernel where this
+ * backend has lipbench's (cpu, wasm; kernels/max-min.ts), else composed from tfjs ops
+ * with the same values and gradients.
+ */
+export function maxMinOp(x: tf.Tensor): tf.Tensor {
+  registerMaxMinKernels();
+  if (x.dtype === 'float32' && tf.getKernel(MAX_MIN, tf.getBackend()) && tf.getKernel(MAX_MIN_GRAD, tf.getBackend())) {
+    return tf.engine().runKernel(MAX_MIN, { x }) as tf.Tensor;
+  }
+  return maxMinComposite(x);
+}
+
+/** MaxMin from tfjs ops: the fallback of maxMinOp, and the reference its kernels must equal. */
+export function maxMinComposite(x: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const [a, b] = tf.split(x, 2, x.rank - 1);
+    return tf.concat([tf.maximum(a!, b!), tf.minimum(a!, b!)], x.rank - 1);
+  });
+}
 
 export function maxMin(args: LayerArgs = {}): MaxMin {
   return new MaxMin(args);

@@ -2,14 +2,25 @@
  * Learning-rate schedules as data. GloRo trains MNIST with the rate decayed from
  * 1e-3 towards 1e-6 over the run ('decay_to_0.000001'); a constant Adam rate stalls
  * the certified accuracy a few points short of theirs, so the schedule is part of
- * the configuration rather than a code change per experiment.
+ * the configuration rather than a code change per experiment. Their large-radius
+ * MNIST run holds the rate for the first half and then decays it (`holdFraction`).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 
 export const LrSchedule = z.discriminatedUnion('kind', [
-  /** Geometric interpolation from the optimizer's rate to `finalLearningRate` over all steps. */
-  z.object({ kind: z.literal('exponential'), finalLearningRate: z.number().positive() }).strict(),
+  /**
+   * Geometric interpolation from the optimizer's rate to `finalLearningRate`, over all
+   * steps, or over the steps after the fraction `holdFraction` of training spent at the
+   * base rate (GloRo's 'decay_after_half_to_…' is holdFraction 0.5).
+   */
+  z
+    .object({
+      kind: z.literal('exponential'),
+      finalLearningRate: z.number().positive(),
+      holdFraction: z.number().min(0).lt(1).optional(),
+    })
+    .strict(),
   /** Half-cosine from the optimizer's rate to `finalLearningRate` (default 0) over all steps. */
   z.object({ kind: z.literal('cosine'), finalLearningRate: z.number().min(0).default(0) }).strict(),
   /** Multiply the rate by `factor` at each listed epoch (1-based: epoch e starts with the decayed rate). */
@@ -31,8 +42,10 @@ export function scheduledRate(schedule: LrSchedule | undefined, base: number, st
   if (schedule === undefined) return base;
   const t = totalSteps <= 1 ? 0 : Math.min(1, step / (totalSteps - 1));
   switch (schedule.kind) {
-    case 'exponential':
-      return base * Math.pow(schedule.finalLearningRate / base, t);
+    case 'exponential': {
+      const hold = schedule.holdFraction ?? 0;
+      return base * Math.pow(schedule.finalLearningRate / base, Math.max(0, t - hold) / (1 - hold));
+    }
     case 'cosine':
       return schedule.finalLearningRate + 0.5 * (base - schedule.finalLearningRate) * (1 + Math.cos(Math.PI * t));
     case 'step':

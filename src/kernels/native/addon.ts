@@ -35,6 +35,10 @@ export interface NativeAddon {
   conv2dBackpropInput(heap: Float32Array, geom: Int32Array, dyOff: number, fOff: number, co: number, dxOff: number): void;
   /** out[j] = sum over i of x[i, j] for a row-major [rows, cols] block (leading-axes Sum). */
   sumRows(heap: Float32Array, xOff: number, rows: number, cols: number, outOff: number): void;
+  /** MaxMin over the last axis of a row-major [rows, c] block (c even): y = [max(a, b), min(a, b)] of the halves. */
+  maxMin(heap: Float32Array, xOff: number, rows: number, c: number, yOff: number): void;
+  /** The input gradient of maxMin, with tfjs' tie rule (both halves of dy go to a where a = b). */
+  maxMinGrad(heap: Float32Array, xOff: number, dyOff: number, rows: number, c: number, dxOff: number): void;
   info(): NativeInfo;
   setThreads(n: number): number;
   /** Switches the micro-kernel (avx512, avx2, generic); returns the one in force (lower when the CPU lacks it). */

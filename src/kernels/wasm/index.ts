@@ -6,6 +6,8 @@ import { batchMatMulConfig } from './batch-mat-mul.js';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { conv2DBackpropInputConfig } from './conv2d-backprop-input.js';
 import { fusedMatMulConfig } from './fused-mat-mul.js';
+import { wasmMaxMinConfig, wasmMaxMinGradConfig } from './max-min.js';
+import * as tf from '@tensorflow/tfjs-core';
 import { overrideKernel } from './stock.js';
 import { powConfig } from './pow.js';
 import { sliceConfig } from './slice.js';
@@ -18,5 +20,9 @@ export function registerWasmKernels(): void {
   registered = true;
   for (const cfg of [batchMatMulConfig, fusedMatMulConfig, conv2DBackpropFilterConfig, conv2DBackpropInputConfig, sumConfig, sliceConfig, powConfig]) {
     overrideKernel(cfg);
+  }
+  // lipbench's own kernels (no stock one to replace).
+  for (const cfg of [wasmMaxMinConfig, wasmMaxMinGradConfig]) {
+    if (!tf.getKernel(cfg.kernelName, cfg.backendName)) tf.registerKernel(cfg);
   }
 }
