@@ -835,12 +835,14 @@ void scale_only(int M, int N, float beta, float* C, long ldc, const float* bias,
   }
 }
 
-Workspace g_shared;  // packed right operand shared by the threads of one parallel GEMM
+Workspace g_shared;  // packed operands shared by the threads of one parallel GEMM
+constexpr long A_SHARED_BUDGET = 1L << 20;  // floats of A packed once per super-block (4 MiB)
 
 /**
  * Parallel GEMM. B is packed once per super-block of k (sized to stay in the last-level
- * cache) by all threads together; then work items (an MC row block x a group of NR
- * panels) run every KC block of that super-block. Items are pulled dynamically.
+ * cache) by all threads together, and so is A when several items share a row block;
+ * then work items (an MC row block x a group of NR panels) run every KC block of that
+ * super-block. Items are pulled dynamically.
  */
 template <class AAcc, class BAcc>
 void gemm(const AAcc& A, const BAcc& B, int M, int N, int K, float alpha, float beta, float* C, long ldc,
@@ -895,7 +897,19 @@ void gemm(const AAcc& A, const BAcc& B, int M, int N, int K, float alpha, float 
     for (int ks = 0; ks < K; ks += KS) {
       const int ke = std::min(K, ks + KS);
       const int nkb = (ke - ks + kcb - 1) / kcb;
-      run_items(nt, nkb * npan, [&](int, int item) {
+      // With several column groups per row block (small M, e.g. a batch of 128), each item
+      // would pack the same A block again: pack A once here, beside B, when it fits.
+      const bool shareA = jgroups > 1 && static_cast<long>(mblocks) * mc * (ke - ks) <= A_SHARED_BUDGET;
+      const long ablk = static_cast<long>(mc) * kcb;  // floats per packed (row block, k block)
+      float* Ash = shareA ? Workspace::grow(g_shared.a, g_shared.ca, static_cast<size_t>(mblocks) * nkb * ablk) : nullptr;
+      const int bItems = nkb * npan;
+      run_items(nt, bItems + (shareA ? mblocks * nkb : 0), [&](int, int item) {
+        if (item >= bItems) {
+          const int ib = (item - bItems) / nkb, kb = (item - bItems) % nkb;
+          const int i0 = ib * mc, pc = ks + kb * kcb;
+          A.pack(Ash + (static_cast<long>(ib) * nkb + kb) * ablk, i0, std::min(mc, M - i0), pc, std::min(kcb, ke - pc), alpha, MR);
+          return;
+        }
         const int kb = item / npan, jp = item % npan;
         const int pc = ks + kb * kcb, kc = std::min(kcb, ke - pc);
         B.pack(Bp + static_cast<long>(pc - ks) * ncp + static_cast<long>(jp) * NR * kc, pc, kc, jc + jp * NR,
@@ -905,18 +919,23 @@ void gemm(const AAcc& A, const BAcc& B, int M, int N, int K, float alpha, float 
         const int ib = item / jgroups, jg = item % jgroups;
         const int i0 = ib * mc, mcur = std::min(mc, M - i0);
         const int jp0 = jg * gp, jp1 = std::min(npan, jp0 + gp);
-        Workspace& ws = workspace();
-        float* Ap = Workspace::grow(ws.a, ws.ca, static_cast<size_t>(mc + MR) * KC);
+        float* Ap = nullptr;
+        if (!shareA) {
+          Workspace& ws = workspace();
+          Ap = Workspace::grow(ws.a, ws.ca, static_cast<size_t>(mc + MR) * KC);
+        }
         for (int pc = ks; pc < ke; pc += kcb) {
           const int kc = std::min(kcb, ke - pc);
           const bool last = pc + kc >= K;
           const float b = pc == 0 ? beta : 1.f;
-          A.pack(Ap, i0, mcur, pc, kc, alpha, MR);
+          const float* ap = Ap;
+          if (shareA) ap = Ash + (static_cast<long>(ib) * nkb + (pc - ks) / kcb) * ablk;
+          else A.pack(Ap, i0, mcur, pc, kc, alpha, MR);
           for (int jp = jp0; jp < jp1; jp++) {
             const float* bp = Bp + static_cast<long>(pc - ks) * ncp + static_cast<long>(jp) * NR * kc;
             const int j = jc + jp * NR;
             for (int ir = 0; ir < mcur; ir += MR) {
-              compute_tile(isa, kc, Ap + static_cast<long>(ir) * kc, bp, C + static_cast<long>(i0 + ir) * ldc + j, ldc,
+              compute_tile(isa, kc, ap + static_cast<long>(ir) * kc, bp, C + static_cast<long>(i0 + ir) * ldc + j, ldc,
                            std::min(MR, mcur - ir), std::min(NR, nc - jp * NR), b, last, bias ? bias + j : nullptr, act);
             }
           }
