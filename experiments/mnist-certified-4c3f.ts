@@ -2,7 +2,8 @@
  * GloRo's large-radius MNIST setting (Leino, Wang & Fredrikson, ICML 2021; their
  * verified-robust accuracy 62.8% at ℓ2 ε = 1.58): the 4C3F network with MinMax
  * activations (conv 32 3×3 → conv 32 4×4/2 → conv 64 3×3 → conv 64 4×4/2 → dense 512
- * → dense 512 → logits, 'same' padding) trained with `gloro` and the TRADES-style loss
+ * → dense 512 → logits, 'same' padding, orthogonal kernels at initialization) trained
+ * with `gloro` and the TRADES-style loss
  * (λ = 1.5) at ε_train = 1.1·ε, ε warmed up logarithmically over the first half, batch
  * 512, Adam 1e-3 held for the first half and then decayed geometrically to 1e-6 — the
  * settings of the authors' reproduction command (minmax_cnn_4C3F, 300 epochs), at the
@@ -30,6 +31,7 @@ export const experiment = defineExperiment({
       conv: [{ filters: 32, kernel: 3, stride: 1 }, { filters: 32, kernel: 4, stride: 2 }, { filters: 64, kernel: 3, stride: 1 }, { filters: 64, kernel: 4, stride: 2 }],
       dense: [512, 512],
       activation: 'maxmin',
+      init: 'orthogonal',
     },
   ],
   methods: [{ name: 'gloro', eps: 1.1 * eps, warmupSteps: Math.floor(steps / 2), loss: 'trades', tradesLambda: 1.5 }],

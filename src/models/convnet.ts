@@ -10,6 +10,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { z } from 'zod';
 import { standardLayers, type LayerFactory } from './layer-factory.js';
 import { HiddenActivation, hiddenActivation } from './activation.js';
+import { orthogonalizeKernels } from './orthogonal-init.js';
 import { tfSeed } from '../util/rng.js';
 
 const ConvLayerSpec = z
@@ -28,6 +29,8 @@ export const ConvNetSpec = z
     dense: z.array(z.number().int().positive()).default([]),
     /** Hidden activation; absent = 'relu'. */
     activation: HiddenActivation.optional(),
+    /** Kernel initialization; absent = He normal (Glorot uniform for the logits). */
+    init: z.enum(['orthogonal']).optional(),
   })
   .strict();
 export type ConvNetSpec = z.infer<typeof ConvNetSpec>;
@@ -35,7 +38,7 @@ export type ConvNetSpec = z.infer<typeof ConvNetSpec>;
 export function convNetLabel(spec: ConvNetSpec): string {
   const conv = spec.conv.map((c) => `${c.filters}k${c.kernel}s${c.stride}`).join('-');
   const dense = spec.dense.length ? `-d${spec.dense.join('x')}` : '';
-  return `convnet-${conv}${dense}${spec.activation === 'maxmin' ? '-maxmin' : ''}`;
+  return `convnet-${conv}${dense}${spec.activation === 'maxmin' ? '-maxmin' : ''}${spec.init === 'orthogonal' ? '-orth' : ''}`;
 }
 
 export function buildConvNet(
@@ -68,5 +71,7 @@ export function buildConvNet(
     );
   });
   layers.push(make.dense({ units: numClasses, name: 'logits', kernelInitializer: tfl.initializers.glorotUniform({ seed: tfSeed(seed * 101 + 99) }) }));
-  return tfl.sequential({ layers, name: 'convnet' });
+  const model = tfl.sequential({ layers, name: 'convnet' });
+  if (spec.init === 'orthogonal') orthogonalizeKernels(model, seed);
+  return model;
 }
