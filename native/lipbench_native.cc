@@ -993,16 +993,26 @@ void conv_backprop_input(const ConvGeom& g, const KTable& t, const float* dy, co
   run_items(nt, items, work);
 }
 
+/** Threads for a memory-bound pass over a [rows, cols] block: all of them past 256K floats. */
+inline int row_threads(long rows, long cols) {
+  return rows * cols >= (1L << 18) && rows >= 2 ? static_cast<int>(std::min<long>(g_threads, rows)) : 1;
+}
+
+/** fn(tid, r0, r1) over row ranges covering [0, rows), about 8 per thread, pulled dynamically. */
+template <class F>
+void for_row_ranges(int nt, long rows, F&& fn) {
+  const int items = nt <= 1 ? 1 : static_cast<int>(std::min<long>(rows, 8L * nt));
+  run_items(nt, items, [&](int tid, int item) { fn(tid, rows * item / items, rows * (item + 1) / items); });
+}
+
 /**
  * out[j] = sum_i x[i*cols + j]: a leading-axes reduction (bias gradients). Blocks of rows
  * accumulate in float, blocks add into double; threads take row ranges.
  */
 void sum_rows(const float* x, long rows, long cols, float* out) {
-  const int nt = rows * cols >= (1L << 18) && rows >= 2 ? std::min<long>(g_threads, rows) : 1;
+  const int nt = row_threads(rows, cols);
   std::vector<double> partial(static_cast<size_t>(nt) * cols, 0.0);
-  const int items = nt <= 1 ? 1 : static_cast<int>(std::min<long>(rows, 8L * nt));
-  auto work = [&](int tid, int item) {
-    const long r0 = rows * item / items, r1 = rows * (item + 1) / items;
+  auto work = [&](int tid, long r0, long r1) {
     double* acc = partial.data() + static_cast<long>(tid) * cols;
     constexpr long CB = 2048, RB = 64;
     float blk[CB];
@@ -1019,7 +1029,7 @@ void sum_rows(const float* x, long rows, long cols, float* out) {
       }
     }
   };
-  run_items(nt, items, work);
+  for_row_ranges(nt, rows, work);
   for (long j = 0; j < cols; j++) {
     double v = 0;
     for (int t = 0; t < nt; t++) v += partial[static_cast<size_t>(t) * cols + j];
@@ -1035,10 +1045,7 @@ void sum_rows(const float* x, long rows, long cols, float* out) {
  */
 void max_min(const float* x, long rows, long c, float* y) {
   const long h = c / 2;
-  const int nt = rows * c >= (1L << 18) && rows >= 2 ? std::min<long>(g_threads, rows) : 1;
-  const int items = nt <= 1 ? 1 : static_cast<int>(std::min<long>(rows, 8L * nt));
-  run_items(nt, items, [&](int, int item) {
-    const long r0 = rows * item / items, r1 = rows * (item + 1) / items;
+  for_row_ranges(row_threads(rows, c), rows, [&](int, long r0, long r1) {
     for (long r = r0; r < r1; r++) {
       const float* a = x + r * c;
       const float* b = a + h;
@@ -1060,10 +1067,7 @@ void max_min(const float* x, long rows, long c, float* y) {
  */
 void max_min_grad(const float* x, const float* dy, long rows, long c, float* dx) {
   const long h = c / 2;
-  const int nt = rows * c >= (1L << 18) && rows >= 2 ? std::min<long>(g_threads, rows) : 1;
-  const int items = nt <= 1 ? 1 : static_cast<int>(std::min<long>(rows, 8L * nt));
-  run_items(nt, items, [&](int, int item) {
-    const long r0 = rows * item / items, r1 = rows * (item + 1) / items;
+  for_row_ranges(row_threads(rows, c), rows, [&](int, long r0, long r1) {
     for (long r = r0; r < r1; r++) {
       const float* a = x + r * c;
       const float* b = a + h;
