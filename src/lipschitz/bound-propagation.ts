@@ -293,9 +293,12 @@ export function marginLowerBoundsBatch(chain: ChainOps, x: tf.Tensor, y: tf.Tens
         });
       }
       const pre = crownPreBounds(chain, xs, ball, ibp);
+      // backward's tidy does not own tensors made outside it: the zero bias is freed here.
+      const bias0 = tf.zeros([xs.shape[0]!, k - 1]) as tf.Tensor2D;
       try {
-        return backward(chain, ops.length, specs, tf.zeros([xs.shape[0]!, k - 1]) as tf.Tensor2D, xs, ball, pre);
+        return backward(chain, ops.length, specs, bias0, xs, ball, pre);
       } finally {
+        bias0.dispose();
         for (const b of pre) if (b) tf.dispose([b.l, b.u]);
       }
     } finally {
