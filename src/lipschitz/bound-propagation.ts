@@ -5,8 +5,8 @@
  *  - IBP (interval bound propagation; Gowal et al. 2018): boxes pushed layer by layer.
  *    The first affine map gets the exact image of the ball as a box: centre W·x + b,
  *    radius ε·‖row‖₁ for ℓ∞ (inside the [0,1] box: the box corners) and ε·‖row‖₂ for ℓ2
- *    (the dual norm). For a conv row at the border the full kernel's norm is an upper
- *    bound on the row's, so that stays sound.
+ *    (the dual norm). Conv rows at the border get their own ℓ2 norms, without the taps
+ *    that land on padding (rowDualNorms), so the box stays exact there too.
  *  - CROWN (Zhang et al. 2018, as in auto_LiRPA): for each quantity to bound, a linear
  *    function Λ is pushed backwards: through an affine map exactly (Λ ← ΛW, bias += Λb),
  *    through each ReLU by a linear relaxation using the bounds l ≤ z ≤ u of its input:
@@ -293,9 +293,12 @@ export function marginLowerBoundsBatch(chain: ChainOps, x: tf.Tensor, y: tf.Tens
         });
       }
       const pre = crownPreBounds(chain, xs, ball, ibp);
+      // backward's tidy does not own tensors made outside it: the zero bias is freed here.
+      const bias0 = tf.zeros([xs.shape[0]!, k - 1]) as tf.Tensor2D;
       try {
-        return backward(chain, ops.length, specs, tf.zeros([xs.shape[0]!, k - 1]) as tf.Tensor2D, xs, ball, pre);
+        return backward(chain, ops.length, specs, bias0, xs, ball, pre);
       } finally {
+        bias0.dispose();
         for (const b of pre) if (b) tf.dispose([b.l, b.u]);
       }
     } finally {
