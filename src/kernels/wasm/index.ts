@@ -6,6 +6,7 @@ import { batchMatMulConfig } from './batch-mat-mul.js';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { conv2DBackpropInputConfig } from './conv2d-backprop-input.js';
 import { fusedMatMulConfig } from './fused-mat-mul.js';
+import { gatherV2Config } from './gather.js';
 import { wasmMaxMinConfig, wasmMaxMinGradConfig } from './max-min.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { overrideKernel } from './stock.js';
@@ -18,7 +19,7 @@ let registered = false;
 export function registerWasmKernels(): void {
   if (registered) return;
   registered = true;
-  for (const cfg of [batchMatMulConfig, fusedMatMulConfig, conv2DBackpropFilterConfig, conv2DBackpropInputConfig, sumConfig, sliceConfig, powConfig]) {
+  for (const cfg of [batchMatMulConfig, fusedMatMulConfig, conv2DBackpropFilterConfig, conv2DBackpropInputConfig, sumConfig, sliceConfig, powConfig, gatherV2Config]) {
     overrideKernel(cfg);
   }
   // lipbench's own kernels (no stock one to replace).
