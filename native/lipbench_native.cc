@@ -1084,6 +1084,35 @@ void max_min_grad(const float* x, const float* dy, long rows, long c, float* dx)
   });
 }
 
+/**
+ * One Adam step for one variable, fused: m' = m*b1 + g*(1-b1), v' = v*b2 + g*g*(1-b2),
+ * w' = (m'/c1) / (sqrt(v'/c2) + eps) * (-lr) + w, each operation rounded to float in the
+ * order tfjs' AdamOptimizer composes its ops, so the results are theirs bit for bit
+ * (this function carries no FMA target, so the compiler cannot contract a*b+c). tfjs
+ * spends ~10 kernels and passes over memory per variable per step on this.
+ * p = [b1, 1-b1, b2, 1-b2, c1 = 1-b1^t, c2 = 1-b2^t, eps, -lr], all floats.
+ */
+void adam_update(const float* w, const float* m, const float* v, const float* g, long n, const float* p,
+                 float* nw, float* nm, float* nv) {
+  const float b1 = p[0], omb1 = p[1], b2 = p[2], omb2 = p[3], c1 = p[4], c2 = p[5], eps = p[6], nlr = p[7];
+  for_row_ranges(row_threads(n, 1), n, [&](int, long i0, long i1) {
+    for (long i = i0; i < i1; i++) {
+      const float gi = g[i];
+      const float m1 = m[i] * b1, m2 = gi * omb1;
+      const float mi = m1 + m2;
+      const float sq = gi * gi;
+      const float v1 = v[i] * b2, v2 = sq * omb2;
+      const float vi = v1 + v2;
+      const float mh = mi / c1, vh = vi / c2;
+      const float den = std::sqrt(vh) + eps;
+      const float step = (mh / den) * nlr;
+      nw[i] = step + w[i];
+      nm[i] = mi;
+      nv[i] = vi;
+    }
+  });
+}
+
 // ---------------------------------------------------------------------------------------
 // N-API glue.
 
@@ -1340,6 +1369,28 @@ napi_value js_max_min_grad(napi_env env, napi_callback_info info) {
   });
 }
 
+// adamUpdate(heap, wOff, mOff, vOff, gOff, n, params, nwOff, nmOff, nvOff): see adam_update
+napi_value js_adam_update(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args<10> a(env, info, 10);
+    const Heap h = get_heap(env, a.v[0]);
+    const long n = get_int(env, a.v[5]);
+    if (n < 0) throw ArgError("bad size");
+    long off[7];
+    const int at[7] = {1, 2, 3, 4, 7, 8, 9};
+    const char* what[7] = {"w", "m", "v", "g", "new w", "new m", "new v"};
+    for (int i = 0; i < 7; i++) {
+      off[i] = get_int(env, a.v[at[i]]);
+      check_span(h, off[i], 1, n, n, what[i]);
+    }
+    const Heap p = get_heap(env, a.v[6]);
+    if (p.length < 8) throw ArgError("params must be a Float32Array of length 8");
+    if (n > 0) adam_update(h.data + off[0], h.data + off[1], h.data + off[2], h.data + off[3], n, p.data,
+                           h.data + off[4], h.data + off[5], h.data + off[6]);
+    return undefined(env);
+  });
+}
+
 napi_value js_info(napi_env env, napi_callback_info) {
   napi_value o, isa, thr, mr, nr;
   napi_create_object(env, &o);
@@ -1460,6 +1511,7 @@ NAPI_MODULE_INIT() {
       {"sumRows", js_sum_rows},
       {"maxMin", js_max_min},
       {"maxMinGrad", js_max_min_grad},
+      {"adamUpdate", js_adam_update},
       {"info", js_info},
       {"setThreads", js_set_threads},
       {"setIsa", js_set_isa},

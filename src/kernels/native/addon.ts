@@ -39,6 +39,12 @@ export interface NativeAddon {
   maxMin(heap: Float32Array, xOff: number, rows: number, c: number, yOff: number): void;
   /** The input gradient of maxMin, with tfjs' tie rule (both halves of dy go to a where a = b). */
   maxMinGrad(heap: Float32Array, xOff: number, dyOff: number, rows: number, c: number, dxOff: number): void;
+  /**
+   * One fused Adam step over n floats (kernels/adam-update.ts): new w, m, v written at
+   * their offsets; params = [β1, 1−β1, β2, 1−β2, 1−β1^t, 1−β2^t, ε, −lr] as floats.
+   */
+  adamUpdate(heap: Float32Array, wOff: number, mOff: number, vOff: number, gOff: number, n: number, params: Float32Array,
+    nwOff: number, nmOff: number, nvOff: number): void;
   info(): NativeInfo;
   setThreads(n: number): number;
   /** Switches the micro-kernel (avx512, avx2, generic); returns the one in force (lower when the CPU lacks it). */

@@ -8,6 +8,7 @@ import { conv2DBackpropInputConfig } from './conv2d-backprop-input.js';
 import { fusedMatMulConfig } from './fused-mat-mul.js';
 import { gatherV2Config } from './gather.js';
 import { wasmMaxMinConfig, wasmMaxMinGradConfig } from './max-min.js';
+import { wasmAdamUpdateConfig } from './adam-update.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { overrideKernel } from './stock.js';
 import { powConfig } from './pow.js';
@@ -23,7 +24,7 @@ export function registerWasmKernels(): void {
     overrideKernel(cfg);
   }
   // lipbench's own kernels (no stock one to replace).
-  for (const cfg of [wasmMaxMinConfig, wasmMaxMinGradConfig]) {
+  for (const cfg of [wasmMaxMinConfig, wasmMaxMinGradConfig, wasmAdamUpdateConfig]) {
     if (!tf.getKernel(cfg.kernelName, cfg.backendName)) tf.registerKernel(cfg);
   }
 }
