@@ -1092,10 +1092,39 @@ void max_min_grad(const float* x, const float* dy, long rows, long c, float* dx)
  * spends ~10 kernels and passes over memory per variable per step on this.
  * p = [b1, 1-b1, b2, 1-b2, c1 = 1-b1^t, c2 = 1-b2^t, eps, -lr], all floats.
  */
+#ifdef LB_X86
+/**
+ * Eight lanes of adam_update's arithmetic: the same IEEE operations (divide and square
+ * root are correctly rounded in every width), and "avx2" without "fma" so nothing can be
+ * contracted. Returns the first index it did not do. The scalar loop was bound by its
+ * divisions (~7 ns an element).
+ */
+__attribute__((target("avx2"))) long adam_update_avx2(const float* w, const float* m, const float* v, const float* g,
+                                                      long i0, long i1, const float* p, float* nw, float* nm, float* nv) {
+  const __m256 b1 = _mm256_set1_ps(p[0]), omb1 = _mm256_set1_ps(p[1]), b2 = _mm256_set1_ps(p[2]), omb2 = _mm256_set1_ps(p[3]);
+  const __m256 c1 = _mm256_set1_ps(p[4]), c2 = _mm256_set1_ps(p[5]), eps = _mm256_set1_ps(p[6]), nlr = _mm256_set1_ps(p[7]);
+  long i = i0;
+  for (; i + 8 <= i1; i += 8) {
+    const __m256 gi = _mm256_loadu_ps(g + i);
+    const __m256 mi = _mm256_add_ps(_mm256_mul_ps(_mm256_loadu_ps(m + i), b1), _mm256_mul_ps(gi, omb1));
+    const __m256 vi = _mm256_add_ps(_mm256_mul_ps(_mm256_loadu_ps(v + i), b2), _mm256_mul_ps(_mm256_mul_ps(gi, gi), omb2));
+    const __m256 den = _mm256_add_ps(_mm256_sqrt_ps(_mm256_div_ps(vi, c2)), eps);
+    const __m256 step = _mm256_mul_ps(_mm256_div_ps(_mm256_div_ps(mi, c1), den), nlr);
+    _mm256_storeu_ps(nw + i, _mm256_add_ps(step, _mm256_loadu_ps(w + i)));
+    _mm256_storeu_ps(nm + i, mi);
+    _mm256_storeu_ps(nv + i, vi);
+  }
+  return i;
+}
+#endif
+
 void adam_update(const float* w, const float* m, const float* v, const float* g, long n, const float* p,
                  float* nw, float* nm, float* nv) {
   const float b1 = p[0], omb1 = p[1], b2 = p[2], omb2 = p[3], c1 = p[4], c2 = p[5], eps = p[6], nlr = p[7];
   for_row_ranges(row_threads(n, 1), n, [&](int, long i0, long i1) {
+#ifdef LB_X86
+    if (g_has_avx2) i0 = adam_update_avx2(w, m, v, g, i0, i1, p, nw, nm, nv);
+#endif
     for (long i = i0; i < i1; i++) {
       const float gi = g[i];
       const float m1 = m[i] * b1, m2 = gi * omb1;
