@@ -17,7 +17,7 @@
 import { defineExperiment } from '../src/config/experiment.js';
 
 const eps = 1.58;
-const epochs = 30;
+const epochs = 65;
 const steps = epochs * Math.ceil(60000 / 512);
 
 export const experiment = defineExperiment({
