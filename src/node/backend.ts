@@ -6,6 +6,7 @@
  * tfjs-node is an optionalDependency: on machines where its install script cannot
  * download libtensorflow, it simply fails to load and we fall through.
  */
+import { installLazyDenseGradients } from '../kernels/lazy-dense-grad.js';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 // tfjs-core's Node bundle registers no gradients; tfjs-layers' import does, and every
@@ -106,6 +107,8 @@ export async function initBackend(choice: BackendChoice = 'auto'): Promise<Backe
     return current;
   }
   const notes: string[] = [];
+  // Dense layers under a gradient tape compute only the operand gradients asked for (same numbers; kernels/lazy-dense-grad.ts).
+  installLazyDenseGradients();
   if (choice === 'auto' || choice === 'tfjs-node') {
     const why = await tryTfjsNode();
     if (!why) return (current = { name: 'tfjs-node', tfBackend: 'tensorflow', threads: null, notes });

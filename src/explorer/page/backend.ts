@@ -5,6 +5,7 @@
  * GPU-less browsers offer) is slower than wasm on these small models, so it counts as
  * no WebGL. `?backend=wasm|webgl|cpu` in the page's URL forces one.
  */
+import { installLazyDenseGradients } from '../../kernels/lazy-dense-grad.js';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-webgl';
@@ -45,6 +46,7 @@ async function startWasm(manifest: ExplorerManifest): Promise<boolean> {
   const url = `data:application/wasm;base64,${b64}`;
   setWasmPaths({ 'tfjs-backend-wasm.wasm': url, 'tfjs-backend-wasm-simd.wasm': url, 'tfjs-backend-wasm-threaded-simd.wasm': url });
   registerWasmKernels();
+  installLazyDenseGradients();
   return tf.setBackend('wasm');
 }
 
