@@ -234,6 +234,27 @@ describe('GatherV2 on wasm', () => {
   });
 });
 
+describe('comparisons on wasm', () => {
+  it('match cpu on random broadcast shapes, with ties and NaN, for all six', async () => {
+    const ops = [tf.equal, tf.notEqual, tf.greater, tf.greaterEqual, tf.less, tf.lessEqual];
+    for (let t = 0; t < 36; t++) {
+      const rank = randInt(1, 4);
+      const out = Array.from({ length: rank }, () => randInt(1, 5));
+      // Each operand drops leading axes or sets some to 1, so it broadcasts against the other.
+      const shapeOf = () => out.slice(randInt(0, rank - 1)).map((d) => (rand() < 0.4 ? 1 : d));
+      const [sa, sb] = [shapeOf(), shapeOf()];
+      const op = ops[t % ops.length]!;
+      await compare(`${op.name} [${sa}] vs [${sb}]`, [operand(sa), operand(sb)], (a, b) => {
+        // Rounded values make ties common; one NaN on each side where there is room.
+        const ra = tf.div(tf.round(tf.mul(a, 2)), 2);
+        const rb = tf.div(tf.round(tf.mul(b, 2)), 2);
+        const na = ra.size > 1 ? tf.where(tf.equal(tf.reshape(tf.range(0, ra.size), ra.shape), 1), tf.fill(ra.shape, NaN), ra) : ra;
+        return tf.cast(op(na, rb), 'float32');
+      });
+    }
+  });
+});
+
 describe('Pow on wasm', () => {
   it('matches cpu, with gradients, for squaring and for the cases left to the stock kernel', async () => {
     const cases: [string, number[], (x: tf.Tensor) => tf.Tensor][] = [
