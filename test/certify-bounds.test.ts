@@ -61,10 +61,15 @@ async function nets(): Promise<Fixture[]> {
   const test = syntheticData(24, 9, 0.45);
   const m1 = await fit(mlp(5, 24), train.x, train.y, K, 60);
   const m2 = await fit(smallCnn(7), train.x, train.y, K, 60);
+  // MaxMin bodies: CROWN relaxes relu(a − b) inside each pair.
+  const m3 = await fit(buildModel({ kind: 'mlp', hidden: [24, 16], activation: 'maxmin' }, [H, W, C], K, 3), train.x, train.y, K, 60);
+  const m4 = await fit(buildModel({ kind: 'convnet', conv: [{ filters: 4, kernel: 3, stride: 2 }], dense: [12], activation: 'maxmin' }, [H, W, C], K, 4), train.x, train.y, K, 60);
   tf.dispose([train.x, train.y]);
   fixtures = [
     { name: 'trained mlp', model: m1, chain: chainOps(m1), x: test.x, y: test.y },
     { name: 'trained cnn', model: m2, chain: chainOps(m2), x: test.x, y: test.y },
+    { name: 'trained maxmin mlp', model: m3, chain: chainOps(m3), x: test.x, y: test.y },
+    { name: 'trained maxmin convnet', model: m4, chain: chainOps(m4), x: test.x, y: test.y },
   ];
   return fixtures;
 }

@@ -1,5 +1,5 @@
 /**
- * Local certificates by bound propagation for chains of dense/conv2d/reshape/ReLU ops
+ * Local certificates by bound propagation for chains of dense/conv2d/reshape/ReLU/MaxMin ops
  * (chain-ops.ts), on ℓ∞ or ℓ2 input balls:
  *
  *  - IBP (interval bound propagation; Gowal et al. 2018): boxes pushed layer by layer.
@@ -15,6 +15,9 @@
  *    over the ball exactly (ℓ∞ ∩ [0,1]: per-coordinate ends; ℓ2: Λx − ε‖Λ‖₂).
  *    Intermediate bounds for ReLU inputs come from the same backward pass with Λ = ±I,
  *    intersected with IBP's (both are sound, so their intersection is).
+ *  - MaxMin (GroupSort-2): IBP takes max/min of the halves' bounds; CROWN writes
+ *    [max(a, b), min(a, b)] as [b + relu(d), a − relu(d)] with d = a − b, which is exact,
+ *    and relaxes relu(d) as above on CROWN bounds of d (specs e_a − e_b).
  *
  * The certified quantity is the margin f_y − f_j for every j ≠ y, with the last dense
  * layer folded into the specification (c = e_y − e_j applied to W, not to bounds on f),
@@ -84,6 +87,27 @@ function affineBox(op: ChainOp & { kind: 'dense' | 'conv2d' }, box: Box): Box {
   });
 }
 
+/** The two halves of the last axis. */
+function halves(t: tf.Tensor): [tf.Tensor, tf.Tensor] {
+  const h = t.shape[t.rank - 1]! / 2;
+  const size = t.shape.map(() => -1);
+  size[t.rank - 1] = h;
+  const begin = t.shape.map(() => 0);
+  const begin2 = [...begin];
+  begin2[t.rank - 1] = h;
+  return [tf.slice(t, begin, size), tf.slice(t, begin2, size)];
+}
+
+/** MaxMin on a box: max(a, b) ∈ [max(la, lb), max(ua, ub)], min(a, b) ∈ [min(la, lb), min(ua, ub)]. */
+function maxMinBox(box: Box): Box {
+  return tf.tidy(() => {
+    const [la, lb] = halves(box.l);
+    const [ua, ub] = halves(box.u);
+    const axis = box.l.rank - 1;
+    return { l: tf.concat([tf.maximum(la, lb), tf.minimum(la, lb)], axis), u: tf.concat([tf.maximum(ua, ub), tf.minimum(ua, ub)], axis) };
+  });
+}
+
 /** ℓ∞ ball ∩ [0,1]. */
 function linfBox(x: tf.Tensor, eps: number): Box {
   return tf.tidy(() => ({ l: tf.clipByValue(tf.sub(x, eps), 0, 1), u: tf.clipByValue(tf.add(x, eps), 0, 1) }));
@@ -112,6 +136,10 @@ function ibpAll(chain: ChainOps, x: tf.Tensor, ball: InputBall): (Box | null)[] 
       if (op.kind === 'relu') {
         // A ReLU on the raw ℓ2 ball: go through its enclosing box.
         box = tf.tidy(() => ({ l: tf.relu(tf.sub(centre, ball.eps)), u: tf.relu(tf.add(centre, ball.eps)) }));
+      } else if (op.kind === 'maxmin') {
+        const enclosing: Box = tf.tidy(() => ({ l: tf.sub(centre, ball.eps), u: tf.add(centre, ball.eps) }));
+        box = maxMinBox(enclosing);
+        tf.dispose([enclosing.l, enclosing.u]);
       } else {
         box = tf.tidy(() => {
           const c = applyOp(op, centre);
@@ -124,6 +152,7 @@ function ibpAll(chain: ChainOps, x: tf.Tensor, ball: InputBall): (Box | null)[] 
     }
     const cur: Box = box;
     if (op.kind === 'relu') box = tf.tidy(() => ({ l: tf.relu(cur.l), u: tf.relu(cur.u) }));
+    else if (op.kind === 'maxmin') box = maxMinBox(cur);
     else if (op.kind === 'reshape') box = tf.tidy(() => ({ l: applyOp(op, cur.l), u: applyOp(op, cur.u) }));
     else box = affineBox(op, cur);
   }
@@ -132,13 +161,17 @@ function ibpAll(chain: ChainOps, x: tf.Tensor, ball: InputBall): (Box | null)[] 
   return out;
 }
 
-/** Index of every ReLU whose input bounds need CROWN: IBP is already exact after a single affine map of the ball. */
+/**
+ * Index of every op whose input needs CROWN bounds: each ReLU after more than one affine
+ * map (after a single one IBP is already exact), and every MaxMin, whose relaxation needs
+ * bounds on the difference of its halves, which no box of its input gives tightly.
+ */
 function crownReluIndices(chain: ChainOps): number[] {
   const out: number[] = [];
   let affine = 0;
   chain.ops.forEach((op, i) => {
     if (op.kind === 'dense' || op.kind === 'conv2d') affine++;
-    else if (op.kind === 'relu' && affine > 1) out.push(i);
+    else if ((op.kind === 'relu' && affine > 1) || op.kind === 'maxmin') out.push(i);
   });
   return out;
 }
@@ -181,6 +214,9 @@ function backward(
       } else if (op.kind === 'reshape') {
         lam = tf.reshape(lam, [ln, s, ...op.inShape]);
       } else {
+        // ReLU: relaxed on its input's bounds. MaxMin: [max(a, b), min(a, b)] = [b + r, a − r]
+        // with r = relu(d), d = a − b, so Λ·y = Λ_hi·b + Λ_lo·a + (Λ_hi − Λ_lo)·r and r is
+        // relaxed like a ReLU on the bounds of d (which is what pre[i] holds for a MaxMin).
         const box = pre[i];
         if (!box) throw new Error(`bound propagation: no bounds at the input of '${op.layer}'`);
         const l = tf.expandDims(box.l, 1);
@@ -192,12 +228,16 @@ function backward(
         const upIcpt = tf.mul(tf.mul(unstable, chord), tf.neg(l));
         // Adaptive lower slope: 1 where the neuron is more on than off, else 0.
         const loSlope = tf.add(active, tf.mul(unstable, tf.cast(tf.greater(u, tf.neg(l)), 'float32')));
-        const pos = tf.relu(lam);
+        const [lamHi, lamLo] = op.kind === 'maxmin' ? halves(lam) : [lam, lam];
+        const coef = op.kind === 'maxmin' ? tf.sub(lamHi, lamLo) : lam;
+        const pos = tf.relu(coef);
         // Λ − relu(Λ) is min(Λ, 0) exactly, and wasm's same-shape subtraction is ~10× faster than its minimum with a scalar.
-        const neg = tf.sub(lam, pos);
+        const neg = tf.sub(coef, pos);
         // For a lower bound, positive coefficients take the lower line, negative the upper one.
         bias = tf.add(bias, tf.sum(tf.reshape(tf.mul(neg, upIcpt), [n, s, -1]), 2));
-        lam = tf.add(tf.mul(pos, loSlope), tf.mul(neg, upSlope));
+        const k = tf.add(tf.mul(pos, loSlope), tf.mul(neg, upSlope));
+        // MaxMin's input is [a, b]: Λ_a = Λ_lo + k, Λ_b = Λ_hi − k.
+        lam = op.kind === 'maxmin' ? tf.concat([tf.add(lamLo, k), tf.sub(lamHi, k)], k.rank - 1) : k;
         ln = n;
       }
     }
@@ -216,12 +256,47 @@ function backward(
   });
 }
 
-/** CROWN bounds at the input of every ReLU, each intersected with IBP's. */
+/**
+ * CROWN bounds on d = a − b for the MaxMin op at index i (a, b the halves of its input's
+ * last axis), intersected with what the IBP box of its input gives, [la − ub, ua − lb].
+ */
+function maxMinDifferenceBounds(chain: ChainOps, i: number, x: tf.Tensor, ball: InputBall, ib: Box | null, pre: (Box | null)[]): Box {
+  const n = x.shape[0]!;
+  const shape = chain.ops[i]!.inShape;
+  const dShape = [...shape.slice(0, -1), shape[shape.length - 1]! / 2];
+  const m = size(dShape);
+  const both = tf.tidy(() => {
+    // Specs e_a − e_b per output of d, then their negatives (minus upper bounds).
+    const eye = tf.reshape(tf.eye(m), [m, ...dShape]);
+    const diff = tf.concat([eye, tf.neg(eye)], dShape.length);
+    const spec = tf.concat([diff, tf.neg(diff)], 0);
+    return backward(chain, i, tf.reshape(spec, [1, 2 * m, ...shape]), tf.zeros([n, 2 * m]) as tf.Tensor2D, x, ball, pre);
+  });
+  const box = tf.tidy(() => {
+    let lo = tf.reshape(tf.slice(both, [0, 0], [n, m]), [n, ...dShape]);
+    let hi = tf.reshape(tf.neg(tf.slice(both, [0, m], [n, m])), [n, ...dShape]);
+    if (ib) {
+      const [la, lb] = halves(ib.l);
+      const [ua, ub] = halves(ib.u);
+      lo = tf.maximum(lo, tf.sub(la, ub));
+      hi = tf.minimum(hi, tf.sub(ua, lb));
+    }
+    return { l: lo, u: hi };
+  });
+  both.dispose();
+  return box;
+}
+
+/** CROWN bounds at the input of every ReLU, each intersected with IBP's; for a MaxMin, bounds on the difference of its halves. */
 function crownPreBounds(chain: ChainOps, x: tf.Tensor, ball: InputBall, ibp: (Box | null)[]): (Box | null)[] {
   const n = x.shape[0]!;
   const pre: (Box | null)[] = chain.ops.map(() => null);
   const needed = new Set(crownReluIndices(chain));
   chain.ops.forEach((op, i) => {
+    if (op.kind === 'maxmin') {
+      pre[i] = maxMinDifferenceBounds(chain, i, x, ball, ibp[i] ?? null, pre);
+      return;
+    }
     if (op.kind !== 'relu') return;
     const ib = ibp[i];
     if (!needed.has(i)) {

@@ -1,7 +1,8 @@
 /**
  * A chain model as the list of elementary maps that bound propagation and the pairwise
  * certificate work on: affine maps (dense, conv2d) with their *effective* weights
- * (spectral-normalized layers contribute W̄, not the raw kernel), reshapes, and ReLU.
+ * (spectral-normalized layers contribute W̄, not the raw kernel), reshapes, ReLU and
+ * MaxMin.
  * Fused activations are split off their layer. Layers that are the identity at
  * inference (Dropout & co., 'linear' activations) disappear.
  *
@@ -16,6 +17,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { modelChain } from './chain.js';
 import { activationName, convConfig, requireWeight, weight } from './layer-config.js';
 import { undilateKernel } from './layer-norms.js';
+import { maxMinOp } from '../models/maxmin.js';
 
 interface OpBase {
   /** The layer this op came from. */
@@ -49,7 +51,12 @@ export interface ReluOp extends OpBase {
   readonly kind: 'relu';
 }
 
-export type ChainOp = DenseOp | Conv2DOp | ReshapeOp | ReluOp;
+/** MaxMin (GroupSort-2) over the last axis: [max(a, b), min(a, b)] of its halves a, b. */
+export interface MaxMinOp extends OpBase {
+  readonly kind: 'maxmin';
+}
+
+export type ChainOp = DenseOp | Conv2DOp | ReshapeOp | ReluOp | MaxMinOp;
 
 export interface ChainOps {
   readonly ops: ChainOp[];
@@ -125,6 +132,11 @@ export function chainOps(model: tfl.LayersModel): ChainOps {
         }
         return activation('relu', inShape);
       }
+      if (cls === 'MaxMin') {
+        if ((inShape[inShape.length - 1] ?? 1) % 2 !== 0) throw new UnsupportedLayerError(layer.name, cls, `MaxMin needs an even last axis, got [${inShape}]`);
+        ops.push({ kind: 'maxmin', layer: layer.name, inShape, outShape: inShape });
+        return;
+      }
       if (cls === 'Softmax' && last) {
         strippedSoftmax = true;
         return;
@@ -151,7 +163,7 @@ export function chainOps(model: tfl.LayersModel): ChainOps {
         ops.push({ kind: 'conv2d', layer: layer.name, inShape, outShape, K, b, strides: geom.strides, padding: geom.padding });
         return activation(geom.activation, outShape);
       }
-      throw new UnsupportedLayerError(layer.name, cls, 'supported: Dense, Conv2D, SNDense, SNConv2D, OrthoDense, OrthoConv2D, Flatten, Reshape, ReLU/Activation(relu|linear), Dropout, a final softmax');
+      throw new UnsupportedLayerError(layer.name, cls, 'supported: Dense, Conv2D, SNDense, SNConv2D, OrthoDense, OrthoConv2D, Flatten, Reshape, ReLU/Activation(relu|linear), MaxMin, Dropout, a final softmax');
     });
   } catch (e) {
     dispose();
@@ -187,6 +199,8 @@ export function applyOp(op: ChainOp, x: tf.Tensor): tf.Tensor {
       return tf.reshape(x, batched(n, op.outShape));
     case 'relu':
       return tf.relu(x);
+    case 'maxmin':
+      return maxMinOp(x);
   }
 }
 
