@@ -10,7 +10,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { lipschitzUpperBounds } from '../src/lipschitz/bounds.js';
-import { chainOps, UnsupportedLayerError } from '../src/lipschitz/chain-ops.js';
+import { chainOps, forwardOps } from '../src/lipschitz/chain-ops.js';
 import { certifiedAccuracy } from '../src/lipschitz/empirical.js';
 import { lipschitzRadii, pairwiseLipschitz } from '../src/lipschitz/pairwise.js';
 import { buildModel, type ModelSpec } from '../src/models/index.js';
@@ -118,7 +118,7 @@ test('gloro and lipschitz-margin training certify more at their ε than plain tr
   tf.dispose([test.x, test.y]);
 });
 
-test('MaxMin is 1-Lipschitz, permutes each pair, has factor 1 in the registry, survives save/load in mlp and convnet; bound propagation refuses it by name', async () => {
+test('MaxMin is 1-Lipschitz, permutes each pair, has factor 1 in the registry, survives save/load in mlp and convnet; bound propagation computes it', async () => {
   const x = tf.randomNormal([200, 6], 0, 1, 'float32', 1);
   const dx = tf.mul(tf.randomNormal([200, 6], 0, 1, 'float32', 2), 0.1);
   const mlp = buildModel({ kind: 'mlp', hidden: [6], activation: 'maxmin' }, [H, W, C], K, 1);
@@ -131,7 +131,16 @@ test('MaxMin is 1-Lipschitz, permutes each pair, has factor 1 in the registry, s
   assert.ok(sums < 1e-4, 'MaxMin output is not a permutation of its pairs');
   const ub = lipschitzUpperBounds(mlp, { tol: 1e-6, seed: 1 });
   assert.ok(ub.factors.some((f) => f.className === 'MaxMin' && f.factor === 1));
-  assert.throws(() => chainOps(mlp), (e: unknown) => e instanceof UnsupportedLayerError && /relu_1|maxmin/.test(e.message) && /MaxMin/.test(e.message));
+  // Bound propagation takes MaxMin as an op of its own and computes the model with it.
+  const chain = chainOps(mlp);
+  assert.ok(chain.ops.some((o) => o.kind === 'maxmin'));
+  const probe = syntheticData(4, 5).x;
+  const viaOps = forwardOps(chain, probe);
+  const viaModel = mlp.predict(probe) as tf.Tensor;
+  const gap = tf.tidy(() => tf.max(tf.abs(tf.sub(viaOps, viaModel))).dataSync()[0]!);
+  assert.ok(gap < 1e-5, `chain ops differ from the model by ${gap}`);
+  tf.dispose([probe, viaOps, viaModel]);
+  chain.dispose();
   const dir = tempDir('lipbench-maxmin-');
   const xs = syntheticData(5, 3).x;
   for (const [name, m] of [['mlp', mlp], ['convnet', buildModel({ ...convnet, activation: 'maxmin' } as ModelSpec, [H, W, C], K, 2)]] as const) {
