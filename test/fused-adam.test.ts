@@ -6,45 +6,20 @@
  */
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
-import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-layers';
-import * as tfwasm from '@tensorflow/tfjs-backend-wasm';
-import { activateNative, registerNativeKernels } from '../src/kernels/native/index.js';
-import { registerWasmKernels } from '../src/kernels/wasm/index.js';
 import { ADAM_UPDATE } from '../src/kernels/adam-update.js';
 import { FusedAdam } from '../src/train/fused-adam.js';
 import { setOptimizerRate } from '../src/train/schedule.js';
-import { loadNative } from '../src/node/native-addon.js';
 import { randArray } from './helpers/kernel-check.js';
-import { getAddon, nativeSkip } from './helpers/native.js';
-
-type Mode = 'cpu' | 'wasm' | 'wasm+native';
-
-async function useMode(mode: Mode): Promise<void> {
-  if (mode === 'cpu') {
-    await tf.setBackend('cpu');
-    return;
-  }
-  activateNative(mode === 'wasm+native' ? getAddon() : undefined);
-  await tf.setBackend('wasm');
-}
+import { MODES, setupModes, useMode } from './helpers/three-backends.js';
 
 // Small, odd and one large enough (> 2^18 floats) for the addon's threads.
 const SHAPES = [[37, 19], [19], [3, 3, 2, 5], [300001]];
 
 describe('FusedAdam', () => {
-  const modes: Mode[] = ['cpu', 'wasm', ...(nativeSkip ? [] : (['wasm+native'] as const))];
-  before(async () => {
-    tf.env().set('PROD', true);
-    const require = createRequire(import.meta.url);
-    tfwasm.setWasmPaths(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm')) + path.sep);
-    const native = loadNative().addon;
-    if (native) registerNativeKernels(native);
-    else registerWasmKernels();
-  });
+  const modes = MODES;
+  before(() => setupModes());
 
   for (const mode of modes) {
     it(`${mode}: the same weights as tfjs' Adam, bit for bit, over 6 steps with a rate change and a missing gradient`, async () => {

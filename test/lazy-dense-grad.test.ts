@@ -6,29 +6,11 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
-import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
-import * as tfwasm from '@tensorflow/tfjs-backend-wasm';
-import { activateNative, registerNativeKernels } from '../src/kernels/native/index.js';
-import { registerWasmKernels } from '../src/kernels/wasm/index.js';
 import { installLazyDenseGradients, uninstallLazyDenseGradients } from '../src/kernels/lazy-dense-grad.js';
-import { loadNative } from '../src/node/native-addon.js';
 import { randArray } from './helpers/kernel-check.js';
-import { getAddon, nativeSkip } from './helpers/native.js';
-
-type Mode = 'cpu' | 'wasm' | 'wasm+native';
-
-async function useMode(mode: Mode): Promise<void> {
-  if (mode === 'cpu') {
-    await tf.setBackend('cpu');
-    return;
-  }
-  activateNative(mode === 'wasm+native' ? getAddon() : undefined);
-  await tf.setBackend('wasm');
-}
+import { MODES, setupModes, useMode } from './helpers/three-backends.js';
 
 /** Dense (linear) + ReLU layers as lipbench builds them, a fused-ReLU Dense, a bias-free Dense, then logits. */
 function mlp(): tfl.Sequential {
@@ -69,15 +51,8 @@ async function outputs(model: tfl.Sequential): Promise<{ values: Float32Array[];
 }
 
 describe('lazy dense gradients', () => {
-  const modes: Mode[] = ['cpu', 'wasm', ...(nativeSkip ? [] : (['wasm+native'] as const))];
-  before(async () => {
-    tf.env().set('PROD', true);
-    const require = createRequire(import.meta.url);
-    tfwasm.setWasmPaths(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm')) + path.sep);
-    const native = loadNative().addon;
-    if (native) registerNativeKernels(native);
-    else registerWasmKernels();
-  });
+  const modes = MODES;
+  before(() => setupModes());
   after(() => installLazyDenseGradients());
 
   for (const mode of modes) {

@@ -6,21 +6,13 @@
  */
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
-import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-layers';
-import * as tfwasm from '@tensorflow/tfjs-backend-wasm';
-import { activateNative, registerNativeKernels } from '../src/kernels/native/index.js';
-import { registerWasmKernels } from '../src/kernels/wasm/index.js';
 import { MAX_MIN } from '../src/kernels/max-min.js';
 import { maxMinComposite, maxMinOp } from '../src/models/maxmin.js';
-import { loadNative } from '../src/node/native-addon.js';
 import { randArray } from './helpers/kernel-check.js';
-import { nativeSkip, getAddon } from './helpers/native.js';
-
-type Mode = 'cpu' | 'wasm' | 'wasm+native';
+import { getAddon, nativeSkip } from './helpers/native.js';
+import { MODES, setupModes, useMode } from './helpers/three-backends.js';
 
 /** Random values with exact ties (b copied from a) in about a quarter of the pairs, and one NaN. */
 function input(shape: number[]): Float32Array {
@@ -70,25 +62,9 @@ function sameBits(actual: Float32Array, expected: Float32Array, what: string): v
   }
 }
 
-async function useMode(mode: Mode): Promise<void> {
-  if (mode === 'cpu') {
-    await tf.setBackend('cpu');
-    return;
-  }
-  activateNative(mode === 'wasm+native' ? getAddon() : undefined);
-  await tf.setBackend('wasm');
-}
-
 describe('MaxMin kernel', () => {
-  const modes: Mode[] = ['cpu', 'wasm', ...(nativeSkip ? [] : (['wasm+native'] as const))];
-  before(async () => {
-    tf.env().set('PROD', true);
-    const require = createRequire(import.meta.url);
-    tfwasm.setWasmPaths(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm')) + path.sep);
-    const native = loadNative().addon;
-    if (native) registerNativeKernels(native);
-    else registerWasmKernels();
-  });
+  const modes = MODES;
+  before(() => setupModes());
 
   for (const mode of modes) {
     it(`${mode}: values, gradients and second-order gradients equal the composition bit for bit`, async () => {
