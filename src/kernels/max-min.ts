@@ -92,8 +92,8 @@ const cpuMaxMinGrad: KernelFunc = ({ inputs, backend: b }) => {
 export const cpuMaxMinConfig: KernelConfig = { kernelName: MAX_MIN, backendName: 'cpu', kernelFunc: cpuMaxMin };
 export const cpuMaxMinGradConfig: KernelConfig = { kernelName: MAX_MIN_GRAD, backendName: 'cpu', kernelFunc: cpuMaxMinGrad };
 
-/** The halves of the last axis. */
-function halves(t: tf.Tensor): [tf.Tensor, tf.Tensor] {
+/** The halves [a, b] of the last axis, as MaxMin pairs them (also bound propagation's). */
+export function lastAxisHalves(t: tf.Tensor): [tf.Tensor, tf.Tensor] {
   const h = t.shape[t.rank - 1]! / 2;
   const begin = t.shape.map(() => 0);
   const size = t.shape.map(() => -1);
@@ -126,8 +126,8 @@ export const maxMinGradGradConfig: GradConfig = {
       x: () => tf.zerosLike(x),
       dy: () =>
         tf.tidy(() => {
-          const [a, b] = halves(x);
-          const [ga, gb] = halves(g as tf.Tensor);
+          const [a, b] = lastAxisHalves(x);
+          const [ga, gb] = lastAxisHalves(g as tf.Tensor);
           const zero = tf.zerosLike(ga);
           const gHi = tf.add(tf.where(tf.greaterEqual(a, b), ga, zero), tf.where(tf.less(a, b), gb, zero));
           const gLo = tf.add(tf.where(tf.lessEqual(a, b), ga, zero), tf.where(tf.greater(a, b), gb, zero));

@@ -28,6 +28,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { applyOp, batched, type ChainOp, type ChainOps } from './chain-ops.js';
+import { lastAxisHalves } from '../kernels/max-min.js';
 
 export type BallNorm = 'linf' | 'l2';
 export type BoundMethod = 'ibp' | 'crown';
@@ -87,22 +88,11 @@ function affineBox(op: ChainOp & { kind: 'dense' | 'conv2d' }, box: Box): Box {
   });
 }
 
-/** The two halves of the last axis. */
-function halves(t: tf.Tensor): [tf.Tensor, tf.Tensor] {
-  const h = t.shape[t.rank - 1]! / 2;
-  const size = t.shape.map(() => -1);
-  size[t.rank - 1] = h;
-  const begin = t.shape.map(() => 0);
-  const begin2 = [...begin];
-  begin2[t.rank - 1] = h;
-  return [tf.slice(t, begin, size), tf.slice(t, begin2, size)];
-}
-
 /** MaxMin on a box: max(a, b) ∈ [max(la, lb), max(ua, ub)], min(a, b) ∈ [min(la, lb), min(ua, ub)]. */
 function maxMinBox(box: Box): Box {
   return tf.tidy(() => {
-    const [la, lb] = halves(box.l);
-    const [ua, ub] = halves(box.u);
+    const [la, lb] = lastAxisHalves(box.l);
+    const [ua, ub] = lastAxisHalves(box.u);
     const axis = box.l.rank - 1;
     return { l: tf.concat([tf.maximum(la, lb), tf.minimum(la, lb)], axis), u: tf.concat([tf.maximum(ua, ub), tf.minimum(ua, ub)], axis) };
   });
@@ -228,7 +218,7 @@ function backward(
         const upIcpt = tf.mul(tf.mul(unstable, chord), tf.neg(l));
         // Adaptive lower slope: 1 where the neuron is more on than off, else 0.
         const loSlope = tf.add(active, tf.mul(unstable, tf.cast(tf.greater(u, tf.neg(l)), 'float32')));
-        const [lamHi, lamLo] = op.kind === 'maxmin' ? halves(lam) : [lam, lam];
+        const [lamHi, lamLo] = op.kind === 'maxmin' ? lastAxisHalves(lam) : [lam, lam];
         const coef = op.kind === 'maxmin' ? tf.sub(lamHi, lamLo) : lam;
         const pos = tf.relu(coef);
         // Λ − relu(Λ) is min(Λ, 0) exactly, and wasm's same-shape subtraction is ~10× faster than its minimum with a scalar.
@@ -257,31 +247,31 @@ function backward(
 }
 
 /**
- * CROWN bounds on d = a − b for the MaxMin op at index i (a, b the halves of its input's
- * last axis), intersected with what the IBP box of its input gives, [la − ub, ua − lb].
+ * CROWN bounds on `rows`·(input of op i), one linear function per row (`rows` is
+ * [m, ...input shape], shared by every example), as a box of shape [n, ...outShape];
+ * intersected with `clip` when given (another sound box of the same quantity).
  */
-function maxMinDifferenceBounds(chain: ChainOps, i: number, x: tf.Tensor, ball: InputBall, ib: Box | null, pre: (Box | null)[]): Box {
+function linearBounds(
+  chain: ChainOps,
+  i: number,
+  x: tf.Tensor,
+  ball: InputBall,
+  pre: (Box | null)[],
+  rows: tf.Tensor,
+  outShape: readonly number[],
+  clip: Box | null,
+): Box {
   const n = x.shape[0]!;
-  const shape = chain.ops[i]!.inShape;
-  const dShape = [...shape.slice(0, -1), shape[shape.length - 1]! / 2];
-  const m = size(dShape);
+  const m = rows.shape[0]!;
+  // The rows give lower bounds; their negatives give minus the upper bounds.
   const both = tf.tidy(() => {
-    // Specs e_a − e_b per output of d, then their negatives (minus upper bounds).
-    const eye = tf.reshape(tf.eye(m), [m, ...dShape]);
-    const diff = tf.concat([eye, tf.neg(eye)], dShape.length);
-    const spec = tf.concat([diff, tf.neg(diff)], 0);
-    return backward(chain, i, tf.reshape(spec, [1, 2 * m, ...shape]), tf.zeros([n, 2 * m]) as tf.Tensor2D, x, ball, pre);
+    const spec = tf.concat([rows, tf.neg(rows)], 0);
+    return backward(chain, i, tf.expandDims(spec, 0), tf.zeros([n, 2 * m]) as tf.Tensor2D, x, ball, pre);
   });
   const box = tf.tidy(() => {
-    let lo = tf.reshape(tf.slice(both, [0, 0], [n, m]), [n, ...dShape]);
-    let hi = tf.reshape(tf.neg(tf.slice(both, [0, m], [n, m])), [n, ...dShape]);
-    if (ib) {
-      const [la, lb] = halves(ib.l);
-      const [ua, ub] = halves(ib.u);
-      lo = tf.maximum(lo, tf.sub(la, ub));
-      hi = tf.minimum(hi, tf.sub(ua, lb));
-    }
-    return { l: lo, u: hi };
+    const lo = tf.reshape(tf.slice(both, [0, 0], [n, m]), [n, ...outShape]);
+    const hi = tf.reshape(tf.neg(tf.slice(both, [0, m], [n, m])), [n, ...outShape]);
+    return clip ? { l: tf.maximum(lo, clip.l), u: tf.minimum(hi, clip.u) } : { l: lo, u: hi };
   });
   both.dispose();
   return box;
@@ -289,36 +279,40 @@ function maxMinDifferenceBounds(chain: ChainOps, i: number, x: tf.Tensor, ball: 
 
 /** CROWN bounds at the input of every ReLU, each intersected with IBP's; for a MaxMin, bounds on the difference of its halves. */
 function crownPreBounds(chain: ChainOps, x: tf.Tensor, ball: InputBall, ibp: (Box | null)[]): (Box | null)[] {
-  const n = x.shape[0]!;
   const pre: (Box | null)[] = chain.ops.map(() => null);
   const needed = new Set(crownReluIndices(chain));
   chain.ops.forEach((op, i) => {
+    const ib = ibp[i] ?? null;
+    const shape = op.inShape;
     if (op.kind === 'maxmin') {
-      pre[i] = maxMinDifferenceBounds(chain, i, x, ball, ibp[i] ?? null, pre);
+      // d = a − b per pair: rows e_a − e_b, clipped by what the IBP box gives, [la − ub, ua − lb].
+      const dShape = [...shape.slice(0, -1), shape[shape.length - 1]! / 2];
+      const m = size(dShape);
+      const rows = tf.tidy(() => {
+        const eye = tf.reshape(tf.eye(m), [m, ...dShape]);
+        return tf.concat([eye, tf.neg(eye)], dShape.length);
+      });
+      const clip = ib
+        ? tf.tidy(() => {
+            const [la, lb] = lastAxisHalves(ib.l);
+            const [ua, ub] = lastAxisHalves(ib.u);
+            return { l: tf.sub(la, ub), u: tf.sub(ua, lb) };
+          })
+        : null;
+      pre[i] = linearBounds(chain, i, x, ball, pre, rows, dShape, clip);
+      tf.dispose([rows, ...(clip ? [clip.l, clip.u] : [])]);
       return;
     }
     if (op.kind !== 'relu') return;
-    const ib = ibp[i];
     if (!needed.has(i)) {
       if (!ib) throw new Error(`bound propagation: no IBP bounds at the input of '${op.layer}'`);
       pre[i] = { l: tf.clone(ib.l), u: tf.clone(ib.u) };
       return;
     }
-    const shape = op.inShape;
     const m = size(shape);
-    const both = tf.tidy(() => {
-      // Specs +I (lower bounds) and −I (minus upper bounds), for every example.
-      const eye = tf.eye(m);
-      const spec = tf.concat([eye, tf.neg(eye)], 0);
-      return backward(chain, i, tf.reshape(spec, [1, 2 * m, ...shape]), tf.zeros([n, 2 * m]) as tf.Tensor2D, x, ball, pre);
-    });
-    const box = tf.tidy(() => {
-      const lo = tf.reshape(tf.slice(both, [0, 0], [n, m]), [n, ...shape]);
-      const hi = tf.reshape(tf.neg(tf.slice(both, [0, m], [n, m])), [n, ...shape]);
-      return ib ? { l: tf.maximum(lo, ib.l), u: tf.minimum(hi, ib.u) } : { l: lo, u: hi };
-    });
-    both.dispose();
-    pre[i] = box;
+    const rows = tf.tidy(() => tf.reshape(tf.eye(m), [m, ...shape]));
+    pre[i] = linearBounds(chain, i, x, ball, pre, rows, shape, ib);
+    rows.dispose();
   });
   return pre;
 }
