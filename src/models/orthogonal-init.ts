@@ -6,12 +6,14 @@
  * starts with a product bound near 1 rather than the hundreds He-normal gives.
  *
  * The matrix is the polar factor of a Gaussian one (Haar-distributed, like the QR
- * construction), computed by Björck iterations: tfjs' QR took 33 s on a 3136 × 512
- * kernel, this well under a second. The weights are written after the model is built,
- * so saved models carry ordinary initializer configs and load anywhere.
+ * construction), computed by Björck iterations (`bjorck`, as the orthonormal layers
+ * use): tfjs' QR took 33 s on a 3136 × 512 kernel, this well under a second. The
+ * weights are written after the model is built, so saved models carry ordinary
+ * initializer configs and load anywhere.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
+import { bjorck } from './orthonormal-layers.js';
 import { tfSeed } from '../util/rng.js';
 
 /** A [rows, cols] matrix with orthonormal columns (rows ≥ cols) or rows (rows < cols). */
@@ -21,8 +23,8 @@ export function randomOrthogonal(rows: number, cols: number, seed: number): tf.T
     const [m, n] = tall ? [rows, cols] : [cols, rows];
     // A Gaussian m×n matrix has singular values within about √m ± √n: scaled by their
     // upper end they lie in (0, 1], where Björck's iteration converges to the polar factor.
-    let q = tf.div(tf.randomNormal([m, n], 0, 1, 'float32', tfSeed(seed)), Math.sqrt(m) + Math.sqrt(n)) as tf.Tensor2D;
-    for (let i = 0; i < 40; i++) q = tf.sub(tf.mul(q, 1.5), tf.mul(tf.matMul(q, tf.matMul(q, q, true, false)), 0.5)) as tf.Tensor2D;
+    const g = tf.div(tf.randomNormal([m, n], 0, 1, 'float32', tfSeed(seed)), Math.sqrt(m) + Math.sqrt(n)) as tf.Tensor2D;
+    const q = bjorck(g, 40);
     return tall ? q : (tf.transpose(q) as tf.Tensor2D);
   });
 }
