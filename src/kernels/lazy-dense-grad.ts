@@ -92,7 +92,11 @@ function lazyFusedMatMul(args: FusedArgs): tf.Tensor {
     const a3 = transposeA ? tf.reshape(a, [batchA, inner, outerA]) : tf.reshape(a, [batchA, outerA, inner]);
     const b3 = transposeB ? tf.reshape(b, [batchB, outerB, inner]) : tf.reshape(b, [batchB, inner, outerB]);
     const inputs: Record<string, tf.Tensor> = { a: a3, b: b3 };
-    if (args.bias != null) inputs['bias'] = tf.cast(args.bias as tf.Tensor, 'float32');
+    if (args.bias != null) {
+      // As tfjs' makeTypesMatch: a float32 bias is passed as is (a cast would copy it on every call).
+      const bias = args.bias as tf.Tensor;
+      inputs['bias'] = bias.dtype === 'float32' ? bias : tf.cast(bias, 'float32');
+    }
     const attrs = { transposeA, transposeB, activation: 'linear', leakyreluAlpha: 0.2, biasShape: inputs['bias']?.shape ?? null };
     const res = tf.engine().runKernel(LAZY_DENSE, inputs, attrs as never) as tf.Tensor;
     return tf.reshape(res, outShape);

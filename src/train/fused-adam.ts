@@ -38,12 +38,9 @@ export class FusedAdam extends tf.AdamOptimizer {
       : Object.entries(variableGradients).map(([name, tensor]) => ({ name, tensor }));
     tf.tidy(() => {
       // The bias corrections as tfjs computes them: float32 scalars 1 − β^t.
-      const [c1, c2] = tf.tidy(() => [tf.sub(1, s.accBeta1), tf.sub(1, s.accBeta2)]).map((t) => {
-        const v = t.dataSync()[0]!;
-        t.dispose();
-        return v;
-      }) as [number, number];
-      const params = adamParams(s.beta1, s.beta2, c1, c2, s.epsilon, s.learningRate);
+      // One read-back for both; the outer tidy frees the tensors.
+      const corrections = tf.stack([tf.sub(1, s.accBeta1), tf.sub(1, s.accBeta2)]).dataSync();
+      const params = adamParams(s.beta1, s.beta2, corrections[0]!, corrections[1]!, s.epsilon, s.learningRate);
       named.forEach(({ name, tensor: g }, i) => {
         const value = tf.engine().registeredVariables[name]!;
         s.accumulatedFirstMoment[i] ??= { originalName: `${name}/m`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
