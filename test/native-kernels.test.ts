@@ -121,6 +121,21 @@ describe('native SGEMM vs a float64 reference', { skip }, () => {
     check(addon, { m: 133, n: 530, k: 1100, ta: false, tb: true, alpha: 1, beta: 0, bias: true, relu: false, pad: 0 });
   });
 
+  it('matches on matrix-vector products (M = 1 or N = 1: the gemv path), every transpose, stride and epilogue, on every ISA path', () => {
+    const addon = getAddon();
+    // Lengths around the AVX2 loops' 8/16/64 steps, and power-iteration shapes large enough
+    // to split over threads (row_threads: 256K floats).
+    for (const [outs, k] of [[1, 1], [7, 5], [63, 17], [65, 33], [130, 100], [784, 256], [1100, 300]] as const) {
+      for (const ta of [false, true]) {
+        for (const tb of [false, true]) {
+          const e = { ta, tb, alpha: pick([1, -0.5]), beta: pick([0, 1, 0.5]), bias: rand() < 0.5, relu: rand() < 0.5, pad: pick([0, 3]) };
+          check(addon, { m: outs, n: 1, k, ...e });
+          check(addon, { m: 1, n: outs, k, ...e });
+        }
+      }
+    }
+  });
+
   it('handles an empty contraction and rejects operands outside the heap', () => {
     const addon = getAddon();
     check(addon, { m: 5, n: 7, k: 0, ta: false, tb: false, alpha: 1, beta: 0, bias: true, relu: true, pad: 0 });
