@@ -40,6 +40,31 @@ test('l2 penalty equals λ·Σw² over kernels only (biases excluded)', async ()
   assert.ok(Math.abs((await p.data())[0]! - lambda * expected) < 1e-5 * lambda * expected);
 });
 
+test("l2 penalty's gradient is 2λW for kernels and none for biases, bit for bit what tfjs' sum(square(W)) gives", async () => {
+  await testBackend();
+  const model = tinyModel(4);
+  const lambda = 0.37;
+  const reg = createRegularizer({ name: 'l2', lambda, decoupled: false }, 0);
+  const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const ctx = dummyCtx(model);
+  const ours = tf.variableGrads(() => reg.penalty!(ctx), vars);
+  const stock = tf.variableGrads(() => tf.mul(tf.addN(kernelsOf(model).map((k) => tf.sum(tf.square(k.variable)))), lambda) as tf.Scalar, vars);
+  assert.equal(ours.value.dataSync()[0], stock.value.dataSync()[0]);
+  for (const v of vars) {
+    const isKernel = kernelsOf(model).some((k) => k.variable === v);
+    if (!isKernel) {
+      assert.equal(ours.grads[v.name], undefined, `${v.name} has a gradient`);
+      assert.equal(stock.grads[v.name], undefined);
+      continue;
+    }
+    const g = ours.grads[v.name]!.dataSync();
+    assert.deepEqual(g, stock.grads[v.name]!.dataSync(), v.name);
+    const w = v.dataSync();
+    for (let i = 0; i < g.length; i++) assert.ok(Math.abs(g[i]! - 2 * lambda * w[i]!) <= 1e-6 * Math.abs(2 * lambda * w[i]!), `${v.name}[${i}]`);
+  }
+  tf.dispose([ours.value, stock.value, ...Object.values(ours.grads), ...Object.values(stock.grads)]);
+});
+
 test('decoupled l2 shrinks kernels by (1 − lr·λ) after a step and adds no penalty', async () => {
   await testBackend();
   const model = tinyModel(2);
