@@ -293,6 +293,31 @@ describe('Pow on wasm', () => {
   });
 });
 
+describe('Identity on wasm', () => {
+  it('shares the buffer (the engine clones every tensor it saves for a gradient), and the clone outlives the original', async () => {
+    await tf.setBackend('wasm');
+    const before = tf.memory().numTensors;
+    const x = tf.tensor2d(randArray([300, 7]), [300, 7]);
+    const want = x.dataSync().slice();
+    const y = tf.clone(x);
+    assert.equal(y.dataId, x.dataId, 'Identity copied the buffer');
+    x.dispose();
+    assert.deepEqual(y.dataSync(), want);
+    // The saved copy of a variable keeps the value the forward pass saw after assign().
+    const init = tf.tensor1d([1, 2, 3]);
+    const later = tf.tensor1d([10, 20, 30]);
+    const v = tf.variable(init);
+    const { value, grads } = tf.variableGrads(() => {
+      const loss = tf.sum(tf.square(v));
+      v.assign(later);
+      return loss as tf.Scalar;
+    }, [v]);
+    assert.deepEqual([...grads[v.name]!.dataSync()], [2, 4, 6]);
+    tf.dispose([y, init, later, v, value, grads[v.name]!]);
+    assert.equal(tf.memory().numTensors, before);
+  });
+});
+
 describe('tiny CNN on wasm', () => {
   // conv3x3 -> relu -> conv3x3/2 -> relu -> maxPool -> flatten -> dense -> softmax CE.
   const batch = 4;

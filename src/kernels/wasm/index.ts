@@ -7,6 +7,7 @@ import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { conv2DBackpropInputConfig } from './conv2d-backprop-input.js';
 import { fusedMatMulConfig } from './fused-mat-mul.js';
 import { gatherV2Config } from './gather.js';
+import { identityConfig } from './identity.js';
 import { comparisonConfigs } from './compare.js';
 import { wasmMaxMinConfig, wasmMaxMinGradConfig } from './max-min.js';
 import { wasmAdamUpdateConfig } from './adam-update.js';
@@ -21,7 +22,7 @@ let registered = false;
 export function registerWasmKernels(): void {
   if (registered) return;
   registered = true;
-  for (const cfg of [batchMatMulConfig, fusedMatMulConfig, conv2DBackpropFilterConfig, conv2DBackpropInputConfig, sumConfig, sliceConfig, powConfig, gatherV2Config, ...comparisonConfigs]) {
+  for (const cfg of [batchMatMulConfig, fusedMatMulConfig, conv2DBackpropFilterConfig, conv2DBackpropInputConfig, sumConfig, sliceConfig, powConfig, gatherV2Config, identityConfig, ...comparisonConfigs]) {
     overrideKernel(cfg);
   }
   // lipbench's own kernels (no stock one to replace).

@@ -25,6 +25,7 @@ export interface WasmBackend {
   };
   makeOutput(shape: number[], dtype: DataType, memoryOffset?: number): TensorInfo;
   disposeData(dataId: object, force?: boolean): boolean;
+  incRef(dataId: object): void;
 }
 
 export function asWasmBackend(backend: unknown): WasmBackend {
