@@ -57,8 +57,9 @@ export function createL2(opts: L2Options): Regularizer {
  * of the default MLP that was ~1.5 ms of a 5 ms training step. Same values: dy·(2w) and
  * w·(2dy) are the same product rounded once (doubling is exact).
  */
-const sumOfSquares = tf.customGrad((w: tf.Tensor, save: tf.GradSaveFunc) => {
-  save([w]);
+const sumOfSquares = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+  const w = args[0] as tf.Tensor;
+  (args[1] as tf.GradSaveFunc)([w]);
   return { value: tf.sum(tf.square(w)), gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(saved[0]!, tf.mul(dy, 2)) };
 }) as (w: tf.Tensor) => tf.Scalar;
 
