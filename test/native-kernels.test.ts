@@ -14,8 +14,9 @@ import '@tensorflow/tfjs-layers';
 import * as tfwasm from '@tensorflow/tfjs-backend-wasm';
 import { registerNativeKernels, type NativeAddon } from '../src/kernels/native/index.js';
 import { getAddon, nativeSkip } from './helpers/native.js';
+import { NATIVE_MIN } from '../src/kernels/wasm/binary.js';
 import {
-  assertClose, compare, convOutShape, describeCase, operand, pick, rand, randArray, randInt, randomConvCase, type ConvCase,
+  assertClose, compare, convOutShape, describeCase, operand, pick, rand, randArray, randInt, randomConvCase, runOn, type ConvCase, type Operand,
 } from './helpers/kernel-check.js';
 
 const skip = nativeSkip;
@@ -156,7 +157,7 @@ const randomCase = (): ConvCase => randomConvCase(20, 40);
 const calls = new Map<string, number>();
 function counting(addon: NativeAddon): NativeAddon {
   const wrapped = { ...addon };
-  for (const name of ['sgemm', 'conv2d', 'conv2dBackpropFilter', 'conv2dBackpropInput', 'sumRows'] as const) {
+  for (const name of ['sgemm', 'conv2d', 'conv2dBackpropFilter', 'conv2dBackpropInput', 'sumRows', 'binary'] as const) {
     const fn = addon[name] as (...args: unknown[]) => void;
     (wrapped as Record<string, unknown>)[name] = (...args: unknown[]): void => {
       calls.set(name, (calls.get(name) ?? 0) + 1);
@@ -201,6 +202,28 @@ describe('tfjs kernels on wasm+native', { skip }, () => {
     await compare('matMul tA 300x128x257 (weight-gradient shape)', [operand([128, 300]), operand([128, 257])],
       (x, y) => tf.matMul(x, y, true, false));
     assertCalled('sgemm');
+  });
+
+  it('Add, Sub and Multiply on large tensors equal cpu bit for bit (full operands, a broadcast value on either side, NaN, ±0, infinities)', async () => {
+    const n = NATIVE_MIN + 4099;
+    const special = [Number.NaN, 0, -0, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 3.4e38, 1e-45];
+    const big = (): Operand => { const o = operand([n]); special.forEach((v, i) => { o.data[i * 97] = v; }); return o; };
+    const cases: [string, Operand[], (a: tf.Tensor, b: tf.Tensor) => tf.Tensor][] = [];
+    for (const [op, f] of [['add', tf.add], ['sub', tf.sub], ['mul', tf.mul]] as const) {
+      cases.push([`${op} [n] [n]`, [big(), big()], f]);
+      cases.push([`${op} [n] scalar`, [big(), operand([])], f]);
+      cases.push([`${op} [1,1] [n]`, [operand([1, 1]), big()], f]);
+      cases.push([`${op} [2, n/2] [2, n/2]`, [operand([2, Math.floor(n / 2)]), operand([2, Math.floor(n / 2)])], f]);
+    }
+    for (const [what, ops, f] of cases) {
+      const expected = await runOn('cpu', ops, f);
+      const actual = await runOn('wasm', ops, f);
+      assert.equal(actual[0]!.length, expected[0]!.length, what);
+      for (let i = 0; i < expected[0]!.length; i++) {
+        if (!Object.is(actual[0]![i], expected[0]![i])) assert.fail(`${what} element ${i}: ${actual[0]![i]} vs cpu ${expected[0]![i]}`);
+      }
+    }
+    assertCalled('binary');
   });
 
   it('_FusedMatMul matches cpu for bias shapes and activations', async () => {

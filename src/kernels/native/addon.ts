@@ -45,6 +45,8 @@ export interface NativeAddon {
    */
   adamUpdate(heap: Float32Array, wOff: number, mOff: number, vOff: number, gOff: number, n: number, params: Float32Array,
     nwOff: number, nmOff: number, nvOff: number): void;
+  /** out = a op b over n floats (op 0 add, 1 sub, 2 mul); aLen and bLen are n or 1 (one broadcast value). */
+  binary(heap: Float32Array, op: number, aOff: number, aLen: number, bOff: number, bLen: number, n: number, outOff: number): void;
   info(): NativeInfo;
   setThreads(n: number): number;
   /** Switches the micro-kernel (avx512, avx2, generic); returns the one in force (lower when the CPU lacks it). */

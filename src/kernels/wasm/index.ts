@@ -3,6 +3,7 @@
  * runs the (chained) setup functions when it initialises the backend.
  */
 import { batchMatMulConfig } from './batch-mat-mul.js';
+import { binaryConfigs } from './binary.js';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { conv2DBackpropInputConfig } from './conv2d-backprop-input.js';
 import { fusedMatMulConfig } from './fused-mat-mul.js';
@@ -22,7 +23,7 @@ let registered = false;
 export function registerWasmKernels(): void {
   if (registered) return;
   registered = true;
-  for (const cfg of [batchMatMulConfig, fusedMatMulConfig, conv2DBackpropFilterConfig, conv2DBackpropInputConfig, sumConfig, sliceConfig, powConfig, gatherV2Config, identityConfig, ...comparisonConfigs]) {
+  for (const cfg of [batchMatMulConfig, fusedMatMulConfig, conv2DBackpropFilterConfig, conv2DBackpropInputConfig, sumConfig, sliceConfig, powConfig, gatherV2Config, identityConfig, ...comparisonConfigs, ...binaryConfigs]) {
     overrideKernel(cfg);
   }
   // lipbench's own kernels (no stock one to replace).
