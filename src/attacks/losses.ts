@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
+import { softmaxCrossEntropyRows } from '../kernels/softmax-ce.js';
 
 /**
  * `ce`: cross-entropy on logits (Madry et al. 2018). `cw`: the Carlini–Wagner margin
@@ -79,9 +80,13 @@ function dlrTargeted(logits: tf.Tensor2D, y: tf.Tensor1D, t: tf.Tensor1D): tf.Te
   return tf.div(tf.sub(classLogit(logits, t), classLogit(logits, y)), spread) as tf.Tensor1D;
 }
 
-/** Cross-entropy of logits against integer labels, one value per example [N] (train/loss.ts has the mean). */
+/**
+ * Cross-entropy of logits against integer labels, one value per example [N] (train/loss.ts
+ * has the mean): one kernel and its gradient where the backend has lipbench's
+ * (kernels/softmax-ce.ts), else logSumExp − the class logit from tfjs ops.
+ */
 export function perExampleCrossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Tensor1D {
-  return tf.tidy(() => tf.sub(tf.logSumExp(logits, 1), classLogit(logits, labels)) as tf.Tensor1D);
+  return softmaxCrossEntropyRows(logits, labels);
 }
 
 /**

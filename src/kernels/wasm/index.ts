@@ -12,6 +12,7 @@ import { identityConfig } from './identity.js';
 import { comparisonConfigs } from './compare.js';
 import { wasmMaxMinConfig, wasmMaxMinGradConfig } from './max-min.js';
 import { wasmAdamUpdateConfig } from './adam-update.js';
+import { wasmSoftmaxCEConfig, wasmSoftmaxCEGradConfig } from './softmax-ce.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { overrideKernel } from './stock.js';
 import { powConfig } from './pow.js';
@@ -27,7 +28,7 @@ export function registerWasmKernels(): void {
     overrideKernel(cfg);
   }
   // lipbench's own kernels (no stock one to replace).
-  for (const cfg of [wasmMaxMinConfig, wasmMaxMinGradConfig, wasmAdamUpdateConfig]) {
+  for (const cfg of [wasmMaxMinConfig, wasmMaxMinGradConfig, wasmAdamUpdateConfig, wasmSoftmaxCEConfig, wasmSoftmaxCEGradConfig]) {
     if (!tf.getKernel(cfg.kernelName, cfg.backendName)) tf.registerKernel(cfg);
   }
 }
