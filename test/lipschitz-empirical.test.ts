@@ -132,6 +132,9 @@ describe('empirical lower bounds', () => {
       want = Math.max(want, Math.hypot(...cols[yi].map((w, t) => w - cols[j][t])) / Math.SQRT2);
     });
     assert.ok(Math.abs(g.value - want) / want < 1e-5, `${g.value} vs ${want}`);
+    // Each example's value does not depend on the batch it was computed in.
+    const whole = gradientLowerBound(m, x, y);
+    assert.deepEqual([whole.value, whole.index, whole.evaluated], [g.value, g.index, g.evaluated]);
     const L = lipschitzUpperBounds(m, { maxIters: 2000, tol: 1e-8, seed: 1 }).upper;
     const more = gradientLowerBound(m, x, y, { randomDirections: 5, ascentSteps: 2, seed: 4 });
     assert.ok(more.value >= g.value * (1 - 1e-6) && more.value <= L * (1 + 1e-6));
@@ -157,6 +160,8 @@ describe('empirical lower bounds', () => {
     });
     assert.ok(Math.abs(r.value - want.dataSync()[0]) / r.value < 1e-4);
     assert.equal(r.evaluated, 6);
+    const whole = pairLowerBound(m, x, xAdv);
+    assert.deepEqual([whole.value, whole.index], [r.value, r.index]);
     tf.dispose([x, delta, xAdv, want]);
     m.dispose();
   });
