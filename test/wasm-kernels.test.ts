@@ -318,6 +318,26 @@ describe('Identity on wasm', () => {
   });
 });
 
+describe('Cast on wasm', () => {
+  it('shares the buffer when the dtype does not change, and converts as the stock kernel otherwise', async () => {
+    await tf.setBackend('wasm');
+    const before = tf.memory().numTensors;
+    const x = tf.tensor1d([1.5, -2.7, 0, 3]);
+    const same = tf.cast(x, 'float32');
+    assert.equal(same.dataId, x.dataId, 'a float32 → float32 cast copied the buffer');
+    const i = tf.cast(x, 'int32');
+    assert.notEqual(i.dataId, x.dataId);
+    assert.equal(i.dtype, 'int32');
+    assert.deepEqual([...i.dataSync()], [1, -2, 0, 3]);
+    const back = tf.cast(i, 'int32');
+    assert.equal(back.dataId, i.dataId);
+    x.dispose();
+    assert.deepEqual([...same.dataSync()], [1.5, -2.700000047683716, 0, 3]);
+    tf.dispose([same, i, back]);
+    assert.equal(tf.memory().numTensors, before);
+  });
+});
+
 describe('tiny CNN on wasm', () => {
   // conv3x3 -> relu -> conv3x3/2 -> relu -> maxPool -> flatten -> dense -> softmax CE.
   const batch = 4;
