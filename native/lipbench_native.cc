@@ -1163,6 +1163,21 @@ void binary_op(int op, const float* a, bool as, const float* b, bool bs, long n,
 }
 
 /**
+ * out = clamp(x, lo, hi) over n floats, written as the wasm backend's XNNPACK clamp
+ * computes it (max then min, each "a < b ? b : a"): NaN becomes lo and a −0 input with
+ * lo = +0 becomes +0, bit for bit the stock kernel's output. Threaded like binary_op.
+ */
+void clip_values(const float* x, long n, float lo, float hi, float* out) {
+  const int nt = n >= (1L << 17) ? static_cast<int>(std::min<long>(g_threads, n >> 16)) : 1;
+  for_row_ranges(nt, n, [&](int, long i0, long i1) {
+    for (long i = i0; i < i1; i++) {
+      const float v = lo < x[i] ? x[i] : lo;
+      out[i] = v < hi ? v : hi;
+    }
+  });
+}
+
+/**
  * out[j] = sum_i x[i*cols + j]: a leading-axes reduction (bias gradients). Blocks of rows
  * accumulate in float, blocks add into double; threads take row ranges.
  */
@@ -1606,6 +1621,21 @@ napi_value js_binary(napi_env env, napi_callback_info info) {
   });
 }
 
+// clip(heap, xOff, n, lo, hi, outOff)
+napi_value js_clip(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args<6> a(env, info, 6);
+    const Heap h = get_heap(env, a.v[0]);
+    const long xOff = get_int(env, a.v[1]), n = get_int(env, a.v[2]), outOff = get_int(env, a.v[5]);
+    const float lo = static_cast<float>(get_num(env, a.v[3])), hi = static_cast<float>(get_num(env, a.v[4]));
+    if (n < 0) throw ArgError("bad size");
+    check_span(h, xOff, 1, n, n, "x");
+    check_span(h, outOff, 1, n, n, "out");
+    if (n > 0) clip_values(h.data + xOff, n, lo, hi, h.data + outOff);
+    return undefined(env);
+  });
+}
+
 napi_value js_info(napi_env env, napi_callback_info) {
   napi_value o, isa, thr, mr, nr;
   napi_create_object(env, &o);
@@ -1728,6 +1758,7 @@ NAPI_MODULE_INIT() {
       {"maxMinGrad", js_max_min_grad},
       {"adamUpdate", js_adam_update},
       {"binary", js_binary},
+      {"clip", js_clip},
       {"info", js_info},
       {"setThreads", js_set_threads},
       {"setIsa", js_set_isa},

@@ -15,6 +15,8 @@ import * as tfwasm from '@tensorflow/tfjs-backend-wasm';
 import { registerNativeKernels, type NativeAddon } from '../src/kernels/native/index.js';
 import { getAddon, nativeSkip } from './helpers/native.js';
 import { NATIVE_MIN } from '../src/kernels/wasm/binary.js';
+import { stockConfig } from '../src/kernels/wasm/stock.js';
+import { ClipByValue } from '@tensorflow/tfjs-core';
 import {
   assertClose, compare, convOutShape, describeCase, operand, pick, rand, randArray, randInt, randomConvCase, runOn, type ConvCase, type Operand,
 } from './helpers/kernel-check.js';
@@ -157,7 +159,7 @@ const randomCase = (): ConvCase => randomConvCase(20, 40);
 const calls = new Map<string, number>();
 function counting(addon: NativeAddon): NativeAddon {
   const wrapped = { ...addon };
-  for (const name of ['sgemm', 'conv2d', 'conv2dBackpropFilter', 'conv2dBackpropInput', 'sumRows', 'binary'] as const) {
+  for (const name of ['sgemm', 'conv2d', 'conv2dBackpropFilter', 'conv2dBackpropInput', 'sumRows', 'binary', 'clip'] as const) {
     const fn = addon[name] as (...args: unknown[]) => void;
     (wrapped as Record<string, unknown>)[name] = (...args: unknown[]): void => {
       calls.set(name, (calls.get(name) ?? 0) + 1);
@@ -224,6 +226,29 @@ describe('tfjs kernels on wasm+native', { skip }, () => {
       }
     }
     assertCalled('binary');
+  });
+
+  it('ClipByValue on large tensors equals the stock wasm kernel bit for bit (NaN → lo, signed zeros, infinities, the bounds themselves)', async () => {
+    await tf.setBackend('wasm');
+    const n = NATIVE_MIN + 77;
+    const ours = tf.getKernel(ClipByValue, 'wasm')!;
+    const stock = stockConfig(ClipByValue)!;
+    for (const [lo, hi] of [[0, 1], [-0.3, 0.3], [-1, 1], [-0.1, 0.05], [0, 1e-45]] as const) {
+      const data = randArray([n]).map((v) => v * 2);
+      [Number.NaN, -0, 0, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, lo, hi, Math.fround(lo), Math.fround(hi), 1e-45, -1e-45]
+        .forEach((v, i) => { data[i * 13] = v; });
+      const x = tf.tensor1d(data);
+      const run = (cfg: tf.KernelConfig): Float32Array => {
+        tf.unregisterKernel(ClipByValue, 'wasm');
+        tf.registerKernel(cfg);
+        return tf.tidy(() => tf.clipByValue(x, lo, hi).dataSync() as Float32Array);
+      };
+      const want = run(stock);
+      const got = run(ours);
+      x.dispose();
+      for (let i = 0; i < n; i++) if (!Object.is(got[i], want[i])) assert.fail(`clip [${lo}, ${hi}] element ${i} (${data[i]}): ${got[i]} vs stock ${want[i]}`);
+    }
+    assertCalled('clip');
   });
 
   it('_FusedMatMul matches cpu for bias shapes and activations', async () => {

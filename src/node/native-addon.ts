@@ -21,7 +21,7 @@ export function loadNative(): { addon?: NativeAddon; why?: string } {
   try {
     const require = createRequire(import.meta.url);
     const addon = require(ADDON_PATH) as NativeAddon;
-    if (typeof addon.sgemm !== 'function' || typeof addon.conv2d !== 'function' || typeof addon.sumRows !== 'function' || typeof addon.planThreads !== 'function' || typeof addon.binary !== 'function') {
+    if (typeof addon.sgemm !== 'function' || typeof addon.conv2d !== 'function' || typeof addon.sumRows !== 'function' || typeof addon.planThreads !== 'function' || typeof addon.binary !== 'function' || typeof addon.clip !== 'function') {
       return (loaded = { why: 'native addon is stale (rebuild with `node native/build.mjs --force`)' });
     }
     return (loaded = { addon });

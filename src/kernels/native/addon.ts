@@ -47,6 +47,8 @@ export interface NativeAddon {
     nwOff: number, nmOff: number, nvOff: number): void;
   /** out = a op b over n floats (op 0 add, 1 sub, 2 mul); aLen and bLen are n or 1 (one broadcast value). */
   binary(heap: Float32Array, op: number, aOff: number, aLen: number, bOff: number, bLen: number, n: number, outOff: number): void;
+  /** out = clamp(x, lo, hi) over n floats, as the wasm backend's XNNPACK clamp (NaN → lo). */
+  clip(heap: Float32Array, xOff: number, n: number, lo: number, hi: number, outOff: number): void;
   info(): NativeInfo;
   setThreads(n: number): number;
   /** Switches the micro-kernel (avx512, avx2, generic); returns the one in force (lower when the CPU lacks it). */

@@ -5,6 +5,7 @@
 import { batchMatMulConfig } from './batch-mat-mul.js';
 import { binaryConfigs } from './binary.js';
 import { castConfig } from './cast.js';
+import { clipByValueConfig } from './clip.js';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { conv2DBackpropInputConfig } from './conv2d-backprop-input.js';
 import { fusedMatMulConfig } from './fused-mat-mul.js';
@@ -25,7 +26,7 @@ let registered = false;
 export function registerWasmKernels(): void {
   if (registered) return;
   registered = true;
-  for (const cfg of [batchMatMulConfig, fusedMatMulConfig, conv2DBackpropFilterConfig, conv2DBackpropInputConfig, sumConfig, sliceConfig, powConfig, gatherV2Config, identityConfig, castConfig, ...comparisonConfigs, ...binaryConfigs]) {
+  for (const cfg of [batchMatMulConfig, fusedMatMulConfig, conv2DBackpropFilterConfig, conv2DBackpropInputConfig, sumConfig, sliceConfig, powConfig, gatherV2Config, identityConfig, castConfig, clipByValueConfig, ...comparisonConfigs, ...binaryConfigs]) {
     overrideKernel(cfg);
   }
   // lipbench's own kernels (no stock one to replace).
