@@ -81,10 +81,11 @@ function plan(quick: boolean): { params: WorkloadParams; reps: Record<string, nu
     ? { W1: 5, W2: 3, W3: 1, W4: 2, W5: 3, W5tA: 3, W5tB: 3 }
     : { W1: 50, W2: 10, W3: 3, W4: 5, W5: 10, W5tA: 10, W5tB: 10 };
   // W3 runs for seconds; a warm-up pass would only double the wall time. W1's steps are a
-  // few milliseconds of mostly JavaScript: after 2 warm-up steps V8 had not finished
-  // optimizing tfjs' engine, and three rounds of the whole bench measured 7.0–7.1 ms where
-  // W1 alone measured 4.9 ms. Twenty steps (~0.1 s, on both sides) reach the steady state.
-  const warmup = { W1: 20, W2: 2, W3: 0, W4: 1, W5: 1, W5tA: 1, W5tB: 1 };
+  // few milliseconds of mostly JavaScript, and V8 takes a while to optimize tfjs' engine:
+  // on the 2-core Zen 4 VM the first 100 steps of a process averaged 4.4–4.7 ms and later
+  // ones 3.5 ms (scratch runs of 800 steps), so after 2 warm-up steps the bench timed the
+  // warm-up (7.0–7.1 ms in three full rounds). Both sides get 100 (~0.5 s).
+  const warmup = { W1: 100, W2: 2, W3: 0, W4: 1, W5: 1, W5tA: 1, W5tB: 1 };
   return { params, reps, warmup };
 }
 
