@@ -139,6 +139,36 @@ describe('native SGEMM vs a float64 reference', { skip }, () => {
     }
   });
 
+  it('gives the same bits with the AVX-512 and the AVX2 kernel (so which one a CPU picks changes speed only)', (t) => {
+    const addon = getAddon();
+    if (!isas(addon).includes('avx512')) {
+      t.skip('this CPU has no AVX-512');
+      return;
+    }
+    const initial = addon.info().isa;
+    try {
+      for (let rep = 0; rep < 40; rep++) {
+        const m = pick([1, 5, 37, 128, 300]), n = pick([1, 10, 70, 256, 513]), k = pick([3, 100, 784, 1300]);
+        const ta = rand() < 0.5, tb = rand() < 0.5, beta = pick([0, 1, 0.5]), relu = rand() < 0.5;
+        const lda = ta ? m : k, ldb = tb ? k : n;
+        const heap = randArray([m * k + k * n + m * n + n]);
+        const run = (isa: string): Float32Array => {
+          addon.setIsa(isa);
+          const h = Float32Array.from(heap);
+          addon.sgemm(h, ta, tb, m, n, k, 1, 0, lda, m * k, ldb, beta, m * k + k * n, n, m * k + k * n + m * n, relu ? 1 : 0);
+          return h;
+        };
+        const a = run('avx512');
+        const b = run('avx2');
+        for (let i = 0; i < a.length; i++) {
+          if (!Object.is(a[i], b[i])) assert.fail(`${m}x${k}x${n} tA=${ta} tB=${tb} beta=${beta} relu=${relu}: element ${i}: avx512 ${a[i]} vs avx2 ${b[i]}`);
+        }
+      }
+    } finally {
+      addon.setIsa(initial);
+    }
+  });
+
   it('handles an empty contraction and rejects operands outside the heap', () => {
     const addon = getAddon();
     check(addon, { m: 5, n: 7, k: 0, ta: false, tb: false, alpha: 1, beta: 0, bias: true, relu: true, pad: 0 });
