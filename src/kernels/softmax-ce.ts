@@ -20,14 +20,20 @@ export const SOFTMAX_CE_GRAD = 'LipbenchSoftmaxCEGrad';
 
 type Out = { [i: number]: number };
 
+/** [m, Σⱼ exp(zⱼ − m)] of the c values at z[base], m their max, in double. */
+function shiftedSum(z: ArrayLike<number>, base: number, c: number): [number, number] {
+  let m = -Infinity;
+  for (let j = 0; j < c; j++) m = Math.max(m, z[base + j]!);
+  let s = 0;
+  for (let j = 0; j < c; j++) s += Math.exp(z[base + j]! - m);
+  return [m, s];
+}
+
 /** out[r] = CE of row r of z ([rows, c] at zOff) against labels[lOff + r]. */
 export function softmaxCERows(z: ArrayLike<number>, zOff: number, labels: ArrayLike<number>, lOff: number, rows: number, c: number, out: Out, outOff: number): void {
   for (let r = 0; r < rows; r++) {
     const base = zOff + r * c;
-    let m = -Infinity;
-    for (let j = 0; j < c; j++) m = Math.max(m, z[base + j]!);
-    let s = 0;
-    for (let j = 0; j < c; j++) s += Math.exp(z[base + j]! - m);
+    const [m, s] = shiftedSum(z, base, c);
     const y = labels[lOff + r]!;
     const zy = y >= 0 && y < c ? z[base + y]! : 0;
     out[outOff + r] = Math.log(s) + m - zy;
@@ -41,10 +47,7 @@ export function softmaxCEGradRows(
 ): void {
   for (let r = 0; r < rows; r++) {
     const base = zOff + r * c;
-    let m = -Infinity;
-    for (let j = 0; j < c; j++) m = Math.max(m, z[base + j]!);
-    let s = 0;
-    for (let j = 0; j < c; j++) s += Math.exp(z[base + j]! - m);
+    const [m, s] = shiftedSum(z, base, c);
     const y = labels[lOff + r]!;
     const g = dy[dyOff + r]!;
     const o = dzOff + r * c;
