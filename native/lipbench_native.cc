@@ -1,10 +1,13 @@
-// lipbench native addon: packed SGEMM and implicit-im2col convolutions that read and write
-// the tfjs wasm backend's heap in place (a Float32Array over the whole wasm memory plus
-// element offsets), so wasm keeps its elementwise ops while the O(n^3) work runs here.
+// lipbench native addon: packed SGEMM, matrix-vector products and implicit-im2col
+// convolutions that read and write the tfjs wasm backend's heap in place (a Float32Array
+// over the whole wasm memory plus element offsets), so the O(n^3) work runs here; of the
+// elementwise ops only the ones big enough for a second core (Adam, MaxMin, large
+// add/sub/mul/clip) do, the rest stay in wasm.
 //
 // Built with baseline x86-64 flags; the micro-kernels carry their own target attributes
 // and one is picked at load time with __builtin_cpu_supports (AVX-512F, AVX2+FMA, or
-// portable C++). Large problems are split over a small persistent thread pool.
+// portable C++; AVX2 on AMD family 19h, see avx2_preferred). Large problems are split over
+// a small persistent thread pool.
 #include <node_api.h>
 
 #include <sched.h>
