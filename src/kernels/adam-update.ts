@@ -8,8 +8,8 @@
  * Kernels: cpu and wasm here and in wasm/adam-update.ts (the native addon while active);
  * train/fused-adam.ts uses the kernel where the backend has it and tfjs' Adam elsewhere.
  */
-import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import { registerMissing, type SyncBackend } from './register.js';
 
 export const ADAM_UPDATE = 'LipbenchAdamUpdate';
 
@@ -43,11 +43,6 @@ export function adamUpdateRange(
   }
 }
 
-interface SyncBackend {
-  readSync(dataId: object): unknown;
-  makeTensorInfo(shape: number[], dtype: 'float32', values: Float32Array): TensorInfo;
-}
-
 const cpuAdamUpdate: KernelFunc = ({ inputs, backend: b, attrs }) => {
   const backend = b as SyncBackend;
   const { w, m, v, g } = inputs as { w: TensorInfo; m: TensorInfo; v: TensorInfo; g: TensorInfo };
@@ -67,5 +62,5 @@ let registered = false;
 export function registerAdamUpdateKernel(): void {
   if (registered) return;
   registered = true;
-  if (!tf.getKernel(ADAM_UPDATE, 'cpu')) tf.registerKernel(cpuAdamUpdateConfig);
+  registerMissing([cpuAdamUpdateConfig]);
 }

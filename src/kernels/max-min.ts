@@ -12,6 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { GradConfig, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import { registerMissing, type SyncBackend } from './register.js';
 
 export const MAX_MIN = 'LipbenchMaxMin';
 export const MAX_MIN_GRAD = 'LipbenchMaxMinGrad';
@@ -60,12 +61,6 @@ export function maxMinRowsOf(shape: readonly number[]): { rows: number; c: numbe
   const c = shape[shape.length - 1] ?? 0;
   if (shape.length === 0 || c % 2 !== 0) throw new Error(`MaxMin: the last axis must have an even size, got shape [${shape.join(', ')}]`);
   return { rows: c === 0 ? 0 : shape.reduce((p, d) => p * d, 1) / c, c };
-}
-
-/** The two KernelBackend methods the cpu kernels use (the KernelFunc typing leaves backend untyped). */
-interface SyncBackend {
-  readSync(dataId: object): unknown;
-  makeTensorInfo(shape: number[], dtype: 'float32', values: Float32Array): TensorInfo;
 }
 
 const cpuMaxMin: KernelFunc = ({ inputs, backend: b }) => {
@@ -143,10 +138,5 @@ let registered = false;
 export function registerMaxMinKernels(): void {
   if (registered) return;
   registered = true;
-  for (const cfg of [cpuMaxMinConfig, cpuMaxMinGradConfig]) {
-    if (!tf.getKernel(cfg.kernelName, cfg.backendName)) tf.registerKernel(cfg);
-  }
-  for (const cfg of [maxMinGradConfig, maxMinGradGradConfig]) {
-    if (!tf.getGradient(cfg.kernelName)) tf.registerGradient(cfg);
-  }
+  registerMissing([cpuMaxMinConfig, cpuMaxMinGradConfig], [maxMinGradConfig, maxMinGradGradConfig]);
 }

@@ -14,6 +14,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { GradConfig, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import { registerMissing, type SyncBackend } from './register.js';
 
 export const SOFTMAX_CE = 'LipbenchSoftmaxCE';
 export const SOFTMAX_CE_GRAD = 'LipbenchSoftmaxCEGrad';
@@ -59,12 +60,6 @@ export function softmaxCEGradRows(
 export function ceRowsOf(shape: readonly number[]): { rows: number; c: number } {
   if (shape.length !== 2) throw new Error(`softmax cross-entropy: logits must be [N, C], got [${shape.join(', ')}]`);
   return { rows: shape[0]!, c: shape[1]! };
-}
-
-/** The two KernelBackend methods the cpu kernels use (the KernelFunc typing leaves backend untyped). */
-interface SyncBackend {
-  readSync(dataId: object): unknown;
-  makeTensorInfo(shape: number[], dtype: 'float32', values: Float32Array): TensorInfo;
 }
 
 const cpuCE: KernelFunc = ({ inputs, backend: b }) => {
@@ -132,12 +127,7 @@ let registered = false;
 export function registerSoftmaxCEKernels(): void {
   if (registered) return;
   registered = true;
-  for (const cfg of [cpuSoftmaxCEConfig, cpuSoftmaxCEGradConfig]) {
-    if (!tf.getKernel(cfg.kernelName, cfg.backendName)) tf.registerKernel(cfg);
-  }
-  for (const cfg of [softmaxCEGradConfig, softmaxCEGradGradConfig]) {
-    if (!tf.getGradient(cfg.kernelName)) tf.registerGradient(cfg);
-  }
+  registerMissing([cpuSoftmaxCEConfig, cpuSoftmaxCEGradConfig], [softmaxCEGradConfig, softmaxCEGradGradConfig]);
 }
 
 /** CE from tfjs ops: the fallback on backends without the kernels, and the reference the kernels are tested against. */

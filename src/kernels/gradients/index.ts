@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { avgPoolGradGradConfig } from './avg-pool-grad.js';
 import { maxPoolGradGradConfig } from './max-pool-grad.js';
 import { recomputingGradients } from './recompute.js';
+import { registerMissing } from '../register.js';
 
 export { avgPoolGradGradConfig, maxPoolGradGradConfig };
 
@@ -41,9 +42,7 @@ let registered = false;
 export function registerSecondOrderGradients(): void {
   if (registered) return;
   registered = true;
-  for (const cfg of [maxPoolGradGradConfig, avgPoolGradGradConfig, ...COMPARISONS.map(zeroGradient)]) {
-    if (!tf.getGradient(cfg.kernelName)) tf.registerGradient(cfg);
-  }
+  registerMissing([], [maxPoolGradGradConfig, avgPoolGradGradConfig, ...COMPARISONS.map(zeroGradient)]);
   for (const cfg of recomputingGradients) tf.registerGradient(cfg);
 }
 

@@ -15,7 +15,7 @@ import { comparisonConfigs } from './compare.js';
 import { wasmMaxMinConfig, wasmMaxMinGradConfig } from './max-min.js';
 import { wasmAdamUpdateConfig } from './adam-update.js';
 import { wasmSoftmaxCEConfig, wasmSoftmaxCEGradConfig } from './softmax-ce.js';
-import * as tf from '@tensorflow/tfjs-core';
+import { registerMissing } from '../register.js';
 import { overrideKernel } from './stock.js';
 import { powConfig } from './pow.js';
 import { sliceConfig } from './slice.js';
@@ -30,7 +30,5 @@ export function registerWasmKernels(): void {
     overrideKernel(cfg);
   }
   // lipbench's own kernels (no stock one to replace).
-  for (const cfg of [wasmMaxMinConfig, wasmMaxMinGradConfig, wasmAdamUpdateConfig, wasmSoftmaxCEConfig, wasmSoftmaxCEGradConfig]) {
-    if (!tf.getKernel(cfg.kernelName, cfg.backendName)) tf.registerKernel(cfg);
-  }
+  registerMissing([wasmMaxMinConfig, wasmMaxMinGradConfig, wasmAdamUpdateConfig, wasmSoftmaxCEConfig, wasmSoftmaxCEGradConfig]);
 }
