@@ -7,6 +7,7 @@
 import { Cast } from '@tensorflow/tfjs-core';
 import type { CastAttrs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { runStock } from './stock.js';
+import { shareBuffer } from './identity.js';
 import { asWasmBackend } from './wasm-backend.js';
 
 const cast: KernelFunc = ({ inputs, backend, attrs }) => {
@@ -14,8 +15,7 @@ const cast: KernelFunc = ({ inputs, backend, attrs }) => {
   const { x } = inputs as { x: TensorInfo };
   const { dtype } = attrs as unknown as CastAttrs;
   if (x.dtype !== dtype || dtype === 'string' || dtype === 'complex64') return runStock(Cast, wb, { x }, { dtype });
-  wb.incRef(x.dataId);
-  return { dataId: x.dataId, shape: x.shape, dtype };
+  return shareBuffer(wb, x);
 };
 
 export const castConfig: KernelConfig = { kernelName: Cast, backendName: 'wasm', kernelFunc: cast };

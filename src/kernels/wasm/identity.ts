@@ -9,14 +9,19 @@
 import { Identity } from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { runStock } from './stock.js';
-import { asWasmBackend } from './wasm-backend.js';
+import { asWasmBackend, type WasmBackend } from './wasm-backend.js';
+
+/** x's buffer as a new tensor: one more reference to it, no copy. */
+export function shareBuffer(wb: WasmBackend, x: TensorInfo): TensorInfo {
+  wb.incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+}
 
 const identity: KernelFunc = ({ inputs, backend }) => {
   const wb = asWasmBackend(backend);
   const { x } = inputs as { x: TensorInfo };
   if (x.dtype === 'string') return runStock(Identity, wb, { x });
-  wb.incRef(x.dataId);
-  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+  return shareBuffer(wb, x);
 };
 
 export const identityConfig: KernelConfig = {
