@@ -1031,6 +1031,14 @@ inline int row_threads(long rows, long cols) {
   return rows * cols >= (1L << 18) && rows >= 2 ? static_cast<int>(std::min<long>(g_threads, rows)) : 1;
 }
 
+/**
+ * Threads for an elementwise pass over n floats worth ~`per` elements a thread: none added
+ * below two threads' worth, where the hand-off costs more than it saves.
+ */
+inline int elementwise_threads(long n, long per) {
+  return n >= 2 * per ? static_cast<int>(std::min<long>(g_threads, n / per)) : 1;
+}
+
 /** fn(tid, r0, r1) over row ranges covering [0, rows), about 8 per thread, pulled dynamically. */
 template <class F>
 void for_row_ranges(int nt, long rows, F&& fn) {
@@ -1120,16 +1128,14 @@ __attribute__((target("avx2,fma"))) void gemv_axpy_avx2(const float* mat, long l
  */
 void gemv(const float* mat, long ld, bool dot, long outs, long len, const float* x, float alpha, float beta, float* y,
           long incy, const float* bias, long biasInc, int act) {
-  const bool simd = std::strcmp(g_isa.name, "generic") != 0;
-  const int nt = row_threads(outs, len);
-  for_row_ranges(nt, outs, [&](int, long o0, long o1) {
-    std::vector<float> acc(static_cast<size_t>(o1 - o0));
+  using Rows = void (*)(const float*, long, long, const float*, long, long, float*);
+  Rows rows = dot ? gemv_dot_generic : gemv_axpy_generic;
 #ifdef LB_X86
-    if (simd) (dot ? gemv_dot_avx2 : gemv_axpy_avx2)(mat, ld, len, x, o0, o1, acc.data());
-    else
+  if (std::strcmp(g_isa.name, "generic") != 0) rows = dot ? gemv_dot_avx2 : gemv_axpy_avx2;
 #endif
-      (dot ? gemv_dot_generic : gemv_axpy_generic)(mat, ld, len, x, o0, o1, acc.data());
-    (void)simd;
+  for_row_ranges(row_threads(outs, len), outs, [&](int, long o0, long o1) {
+    std::vector<float> acc(static_cast<size_t>(o1 - o0));
+    rows(mat, ld, len, x, o0, o1, acc.data());
     for (long o = o0; o < o1; o++) {
       float v = alpha * acc[o - o0];
       if (beta != 0.f) v += beta * y[o * incy];
@@ -1181,8 +1187,7 @@ void binary_range(const float* a, const float* b, long i0, long i1, float* out) 
 
 template <int OP>
 void binary_op_t(const float* a, bool as, const float* b, bool bs, long n, float* out) {
-  const int nt = n >= (1L << 17) ? static_cast<int>(std::min<long>(g_threads, n >> 16)) : 1;
-  for_row_ranges(nt, n, [&](int, long i0, long i1) {
+  for_row_ranges(elementwise_threads(n, 1L << 16), n, [&](int, long i0, long i1) {
     if (as) binary_range<OP, true, false>(a, b, i0, i1, out);
     else if (bs) binary_range<OP, false, true>(a, b, i0, i1, out);
     else binary_range<OP, false, false>(a, b, i0, i1, out);
@@ -1201,8 +1206,7 @@ void binary_op(int op, const float* a, bool as, const float* b, bool bs, long n,
  * lo = +0 becomes +0, bit for bit the stock kernel's output. Threaded like binary_op.
  */
 void clip_values(const float* x, long n, float lo, float hi, float* out) {
-  const int nt = n >= (1L << 17) ? static_cast<int>(std::min<long>(g_threads, n >> 16)) : 1;
-  for_row_ranges(nt, n, [&](int, long i0, long i1) {
+  for_row_ranges(elementwise_threads(n, 1L << 16), n, [&](int, long i0, long i1) {
     for (long i = i0; i < i1; i++) {
       const float v = lo < x[i] ? x[i] : lo;
       out[i] = v < hi ? v : hi;
@@ -1329,8 +1333,7 @@ void adam_update(const float* w, const float* m, const float* v, const float* g,
   // Three divisions and a square root an element make this compute-bound, not memory-bound
   // like row_threads' passes: threads pay off from 32K elements (a [784, 256] kernel took
   // 0.29 ms on one Zen 4 core).
-  const int nt = n >= (1L << 15) ? static_cast<int>(std::min<long>(g_threads, n >> 14)) : 1;
-  for_row_ranges(nt, n, [&](int, long i0, long i1) {
+  for_row_ranges(elementwise_threads(n, 1L << 14), n, [&](int, long i0, long i1) {
 #ifdef LB_X86
     if (g_has_avx2) i0 = adam_update_avx2(w, m, v, g, i0, i1, p, nw, nm, nv);
 #endif
