@@ -156,7 +156,7 @@ function ibpAll(chain: ChainOps, x: tf.Tensor, ball: InputBall): (Box | null)[] 
  * map (after a single one IBP is already exact), and every MaxMin, whose relaxation needs
  * bounds on the difference of its halves, which no box of its input gives tightly.
  */
-function crownReluIndices(chain: ChainOps): number[] {
+function crownBoundIndices(chain: ChainOps): number[] {
   const out: number[] = [];
   let affine = 0;
   chain.ops.forEach((op, i) => {
@@ -280,7 +280,7 @@ function linearBounds(
 /** CROWN bounds at the input of every ReLU, each intersected with IBP's; for a MaxMin, bounds on the difference of its halves. */
 function crownPreBounds(chain: ChainOps, x: tf.Tensor, ball: InputBall, ibp: (Box | null)[]): (Box | null)[] {
   const pre: (Box | null)[] = chain.ops.map(() => null);
-  const needed = new Set(crownReluIndices(chain));
+  const needed = new Set(crownBoundIndices(chain));
   chain.ops.forEach((op, i) => {
     const ib = ibp[i] ?? null;
     const shape = op.inShape;
@@ -391,7 +391,7 @@ export function marginLowerBoundsBatch(chain: ChainOps, x: tf.Tensor, y: tf.Tens
  * a CROWN pass at a ReLU of m units carries 2m specs of the widest earlier width.
  */
 export function crownBatchSize(chain: ChainOps, budget = 2 ** 24): number {
-  const needed = new Set(crownReluIndices(chain));
+  const needed = new Set(crownBoundIndices(chain));
   let widest = size(chain.inShape);
   let worst = 1;
   chain.ops.forEach((op, i) => {
