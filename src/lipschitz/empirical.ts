@@ -94,7 +94,11 @@ function maxWithIndex(vals: Float32Array | Int32Array | Uint8Array): [number, nu
   return [best, at];
 }
 
-/** Examples per pass of the bounds below unless told (a [256, 28, 28, 32] activation is 25 MB). */
+/**
+ * Examples per pass of the bounds below unless told (a [256, 28, 28, 32] activation is
+ * 25 MB). 256, not 64: on the default MLP the bounds' time was mostly tfjs' per-op
+ * JavaScript, paid once per batch; each example's value does not depend on its batch.
+ */
 const DEFAULT_BATCH = 256;
 
 function batches(n: number, size: number): [number, number][] {
@@ -110,8 +114,6 @@ export function gradientLowerBound(
   y: tf.Tensor1D,
   opts: GradientLowerBoundOptions = {},
 ): LowerBoundResult {
-  // 256, not 64: on the default MLP the stage's time was mostly tfjs' per-op JavaScript, paid
-  // once per batch; each example's value does not depend on its batch.
   const batchSize = opts.batchSize ?? DEFAULT_BATCH;
   const randomDirections = opts.randomDirections ?? 0;
   const ascentSteps = opts.ascentSteps ?? 0;

@@ -62,4 +62,3 @@ const sumOfSquares = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>)
   (args[1] as tf.GradSaveFunc)([w]);
   return { value: tf.sum(tf.square(w)), gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(saved[0]!, tf.mul(dy, 2)) };
 }) as (w: tf.Tensor) => tf.Scalar;
-
