@@ -866,6 +866,9 @@ void scale_only(int M, int N, float beta, float* C, long ldc, const float* bias,
 
 Workspace g_shared;  // packed operands shared by the threads of one parallel GEMM
 constexpr long A_SHARED_BUDGET = 1L << 20;  // floats of A packed once per super-block (4 MiB)
+// k ranges of a split contraction: enough to share among 8 threads, few enough that the
+// partial products (at most 8 x 128K floats) stay cheap to sum on one.
+constexpr int K_SPLIT_ITEMS = 8;
 
 /**
  * Parallel GEMM. B is packed once per super-block of k (sized to stay in the last-level
@@ -880,28 +883,24 @@ void gemm(const AAcc& A, const BAcc& B, int M, int N, int K, float alpha, float 
   if (K <= 0) { scale_only(M, N, beta, C, ldc, bias, act); return; }
   const double flops = 2.0 * M * N * K;
   const int nt = threads_for(flops);
-  if (nt == 1) { gemm_block(A, B, 0, M, 0, N, K, alpha, beta, C, ldc, bias, act); return; }
-  const Isa isa = g_isa;
-  const int MR = isa.mr, NR = isa.nr;
   if (static_cast<long>(M) * N <= (1L << 17) && K >= 8 * KC) {
-    // Small output, long contraction (filter gradients): threads take k ranges into
-    // private partial products, summed at the end.
-    const int items = std::min((K + KC - 1) / KC, 4 * nt);
+    // Small output, long contraction (filter gradients): k ranges into private partial
+    // products, summed at the end. The ranges and the order of that sum depend on K alone,
+    // never on the thread count or on which thread took which range, so the result has
+    // the same bits on 1 core or 64 and from run to run.
+    const int items = std::min((K + KC - 1) / KC, K_SPLIT_ITEMS);
     const long mn = static_cast<long>(M) * N;
-    std::vector<float> partial(static_cast<size_t>(nt) * mn);
-    std::vector<char> used(static_cast<size_t>(nt), 0);
-    run_items(nt, items, [&](int tid, int item) {
+    std::vector<float> partial(static_cast<size_t>(items) * mn);
+    run_items(nt, items, [&](int, int item) {
       const int ka = static_cast<int>(static_cast<long>(K) * item / items / KC * KC);
       const int kb = item + 1 == items ? K : static_cast<int>(static_cast<long>(K) * (item + 1) / items / KC * KC);
-      if (ka >= kb) return;
-      gemm_block(A, B, 0, M, 0, N, kb, alpha, used[tid] ? 1.f : 0.f, partial.data() + tid * mn, N, nullptr, 0, ka);
-      used[tid] = 1;
+      gemm_block(A, B, 0, M, 0, N, kb, alpha, 0.f, partial.data() + item * mn, N, nullptr, 0, ka);
     });
     for (int i = 0; i < M; i++) {
       float* c = C + static_cast<long>(i) * ldc;
       for (int j = 0; j < N; j++) {
         float v = beta == 0.f ? 0.f : beta * c[j];
-        for (int t = 0; t < nt; t++) if (used[t]) v += partial[t * mn + static_cast<long>(i) * N + j];
+        for (int t = 0; t < items; t++) v += partial[t * mn + static_cast<long>(i) * N + j];
         if (bias) v += bias[j];
         if (act == 1 && !(v > 0.f)) v = 0.f;
         c[j] = v;
@@ -909,6 +908,9 @@ void gemm(const AAcc& A, const BAcc& B, int M, int N, int K, float alpha, float 
     }
     return;
   }
+  if (nt == 1) { gemm_block(A, B, 0, M, 0, N, K, alpha, beta, C, ldc, bias, act); return; }
+  const Isa isa = g_isa;
+  const int MR = isa.mr, NR = isa.nr;
   int mblocks = (M + MC - 1) / MC;
   const int mc = ((M + mblocks - 1) / mblocks + MR - 1) / MR * MR;
   mblocks = (M + mc - 1) / mc;
@@ -1219,11 +1221,16 @@ void clip_values(const float* x, long n, float lo, float hi, float* out) {
  * accumulate in float, blocks add into double; threads take row ranges.
  */
 void sum_rows(const float* x, long rows, long cols, float* out) {
-  const int nt = row_threads(rows, cols);
-  std::vector<double> partial(static_cast<size_t>(nt) * cols, 0.0);
-  auto work = [&](int tid, long r0, long r1) {
-    double* acc = partial.data() + static_cast<long>(tid) * cols;
-    constexpr long CB = 2048, RB = 64;
+  constexpr long CB = 2048, RB = 64;
+  // Fixed row ranges of whole RB-row blocks, each summed into its own partial and the
+  // partials added in range order: the ranges depend on the shape alone, so the bits do
+  // not depend on the thread count or on which thread took which range.
+  const long blocks = (rows + RB - 1) / RB;
+  const int items = rows * cols >= (1L << 18) ? static_cast<int>(std::min<long>(blocks, 16)) : 1;
+  std::vector<double> partial(static_cast<size_t>(items) * cols, 0.0);
+  run_items(row_threads(rows, cols), items, [&](int, int item) {
+    double* acc = partial.data() + static_cast<long>(item) * cols;
+    const long r0 = blocks * item / items * RB, r1 = std::min(rows, blocks * (item + 1) / items * RB);
     float blk[CB];
     for (long c0 = 0; c0 < cols; c0 += CB) {
       const long cn = std::min(CB, cols - c0);
@@ -1237,11 +1244,10 @@ void sum_rows(const float* x, long rows, long cols, float* out) {
         for (long j = 0; j < cn; j++) acc[c0 + j] += blk[j];
       }
     }
-  };
-  for_row_ranges(nt, rows, work);
+  });
   for (long j = 0; j < cols; j++) {
     double v = 0;
-    for (int t = 0; t < nt; t++) v += partial[static_cast<size_t>(t) * cols + j];
+    for (int t = 0; t < items; t++) v += partial[static_cast<size_t>(t) * cols + j];
     out[j] = static_cast<float>(v);
   }
 }

@@ -1,0 +1,137 @@
+/**
+ * The native addon's reductions give the same bits whatever the thread count and however
+ * the threads happen to be scheduled, so a result does not depend on the machine's cores
+ * or on a neighbour's load. Each case runs on 1 thread, then repeatedly on the whole pool
+ * (interleaved with short pauses, which change which worker takes which item), and every
+ * run must equal the first bit for bit.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { NativeAddon } from '../src/kernels/native/index.js';
+import { getAddon, nativeSkip } from './helpers/native.js';
+import { randArray } from './helpers/kernel-check.js';
+
+/** Runs `op` (which writes out[]) on 1 thread, then `reps` times on the whole pool; returns how many runs differed. */
+function runsThatDiffer(addon: NativeAddon, heap: Float32Array, outOff: number, outLen: number, op: () => void, reps = 12): string[] {
+  const pool = addon.info().threads;
+  const before = Float32Array.from(heap);
+  const run = (threads: number): Float32Array => {
+    addon.setThreads(threads);
+    heap.set(before);
+    op();
+    return heap.slice(outOff, outOff + outLen);
+  };
+  const diffs: string[] = [];
+  try {
+    const reference = run(1);
+    for (let r = 0; r < reps; r++) {
+      const threads = r % 3 === 2 ? 1 : pool;
+      const got = run(threads);
+      let n = 0;
+      for (let i = 0; i < outLen; i++) if (!Object.is(got[i], reference[i])) n++;
+      if (n > 0) diffs.push(`run ${r} on ${threads} thread(s): ${n} of ${outLen} values differ from 1 thread`);
+      // A pause lets the pool's workers fall asleep, so the next run hands items out differently.
+      if (r % 2 === 1) { const t = performance.now(); while (performance.now() - t < 2); }
+    }
+  } finally {
+    addon.setThreads(pool);
+  }
+  return diffs;
+}
+
+describe('native reductions: the same bits on any thread count', { skip: nativeSkip }, () => {
+  it('the pool has more than one thread here (otherwise the checks below prove nothing)', (t) => {
+    if (getAddon().info().threads < 2) t.skip('a one-CPU machine');
+  });
+
+  it('sgemm with a small output and a long contraction (split over k)', () => {
+    const addon = getAddon();
+    // M·N ≤ 128K and K ≥ 2048: the shapes that split the contraction between threads.
+    for (const [m, n, k, ta] of [[256, 256, 4096, false], [64, 288, 25088, true], [20, 33, 2600, true]] as const) {
+      const lda = ta ? m : k;
+      const aOff = 0, bOff = m * k, cOff = bOff + k * n, biasOff = cOff + m * n;
+      const heap = randArray([biasOff + n]);
+      const diffs = runsThatDiffer(addon, heap, cOff, m * n,
+        () => addon.sgemm(heap, ta, false, m, n, k, 1, aOff, lda, bOff, n, 0.5, cOff, n, biasOff, 1));
+      assert.deepEqual(diffs, [], `${m}x${k}x${n} tA=${ta}`);
+    }
+  });
+
+  it('sgemm on the row/column-block path (training shapes)', () => {
+    const addon = getAddon();
+    for (const [m, n, k] of [[128, 512, 784], [300, 1000, 1300]] as const) {
+      const aOff = 0, bOff = m * k, cOff = bOff + k * n;
+      const heap = randArray([cOff + m * n]);
+      const diffs = runsThatDiffer(addon, heap, cOff, m * n, () => addon.sgemm(heap, false, false, m, n, k, 1, aOff, k, bOff, n, 0, cOff, n, -1, 0), 4);
+      assert.deepEqual(diffs, [], `${m}x${k}x${n}`);
+    }
+  });
+
+  it('conv2d filter gradient (a contraction over every output pixel of the batch)', () => {
+    const addon = getAddon();
+    // [n, h, w, c, kh, kw, oh, ow, sh, sw, pt, pl, dh, dw]: a 3x3 same conv 32 -> 64 at 28x28, and one of a single input channel.
+    for (const [geom, co] of [[[32, 28, 28, 32, 3, 3, 28, 28, 1, 1, 1, 1, 1, 1], 64], [[64, 28, 28, 1, 3, 3, 28, 28, 1, 1, 1, 1, 1, 1], 32]] as const) {
+      const [n, h, w, c, kh, kw, oh, ow] = geom;
+      const xLen = n * h * w * c, dyLen = n * oh * ow * co, dwLen = kh * kw * c * co;
+      const heap = randArray([xLen + dyLen + dwLen]);
+      const g = Int32Array.from(geom);
+      const diffs = runsThatDiffer(addon, heap, xLen + dyLen, dwLen, () => addon.conv2dBackpropFilter(heap, g, 0, xLen, co, xLen + dyLen), 6);
+      assert.deepEqual(diffs, [], `filter gradient ${geom.join('x')} -> ${co}`);
+    }
+  });
+
+  it('column sums (bias gradients)', () => {
+    const addon = getAddon();
+    for (const [rows, cols] of [[4096, 512], [100_352, 32], [70_000, 10]] as const) {
+      const heap = randArray([rows * cols + cols]);
+      const diffs = runsThatDiffer(addon, heap, rows * cols, cols, () => addon.sumRows(heap, 0, rows, cols, rows * cols));
+      assert.deepEqual(diffs, [], `sumRows ${rows}x${cols}`);
+    }
+  });
+});
+
+describe('wasm+native: a CNN training gradient has the same bits on 1 thread and on the pool', { skip: nativeSkip }, () => {
+  it('conv 1->32, conv 32->64 /2, dense, softmax cross-entropy, batch 64', async () => {
+    const { initBackend } = await import('../src/node/backend.js');
+    const { activeNative } = await import('../src/kernels/native/addon.js');
+    const tf = await import('@tensorflow/tfjs-core');
+    await import('@tensorflow/tfjs-layers');
+    await initBackend('wasm+native');
+    const addon = activeNative();
+    assert.ok(addon, 'wasm+native is active');
+    const pool = addon.info().threads;
+    const vars = [
+      tf.variable(tf.tensor(randArray([3, 3, 1, 32]).map((v) => v * 0.5), [3, 3, 1, 32])),
+      tf.variable(tf.tensor(randArray([3, 3, 32, 64]).map((v) => v * 0.1), [3, 3, 32, 64])),
+      tf.variable(tf.tensor(randArray([14 * 14 * 64, 10]).map((v) => v * 0.02), [14 * 14 * 64, 10])),
+    ];
+    const x = tf.tensor(randArray([64, 28, 28, 1]).map((v) => v + 1), [64, 28, 28, 1]) as import('@tensorflow/tfjs-core').Tensor4D;
+    const y = tf.oneHot(tf.tensor1d(Array.from({ length: 64 }, (_, i) => (i * 7) % 10), 'int32'), 10);
+    const grads = (threads: number): Float32Array[] => {
+      addon.setThreads(threads);
+      const { grads: g } = tf.variableGrads(() => {
+        const h1 = tf.relu(tf.conv2d(x, vars[0] as import('@tensorflow/tfjs-core').Tensor4D, 1, 'same'));
+        const h2 = tf.relu(tf.conv2d(h1, vars[1] as import('@tensorflow/tfjs-core').Tensor4D, 2, 'same'));
+        const logits = tf.matMul(tf.reshape(h2, [64, 14 * 14 * 64]), vars[2] as import('@tensorflow/tfjs-core').Tensor2D);
+        return tf.losses.softmaxCrossEntropy(y, logits) as import('@tensorflow/tfjs-core').Scalar;
+      }, vars);
+      const out = vars.map((v) => Float32Array.from(g[v.name]!.dataSync()));
+      tf.dispose(Object.values(g));
+      return out;
+    };
+    try {
+      const one = grads(1);
+      for (let r = 0; r < 3; r++) {
+        const many = grads(pool);
+        for (let i = 0; i < one.length; i++) {
+          let n = 0;
+          for (let j = 0; j < one[i]!.length; j++) if (!Object.is(one[i]![j], many[i]![j])) n++;
+          assert.equal(n, 0, `run ${r}: gradient of variable ${i} differs in ${n} of ${one[i]!.length} values between 1 and ${pool} threads`);
+        }
+      }
+    } finally {
+      addon.setThreads(pool);
+      tf.dispose([...vars, x, y]);
+    }
+  });
+});
