@@ -874,7 +874,8 @@ constexpr int K_SPLIT_ITEMS = 8;
  * Parallel GEMM. B is packed once per super-block of k (sized to stay in the last-level
  * cache) by all threads together, and so is A when several items share a row block;
  * then work items (an MC row block x a group of NR panels) run every KC block of that
- * super-block. Items are pulled dynamically.
+ * super-block. With a single row block each item packs its own B panels instead. Items
+ * are pulled dynamically; which thread runs an item never changes a result's bits.
  */
 template <class AAcc, class BAcc>
 void gemm(const AAcc& A, const BAcc& B, int M, int N, int K, float alpha, float beta, float* C, long ldc,
@@ -896,16 +897,20 @@ void gemm(const AAcc& A, const BAcc& B, int M, int N, int K, float alpha, float 
       const int kb = item + 1 == items ? K : static_cast<int>(static_cast<long>(K) * (item + 1) / items / KC * KC);
       gemm_block(A, B, 0, M, 0, N, kb, alpha, 0.f, partial.data() + item * mn, N, nullptr, 0, ka);
     });
-    for (int i = 0; i < M; i++) {
-      float* c = C + static_cast<long>(i) * ldc;
-      for (int j = 0; j < N; j++) {
-        float v = beta == 0.f ? 0.f : beta * c[j];
-        for (int t = 0; t < items; t++) v += partial[t * mn + static_cast<long>(i) * N + j];
-        if (bias) v += bias[j];
-        if (act == 1 && !(v > 0.f)) v = 0.f;
-        c[j] = v;
+    // The sum over ranges, split by rows (each element still adds its ranges in order).
+    const int rowItems = std::min(M, mn >= (1L << 15) ? 4 * nt : 1);
+    run_items(nt, rowItems, [&](int, int item) {
+      for (int i = M * item / rowItems; i < M * (item + 1) / rowItems; i++) {
+        float* c = C + static_cast<long>(i) * ldc;
+        for (int j = 0; j < N; j++) c[j] = beta == 0.f ? 0.f : beta * c[j];
+        for (int t = 0; t < items; t++) {
+          const float* p = partial.data() + t * mn + static_cast<long>(i) * N;
+          for (int j = 0; j < N; j++) c[j] += p[j];
+        }
+        if (bias) for (int j = 0; j < N; j++) c[j] += bias[j];
+        if (act == 1) for (int j = 0; j < N; j++) c[j] = c[j] > 0.f ? c[j] : 0.f;
       }
-    }
+    });
     return;
   }
   if (nt == 1) { gemm_block(A, B, 0, M, 0, N, K, alpha, beta, C, ldc, bias, act); return; }
@@ -919,12 +924,17 @@ void gemm(const AAcc& A, const BAcc& B, int M, int N, int K, float alpha, float 
     const int nc = std::min(NC, N - jc);
     const int npan = (nc + NR - 1) / NR;
     const long ncp = static_cast<long>(npan) * NR;
-    int gp = (npan + std::max(1, (4 * nt + mblocks - 1) / mblocks) - 1) / std::max(1, (4 * nt + mblocks - 1) / mblocks);
-    gp = std::max(gp, std::min(npan, 2));  // at least two panels per item when there are two
-    const int jgroups = (npan + gp - 1) / gp;
+    // About four items per thread; the panels are dealt out evenly (49 panels in 8 groups
+    // of 6-7, not 7 groups of 7, which would give one thread 4 items and the other 3),
+    // at least two per group when there are two.
+    const int jgroups = std::max(1, std::min((4 * nt + mblocks - 1) / mblocks, npan / 2));
+    const int gp = (npan + jgroups - 1) / jgroups;  // the largest group
     const int kcb = balanced_kc(K);
     const int KS = std::max<long>(kcb, BUDGET / ncp / kcb * kcb);
-    float* Bp = Workspace::grow(g_shared.b, g_shared.cb, static_cast<size_t>(ncp) * std::min(K, KS));
+    // One row block (small M): each column group belongs to one item, which packs its own
+    // B panels just before using them, while they are still in its core's cache.
+    const bool localB = mblocks == 1;
+    float* Bp = localB ? nullptr : Workspace::grow(g_shared.b, g_shared.cb, static_cast<size_t>(ncp) * std::min(K, KS));
     for (int ks = 0; ks < K; ks += KS) {
       const int ke = std::min(K, ks + KS);
       const int nkb = (ke - ks + kcb - 1) / kcb;
@@ -937,7 +947,7 @@ void gemm(const AAcc& A, const BAcc& B, int M, int N, int K, float alpha, float 
       // row across the group (see DenseB::pack); about two groups per thread and k block.
       const int ppi = std::max(1, npan / std::max(1, 2 * nt));
       const int pgroups = (npan + ppi - 1) / ppi;
-      const int bItems = nkb * pgroups;
+      const int bItems = localB ? 0 : nkb * pgroups;
       run_items(nt, bItems + (shareA ? mblocks * nkb : 0), [&](int, int item) {
         if (item >= bItems) {
           const int ib = (item - bItems) / nkb, kb = (item - bItems) % nkb;
@@ -953,12 +963,13 @@ void gemm(const AAcc& A, const BAcc& B, int M, int N, int K, float alpha, float 
       run_items(nt, mblocks * jgroups, [&](int, int item) {
         const int ib = item / jgroups, jg = item % jgroups;
         const int i0 = ib * mc, mcur = std::min(mc, M - i0);
-        const int jp0 = jg * gp, jp1 = std::min(npan, jp0 + gp);
+        const int jp0 = static_cast<int>(static_cast<long>(npan) * jg / jgroups);
+        const int jp1 = static_cast<int>(static_cast<long>(npan) * (jg + 1) / jgroups);
         float* Ap = nullptr;
-        if (!shareA) {
-          Workspace& ws = workspace();
-          Ap = Workspace::grow(ws.a, ws.ca, static_cast<size_t>(mc + MR) * KC);
-        }
+        float* Bl = nullptr;
+        Workspace& ws = workspace();
+        if (!shareA) Ap = Workspace::grow(ws.a, ws.ca, static_cast<size_t>(mc + MR) * KC);
+        if (localB) Bl = Workspace::grow(ws.b, ws.cb, static_cast<size_t>(gp) * NR * KC);
         for (int pc = ks; pc < ke; pc += kcb) {
           const int kc = std::min(kcb, ke - pc);
           const bool last = pc + kc >= K;
@@ -966,8 +977,10 @@ void gemm(const AAcc& A, const BAcc& B, int M, int N, int K, float alpha, float 
           const float* ap = Ap;
           if (shareA) ap = Ash + (static_cast<long>(ib) * nkb + (pc - ks) / kcb) * ablk;
           else A.pack(Ap, i0, mcur, pc, kc, alpha, MR);
+          if (localB) B.pack(Bl, pc, kc, jc + jp0 * NR, std::min((jp1 - jp0) * NR, nc - jp0 * NR), NR);
           for (int jp = jp0; jp < jp1; jp++) {
-            const float* bp = Bp + static_cast<long>(pc - ks) * ncp + static_cast<long>(jp) * NR * kc;
+            const float* bp = localB ? Bl + static_cast<long>(jp - jp0) * NR * kc
+                                     : Bp + static_cast<long>(pc - ks) * ncp + static_cast<long>(jp) * NR * kc;
             const int j = jc + jp * NR;
             for (int ir = 0; ir < mcur; ir += MR) {
               compute_tile(isa, kc, ap + static_cast<long>(ir) * kc, bp, C + static_cast<long>(i0 + ir) * ldc + j, ldc,
