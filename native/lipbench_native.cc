@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <limits>
 #include <cstdio>
 #include <condition_variable>
 #include <cstdint>
@@ -1266,6 +1267,62 @@ void sum_rows(const float* x, long rows, long cols, float* out) {
 }
 
 /**
+ * MaxPoolGrad with the cpu backend's semantics (see src/kernels/wasm/max-pool-grad.ts): each
+ * window's dy goes to its first strict maximum in row-major window order (none for a
+ * window of NaN or -inf only); an input pixel's contributions are summed in double in
+ * window order from +0 and rounded once. Images are independent, so they are split over
+ * threads without changing a bit.
+ */
+void max_pool_grad(const ConvGeom& g, const float* x, const float* dy, float* dx) {
+  const int fh = (g.kh - 1) * g.dh + 1, fw = (g.kw - 1) * g.dw + 1;
+  const long C = g.c, img = static_cast<long>(g.h) * g.w * C, oimg = static_cast<long>(g.oh) * g.ow * C;
+  const bool overlap = g.sh < fh || g.sw < fw;
+  for_row_ranges(row_threads(g.n, img), g.n, [&](int, long b0, long b1) {
+    std::vector<double> acc(overlap ? img : 0);
+    std::vector<float> maxV(C);
+    std::vector<long> maxP(C);
+    for (long b = b0; b < b1; b++) {
+      const float* xb = x + b * img;
+      const float* dyb = dy + b * oimg;
+      float* dxb = dx + b * img;
+      if (overlap) std::fill(acc.begin(), acc.end(), 0.0);
+      else std::fill(dxb, dxb + img, 0.f);
+      for (int yr = 0; yr < g.oh; yr++) {
+        const int rc = yr * g.sh - g.pt;
+        int r0 = rc;
+        while (r0 < 0) r0 += g.dh;
+        const int r1 = std::min(g.h, fh + rc);
+        for (int yc = 0; yc < g.ow; yc++) {
+          const int cc = yc * g.sw - g.pl;
+          int c0 = cc;
+          while (c0 < 0) c0 += g.dw;
+          const int c1 = std::min(g.w, fw + cc);
+          std::fill(maxV.begin(), maxV.end(), -std::numeric_limits<float>::infinity());
+          std::fill(maxP.begin(), maxP.end(), -1L);
+          for (int r = r0; r < r1; r += g.dh) {
+            for (int c = c0; c < c1; c += g.dw) {
+              const long base = (static_cast<long>(r) * g.w + c) * C;
+              for (long d = 0; d < C; d++) {
+                const float v = xb[base + d];
+                if (v > maxV[d]) { maxV[d] = v; maxP[d] = base + d; }
+              }
+            }
+          }
+          const float* gy = dyb + (static_cast<long>(yr) * g.ow + yc) * C;
+          for (long d = 0; d < C; d++) {
+            const long p = maxP[d];
+            if (p < 0) continue;
+            if (overlap) acc[p] += gy[d];
+            else dxb[p] = 0.f + gy[d];
+          }
+        }
+      }
+      if (overlap) for (long i = 0; i < img; i++) dxb[i] = static_cast<float>(acc[i]);
+    }
+  });
+}
+
+/**
  * MaxMin (GroupSort-2) on rows of c = 2h channels: y[j] = max(x[j], x[j+h]),
  * y[j+h] = min(x[j], x[j+h]). One pass instead of tfjs' split, maximum, minimum and
  * concat (on wasm the channel-axis split alone was over a quarter of a MinMax 4C3F
@@ -1603,6 +1660,22 @@ napi_value js_sum_rows(napi_env env, napi_callback_info info) {
   });
 }
 
+// maxPoolGrad(heap, geom, xOff, dyOff, dxOff): see max_pool_grad; geom as conv2d's, kh/kw the pool size
+napi_value js_max_pool_grad(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args<5> a(env, info, 5);
+    const Heap h = get_heap(env, a.v[0]);
+    const ConvGeom g = read_geom(env, a.v[1]);
+    const long xOff = get_int(env, a.v[2]), dyOff = get_int(env, a.v[3]), dxOff = get_int(env, a.v[4]);
+    const long in = static_cast<long>(g.n) * g.h * g.w * g.c;
+    check_span(h, xOff, 1, in, in, "x");
+    check_span(h, dyOff, 1, g.pixels() * g.c, g.pixels() * g.c, "dy");
+    check_span(h, dxOff, 1, in, in, "dx");
+    max_pool_grad(g, h.data + xOff, h.data + dyOff, h.data + dxOff);
+    return undefined(env);
+  });
+}
+
 // maxMin(heap, xOff, rows, c, yOff): MaxMin over the last axis of a [rows, c] block, c even
 napi_value js_max_min(napi_env env, napi_callback_info info) {
   return guarded(env, [&]() -> napi_value {
@@ -1810,6 +1883,7 @@ NAPI_MODULE_INIT() {
       {"conv2dBackpropInput", js_conv2d_bi},
       {"sumRows", js_sum_rows},
       {"maxMin", js_max_min},
+      {"maxPoolGrad", js_max_pool_grad},
       {"maxMinGrad", js_max_min_grad},
       {"adamUpdate", js_adam_update},
       {"binary", js_binary},
