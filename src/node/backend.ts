@@ -7,6 +7,7 @@
  * download libtensorflow, it simply fails to load and we fall through.
  */
 import { installLazyDenseGradients } from '../kernels/lazy-dense-grad.js';
+import { installLazyConvGradients } from '../kernels/lazy-conv-grad.js';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 // tfjs-core's Node bundle registers no gradients; tfjs-layers' import does, and every
@@ -107,8 +108,9 @@ export async function initBackend(choice: BackendChoice = 'auto'): Promise<Backe
     return current;
   }
   const notes: string[] = [];
-  // Dense layers under a gradient tape compute only the operand gradients asked for (same numbers; kernels/lazy-dense-grad.ts).
+  // Dense and conv layers under a gradient tape compute only the gradients asked for (same numbers; kernels/lazy-*-grad.ts).
   installLazyDenseGradients();
+  installLazyConvGradients();
   if (choice === 'auto' || choice === 'tfjs-node') {
     const why = await tryTfjsNode();
     if (!why) return (current = { name: 'tfjs-node', tfBackend: 'tensorflow', threads: null, notes });

@@ -6,6 +6,7 @@
  * no WebGL. `?backend=wasm|webgl|cpu` in the page's URL forces one.
  */
 import { installLazyDenseGradients } from '../../kernels/lazy-dense-grad.js';
+import { installLazyConvGradients } from '../../kernels/lazy-conv-grad.js';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-webgl';
@@ -47,6 +48,7 @@ async function startWasm(manifest: ExplorerManifest): Promise<boolean> {
   setWasmPaths({ 'tfjs-backend-wasm.wasm': url, 'tfjs-backend-wasm-simd.wasm': url, 'tfjs-backend-wasm-threaded-simd.wasm': url });
   registerWasmKernels();
   installLazyDenseGradients();
+  installLazyConvGradients();
   return tf.setBackend('wasm');
 }
 

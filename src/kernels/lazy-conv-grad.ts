@@ -1,0 +1,114 @@
+/**
+ * The convolution counterpart of lazy-dense-grad.ts. tfjs' fused conv2d (what every
+ * tfjs-layers Conv2D calls) stays fused inside a gradient tape when the activation is
+ * linear, and its custom gradient then computes the input, filter and bias gradients
+ * eagerly. An attack wants only ∂/∂x, yet every conv layer also ran its filter gradient
+ * (a GEMM as large as the forward pass: 9 of the 44 ms of the default `cnn`'s input
+ * gradient at batch 128); training never needs ∂/∂x of the first layer.
+ *
+ * Inside a tape, the linear NHWC case here runs the backend's FusedConv2D kernel under
+ * another name (LipbenchConv2D) whose registered gradient is lazy: each input's gradient
+ * is the expression tfjs' custom gradient uses, computed only when the tape asks for it.
+ * Forward values and every gradient are tfjs' float32 results bit for bit
+ * (test/lazy-conv-grad.test.ts).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { backend_util } from '@tensorflow/tfjs-core';
+
+type FusedConv2d = typeof tf.fused.conv2d;
+type FusedConvArgs = Parameters<FusedConv2d>[0];
+
+export const LAZY_CONV = 'LipbenchConv2D';
+
+interface ConvAttrs {
+  strides: number | [number, number];
+  pad: 'valid' | 'same' | number | backend_util.ExplicitPadding;
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+  /** The bias's shape, or null without one (the fused kernel ignores this attribute). */
+  biasShape: number[] | null;
+}
+
+const lazyConvGrad: tf.GradConfig = {
+  kernelName: LAZY_CONV,
+  inputsToSave: ['x', 'filter'],
+  gradFunc: (dy, saved, attrs) => {
+    const [x, filter] = saved as [tf.Tensor4D, tf.Tensor4D];
+    const { strides, pad, biasShape } = attrs as unknown as ConvAttrs;
+    const g = dy as tf.Tensor4D;
+    // As tfjs' fused conv2d gradient: its ops with NHWC and no rounding mode.
+    const grads: Record<string, () => tf.Tensor> = {
+      x: () => tf.engine().runKernel(tf.Conv2DBackpropInput, { dy: g, filter },
+        { strides, pad, dataFormat: 'NHWC', dimRoundingMode: undefined, inputShape: x.shape } as never) as tf.Tensor,
+      filter: () => tf.engine().runKernel(tf.Conv2DBackpropFilter, { x, dy: g },
+        { strides, pad, dataFormat: 'NHWC', dimRoundingMode: undefined, filterShape: filter.shape } as never) as tf.Tensor,
+    };
+    if (biasShape) {
+      grads['bias'] = () => {
+        const axes = backend_util.getReductionAxes(biasShape, g.shape);
+        return tf.reshape(axes.length > 0 ? tf.sum(g, axes) : g, biasShape);
+      };
+    }
+    return grads;
+  },
+};
+
+/** Registers LipbenchConv2D on the current backend as a copy of its FusedConv2D; false when it has none. */
+function ensureKernel(): boolean {
+  const backend = tf.getBackend();
+  if (tf.getKernel(LAZY_CONV, backend)) return true;
+  const fused = tf.getKernel(tf.FusedConv2D, backend);
+  if (!fused) return false;
+  tf.registerKernel({ kernelName: LAZY_CONV, backendName: backend, kernelFunc: fused.kernelFunc });
+  return true;
+}
+
+const ones = (v: number | number[] | undefined): boolean => v == null || (Array.isArray(v) ? v.every((d) => d === 1) : v === 1);
+
+let original: FusedConv2d | undefined;
+
+function lazyFusedConv2d(args: FusedConvArgs): tf.Tensor {
+  const x = args.x as tf.Tensor;
+  const filter = args.filter as tf.Tensor;
+  if (tf.engine().state.gradientDepth === 0 || (args.activation ?? 'linear') !== 'linear' || args.preluActivationWeights != null ||
+      (args.dataFormat ?? 'NHWC') !== 'NHWC' || !ones(args.dilations) || !(x instanceof tf.Tensor) || !(filter instanceof tf.Tensor) ||
+      x.rank !== 4 || filter.rank !== 4 || x.dtype !== 'float32' || filter.dtype !== 'float32' || !ensureKernel()) {
+    return original!(args);
+  }
+  return tf.tidy(() => {
+    const inputs: Record<string, tf.Tensor> = { x, filter };
+    if (args.bias != null) {
+      // As tfjs' makeTypesMatch: a float32 bias is passed as is.
+      const bias = args.bias as tf.Tensor;
+      inputs['bias'] = bias.dtype === 'float32' ? bias : tf.cast(bias, 'float32');
+    }
+    // The attributes tfjs' fused conv2d gives its kernel, plus the bias shape for the gradient.
+    const attrs = {
+      strides: args.strides, pad: args.pad, dataFormat: 'NHWC', dilations: args.dilations ?? [1, 1], dimRoundingMode: args.dimRoundingMode,
+      activation: 'linear', leakyreluAlpha: args.leakyreluAlpha, biasShape: inputs['bias']?.shape ?? null,
+    };
+    return tf.engine().runKernel(LAZY_CONV, inputs, attrs as never) as tf.Tensor;
+  });
+}
+
+/** Installs the routing once; false when tfjs' fused namespace cannot be written. */
+export function installLazyConvGradients(): boolean {
+  if (original) return true;
+  if (!tf.getGradient(LAZY_CONV)) tf.registerGradient(lazyConvGrad);
+  const fused = tf.fused as { conv2d: FusedConv2d };
+  const before = fused.conv2d;
+  try {
+    fused.conv2d = lazyFusedConv2d as FusedConv2d;
+  } catch {
+    return false;
+  }
+  if (fused.conv2d !== (lazyFusedConv2d as FusedConv2d)) return false;
+  original = before;
+  return true;
+}
+
+/** Puts tfjs' own op back (for tests that compare both). */
+export function uninstallLazyConvGradients(): void {
+  if (!original) return;
+  (tf.fused as { conv2d: FusedConv2d }).conv2d = original;
+  original = undefined;
+}
