@@ -550,6 +550,34 @@ __attribute__((target("avx2"))) void pack_a_8x8(float* dst, const float* a, long
     for (int i = 0; i < MR; i++) dst[static_cast<long>(p) * MR + i] = alpha * rows0[i][p];
 }
 
+/**
+ * d[q*MR + i] = rows[min(i, MR-1)][q] for q in whole 8-blocks of [0, n), MR <= 8, by 8x8
+ * register transposes; returns how many q it did (the caller copies the rest). Each
+ * 8-float store spills MR - 8 lanes into the next k-row, which a later store overwrites;
+ * when `panelEnd` (this run ends the panel) the last k-row is stored lane by lane so
+ * nothing spills past the panel.
+ */
+__attribute__((target("avx2"))) int transpose_rows_8(float* d, const float* const* src, int n, int MR, bool panelEnd) {
+  const float* rows0[8];
+  for (int i = 0; i < 8; i++) rows0[i] = src[std::min(i, MR - 1)];
+  int q = 0;
+  for (; q + 8 <= n; q += 8) {
+    const float* rows[8];
+    for (int i = 0; i < 8; i++) rows[i] = rows0[i] + q;
+    __m256 c[8];
+    transpose8(rows, c);
+    float* o = d + static_cast<long>(q) * MR;
+    const int full = panelEnd && q + 8 == n ? 7 : 8;
+    for (int k = 0; k < full; k++) _mm256_storeu_ps(o + k * MR, c[k]);
+    if (full == 7) {
+      alignas(32) float last[8];
+      _mm256_store_ps(last, c[7]);
+      for (int i = 0; i < MR; i++) o[7 * MR + i] = last[i];
+    }
+  }
+  return q;
+}
+
 #endif
 
 bool g_has_avx2 = false;  // set at load: the 8x8 transposing pack needs AVX2 whatever kernel runs
@@ -695,7 +723,11 @@ struct Im2colA {
               ? img[i] + (static_cast<long>(iy) * G.w + ix) * G.c + c0 : t->zero.data();
         }
         float* d = dst + static_cast<long>(p) * MR;
-        for (int q = 0; q < run; q++, d += MR) for (int i = 0; i < MR; i++) d[i] = src[i][q];
+        int q = 0;
+#ifdef LB_X86
+        if (run >= 8 && MR <= 8 && g_has_avx2) q = transpose_rows_8(d, src, run, MR, p + run == kc);
+#endif
+        for (; q < run; q++) for (int i = 0; i < MR; i++) d[static_cast<long>(q) * MR + i] = src[i][q];
         p += run;
       }
       dst += static_cast<long>(MR) * kc;
