@@ -31,7 +31,7 @@ function cnn(): tfl.Sequential {
 const X = randArray([6, 9, 9, 2]);
 const Y = Float32Array.from({ length: 6 * 4 }, (_, i) => (i % 4 === Math.floor(i / 4) % 4 ? 1 : 0));
 
-async function outputs(model: tfl.Sequential): Promise<{ values: Float32Array[]; filterGrads: number }> {
+async function outputs(model: tfl.Sequential): Promise<{ values: Float32Array[]; filterGrads: number; biasAdds: number }> {
   const x = tf.tensor(X, [6, 9, 9, 2]);
   const y = tf.tensor(Y, [6, 4]);
   const loss = (xt: tf.Tensor) => tf.losses.softmaxCrossEntropy(y, model.apply(xt, { training: true }) as tf.Tensor) as tf.Scalar;
@@ -49,7 +49,12 @@ async function outputs(model: tfl.Sequential): Promise<{ values: Float32Array[];
   const profile = await tf.profile(() => tf.tidy(() => { tf.grad(loss)(x); }));
   assert.equal(tf.memory().numTensors, before, 'an input gradient leaked tensors');
   tf.dispose([x, y]);
-  return { values, filterGrads: profile.kernels.filter((k) => k.name === 'Conv2DBackpropFilter').length };
+  return {
+    values,
+    filterGrads: profile.kernels.filter((k) => k.name === 'Conv2DBackpropFilter').length,
+    // A broadcast bias Add over a 4-D activation: tfjs' unfused ReLU conv.
+    biasAdds: profile.kernels.filter((k) => k.name === 'Add' && k.inputShapes[0]?.length === 4 && k.inputShapes[1]?.length === 1).length,
+  };
 }
 
 describe('lazy conv gradients', () => {
@@ -75,6 +80,10 @@ describe('lazy conv gradients', () => {
       // hence lazy, in a tape already); now none runs.
       assert.equal(stock.filterGrads, 2, `stock: ${stock.filterGrads}`);
       assert.equal(lazy.filterGrads, 0, `lazy: ${lazy.filterGrads}`);
+      // The fused-ReLU conv's bias rides in the conv kernel where that kernel adds it after
+      // the sum (cpu, the addon); stock XNNPACK keeps tfjs' Add.
+      assert.equal(stock.biasAdds, 1, `stock: ${stock.biasAdds}`);
+      assert.equal(lazy.biasAdds, mode === 'wasm' ? 1 : 0, `lazy: ${lazy.biasAdds}`);
     });
   }
 });

@@ -9,11 +9,21 @@
  * Inside a tape, the linear NHWC case here runs the backend's FusedConv2D kernel under
  * another name (LipbenchConv2D) whose registered gradient is lazy: each input's gradient
  * is the expression tfjs' custom gradient uses, computed only when the tape asks for it.
+ *
+ * A fused ReLU (`conv2d({activation: 'relu'})`) is not fused by tfjs inside a tape: the
+ * convolution, a broadcast bias Add over the whole activation (2.1 ms of a 40 ms CNN step
+ * at [128, 28, 28, 32]) and a Relu run as three kernels. Here the bias rides in the
+ * convolution's kernel where that kernel adds it after the sum, as the Add would (cpu, and
+ * wasm on the native addon; stock XNNPACK starts its sums from the bias, so on plain wasm
+ * a biased ReLU conv keeps tfjs' path), and the Relu stays a separate op, whose gradient
+ * needs the pre-activation.
+ *
  * Forward values and every gradient are tfjs' float32 results bit for bit
  * (test/lazy-conv-grad.test.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { backend_util } from '@tensorflow/tfjs-core';
+import { activeNative } from './native/addon.js';
 
 type FusedConv2d = typeof tf.fused.conv2d;
 type FusedConvArgs = Parameters<FusedConv2d>[0];
@@ -64,12 +74,20 @@ function ensureKernel(): boolean {
 
 const ones = (v: number | number[] | undefined): boolean => v == null || (Array.isArray(v) ? v.every((d) => d === 1) : v === 1);
 
+/** Whether the backend's FusedConv2D adds the bias after the sum, so conv + bias equals tfjs' Conv2D then Add bit for bit. */
+function biasAddedAfterSum(): boolean {
+  const backend = tf.getBackend();
+  return backend === 'cpu' || (backend === 'wasm' && activeNative() !== undefined);
+}
+
 let original: FusedConv2d | undefined;
 
 function lazyFusedConv2d(args: FusedConvArgs): tf.Tensor {
   const x = args.x as tf.Tensor;
   const filter = args.filter as tf.Tensor;
-  if (tf.engine().state.gradientDepth === 0 || (args.activation ?? 'linear') !== 'linear' || args.preluActivationWeights != null ||
+  const activation = args.activation ?? 'linear';
+  const splitRelu = activation === 'relu' && (args.bias == null || biasAddedAfterSum());
+  if (tf.engine().state.gradientDepth === 0 || (activation !== 'linear' && !splitRelu) || args.preluActivationWeights != null ||
       (args.dataFormat ?? 'NHWC') !== 'NHWC' || !ones(args.dilations) || !(x instanceof tf.Tensor) || !(filter instanceof tf.Tensor) ||
       x.rank !== 4 || filter.rank !== 4 || x.dtype !== 'float32' || filter.dtype !== 'float32' || !ensureKernel()) {
     return original!(args);
@@ -86,7 +104,8 @@ function lazyFusedConv2d(args: FusedConvArgs): tf.Tensor {
       strides: args.strides, pad: args.pad, dataFormat: 'NHWC', dilations: args.dilations ?? [1, 1], dimRoundingMode: args.dimRoundingMode,
       activation: 'linear', leakyreluAlpha: args.leakyreluAlpha, biasShape: inputs['bias']?.shape ?? null,
     };
-    return tf.engine().runKernel(LAZY_CONV, inputs, attrs as never) as tf.Tensor;
+    const y = tf.engine().runKernel(LAZY_CONV, inputs, attrs as never) as tf.Tensor;
+    return splitRelu ? tf.relu(y) : y;
   });
 }
 
