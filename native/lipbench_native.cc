@@ -524,7 +524,7 @@ __attribute__((target("avx2"))) void pack_bt_8x8(float* dst, const float* b, lon
 /**
  * dst[p*MR + i] = alpha * a[(i0 + i)*lda + p0 + p] for one full MR-row panel, MR <= 8 (the
  * forward pass packs row-major activations this way). Rows past MR repeat the last row
- * and each 8-float store spills MR - 8 lanes into the next k-row, which the next store
+ * and each 8-float store spills 8 - MR lanes into the next k-row, which the next store
  * overwrites; the panel's last k-row is stored lane by lane so nothing spills past it.
  */
 __attribute__((target("avx2"))) void pack_a_8x8(float* dst, const float* a, long lda, int i0, int p0, int kc, float alpha, int MR) {
@@ -551,9 +551,10 @@ __attribute__((target("avx2"))) void pack_a_8x8(float* dst, const float* a, long
 }
 
 /**
- * d[q*MR + i] = rows[min(i, MR-1)][q] for q in whole 8-blocks of [0, n), MR <= 8, by 8x8
- * register transposes; returns how many q it did (the caller copies the rest). Each
- * 8-float store spills MR - 8 lanes into the next k-row, which a later store overwrites;
+ * d[q*MR + i] = rows[min(i, MR-1)][q] for q in whole 8-blocks of [0, n), 4 <= MR <= 8, by
+ * 8x8 register transposes; returns how many q it did (the caller copies the rest). Each
+ * 8-float store spills 8 - MR lanes into the next k-row, which a later store overwrites
+ * (with MR >= 4 the spill never reaches past the next k-row);
  * when `panelEnd` (this run ends the panel) the last k-row is stored lane by lane so
  * nothing spills past the panel.
  */
@@ -725,7 +726,7 @@ struct Im2colA {
         float* d = dst + static_cast<long>(p) * MR;
         int q = 0;
 #ifdef LB_X86
-        if (run >= 8 && MR <= 8 && g_has_avx2) q = transpose_rows_8(d, src, run, MR, p + run == kc);
+        if (run >= 8 && MR >= 4 && MR <= 8 && g_has_avx2) q = transpose_rows_8(d, src, run, MR, p + run == kc);
 #endif
         for (; q < run; q++) for (int i = 0; i < MR; i++) d[static_cast<long>(q) * MR + i] = src[i][q];
         p += run;

@@ -21,6 +21,7 @@ function cnn(): tfl.Sequential {
       tfl.layers.reLU(),
       tfl.layers.conv2d({ filters: 5, kernelSize: 3, strides: 2, padding: 'valid', useBias: false, kernelInitializer: init(2) }),
       tfl.layers.conv2d({ filters: 3, kernelSize: 2, padding: 'same', activation: 'relu', kernelInitializer: init(3) }),
+      tfl.layers.conv2d({ filters: 3, kernelSize: 1, activation: 'relu', useBias: false, kernelInitializer: init(5) }),
       tfl.layers.maxPooling2d({ poolSize: 2 }),
       tfl.layers.flatten(),
       tfl.layers.dense({ units: 4, kernelInitializer: init(4) }),
@@ -35,11 +36,13 @@ async function outputs(model: tfl.Sequential): Promise<{ values: Float32Array[];
   const x = tf.tensor(X, [6, 9, 9, 2]);
   const y = tf.tensor(Y, [6, 4]);
   const loss = (xt: tf.Tensor) => tf.losses.softmaxCrossEntropy(y, model.apply(xt, { training: true }) as tf.Tensor) as tf.Scalar;
+  const weights = model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
   const values = tf.tidy(() => {
     const logits = model.apply(x) as tf.Tensor;
-    const dx = tf.grad(loss)(x);
-    const { grads } = tf.variableGrads(() => loss(x), model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val));
-    return [logits, dx, ...Object.values(grads)];
+    // The loss as computed inside a tape: the forward pass the routing changes.
+    const { value: taped, grad: dx } = tf.valueAndGrad(loss)(x);
+    const { grads } = tf.variableGrads(() => loss(x), weights);
+    return [logits, taped, dx, ...Object.values(grads)];
   }).map((t) => {
     const v = Float32Array.from(t.dataSync());
     t.dispose();
@@ -60,6 +63,15 @@ async function outputs(model: tfl.Sequential): Promise<{ values: Float32Array[];
 describe('lazy conv gradients', () => {
   before(() => setupModes());
   after(() => installLazyConvGradients());
+
+  it('a filter whose input depth does not match x fails as tfjs does, inside a tape too', async () => {
+    await useMode('cpu');
+    const x = tf.zeros([1, 5, 5, 3]);
+    const f = tf.zeros([3, 3, 2, 4]);
+    const conv = (t: tf.Tensor) => tf.sum(tf.fused.conv2d({ x: t as tf.Tensor4D, filter: f as tf.Tensor4D, strides: 1, pad: 'same', bias: tf.zeros([4]) }));
+    assert.throws(() => tf.grad(conv)(x), /depth of input/);
+    tf.dispose([x, f]);
+  });
 
   for (const mode of MODES) {
     it(`${mode}: same logits and gradients bit for bit as tfjs' fused conv2d, with no filter gradients for an input gradient`, async () => {

@@ -44,6 +44,8 @@ describe('MaxPoolGrad on wasm equals cpu', () => {
     { shape: [1, 6, 5, 2], size: 3, stride: 1, pad: 'valid' }, // each pixel in up to 9 windows
     { shape: [3, 5, 6, 5], size: [2, 3], stride: [1, 2], pad: 'same' },
     { shape: [1, 4, 4, 1], size: 1, stride: 1, pad: 'valid' },
+    // Past the addon's threading threshold (256K floats): images split over its threads.
+    { shape: [4, 64, 64, 20], size: 3, stride: 2, pad: 'same' },
   ];
   const cases = [...seeded, ...Array.from({ length: 6 }, (): Case => ({
     shape: [randInt(1, 3), randInt(2, 11), randInt(2, 11), randInt(1, 7)], size: randInt(1, 3), stride: randInt(1, 3), pad: pick(['valid', 'same'] as const),

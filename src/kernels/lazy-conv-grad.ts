@@ -25,6 +25,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { backend_util } from '@tensorflow/tfjs-core';
 import { activeNative } from './native/addon.js';
 
+/** Set on a FusedConv2D kernelFunc that adds its bias after the sum, exactly as an Add would. */
+export const BIAS_AFTER_SUM = 'lipbenchBiasAfterSum';
+
 type FusedConv2d = typeof tf.fused.conv2d;
 type FusedConvArgs = Parameters<FusedConv2d>[0];
 
@@ -62,22 +65,44 @@ const lazyConvGrad: tf.GradConfig = {
   },
 };
 
-/** Registers LipbenchConv2D on the current backend as a copy of its FusedConv2D; false when it has none. */
+/** The FusedConv2D kernel each backend's LipbenchConv2D copies, to notice a later re-registration. */
+const copied = new Map<string, tf.KernelFunc>();
+
+/** Registers LipbenchConv2D on the current backend as a copy of its current FusedConv2D; false when it has none. */
 function ensureKernel(): boolean {
   const backend = tf.getBackend();
-  if (tf.getKernel(LAZY_CONV, backend)) return true;
   const fused = tf.getKernel(tf.FusedConv2D, backend);
   if (!fused) return false;
+  if (copied.get(backend) === fused.kernelFunc && tf.getKernel(LAZY_CONV, backend)) return true;
+  if (tf.getKernel(LAZY_CONV, backend)) tf.unregisterKernel(LAZY_CONV, backend);
   tf.registerKernel({ kernelName: LAZY_CONV, backendName: backend, kernelFunc: fused.kernelFunc });
+  copied.set(backend, fused.kernelFunc);
   return true;
 }
 
 const ones = (v: number | number[] | undefined): boolean => v == null || (Array.isArray(v) ? v.every((d) => d === 1) : v === 1);
 
-/** Whether the backend's FusedConv2D adds the bias after the sum, so conv + bias equals tfjs' Conv2D then Add bit for bit. */
+/**
+ * Whether the backend's FusedConv2D adds the bias after the sum, so conv + bias equals
+ * tfjs' Conv2D then Add bit for bit: cpu's does; on wasm, lipbench's native kernel (which
+ * says so with BIAS_AFTER_SUM) while the addon is active, not stock XNNPACK.
+ */
 function biasAddedAfterSum(): boolean {
   const backend = tf.getBackend();
-  return backend === 'cpu' || (backend === 'wasm' && activeNative() !== undefined);
+  if (backend === 'cpu') return true;
+  const kernel = tf.getKernel(tf.FusedConv2D, backend)?.kernelFunc as { [BIAS_AFTER_SUM]?: boolean } | undefined;
+  return backend === 'wasm' && kernel?.[BIAS_AFTER_SUM] === true && activeNative() !== undefined;
+}
+
+/**
+ * The shapes tfjs' op would accept and this route handles the same way: input channels
+ * matching the filter's (tfjs asserts it; a kernel alone may not), and a bias that
+ * broadcasts over the output channels only (a bias with a batch axis would reach the
+ * filter and input gradients with a dy of the wrong batch).
+ */
+function plainShapes(x: tf.Tensor, filter: tf.Tensor, bias: tf.Tensor | undefined): boolean {
+  if (x.rank !== 4 || filter.rank !== 4 || x.shape[3] !== filter.shape[2]) return false;
+  return bias == null || bias.rank === 0 || (bias.rank === 1 && (bias.shape[0] === 1 || bias.shape[0] === filter.shape[3]));
 }
 
 let original: FusedConv2d | undefined;
@@ -85,18 +110,18 @@ let original: FusedConv2d | undefined;
 function lazyFusedConv2d(args: FusedConvArgs): tf.Tensor {
   const x = args.x as tf.Tensor;
   const filter = args.filter as tf.Tensor;
+  const bias = args.bias as tf.Tensor | undefined;
   const activation = args.activation ?? 'linear';
   const splitRelu = activation === 'relu' && (args.bias == null || biasAddedAfterSum());
   if (tf.engine().state.gradientDepth === 0 || (activation !== 'linear' && !splitRelu) || args.preluActivationWeights != null ||
       (args.dataFormat ?? 'NHWC') !== 'NHWC' || !ones(args.dilations) || !(x instanceof tf.Tensor) || !(filter instanceof tf.Tensor) ||
-      x.rank !== 4 || filter.rank !== 4 || x.dtype !== 'float32' || filter.dtype !== 'float32' || !ensureKernel()) {
+      !plainShapes(x, filter, bias) || x.dtype !== 'float32' || filter.dtype !== 'float32' || !ensureKernel()) {
     return original!(args);
   }
   return tf.tidy(() => {
     const inputs: Record<string, tf.Tensor> = { x, filter };
-    if (args.bias != null) {
+    if (bias != null) {
       // As tfjs' makeTypesMatch: a float32 bias is passed as is.
-      const bias = args.bias as tf.Tensor;
       inputs['bias'] = bias.dtype === 'float32' ? bias : tf.cast(bias, 'float32');
     }
     // The attributes tfjs' fused conv2d gives its kernel, plus the bias shape for the gradient.

@@ -9,6 +9,7 @@ import { runStock } from '../wasm/stock.js';
 import { asWasmBackend, release } from '../wasm/wasm-backend.js';
 import { activeNative } from './addon.js';
 import { nativeConv2D } from './conv.js';
+import { BIAS_AFTER_SUM } from '../lazy-conv-grad.js';
 
 type Shape4 = [number, number, number, number];
 
@@ -59,4 +60,8 @@ const fusedConv2D: KernelFunc = ({ inputs, backend, attrs }) => {
 };
 
 export const nativeConv2DConfig: KernelConfig = { kernelName: Conv2D, backendName: 'wasm', kernelFunc: conv2D };
+// The addon adds a bias after the sum (as a separate Add would), which lets
+// kernels/lazy-conv-grad.ts keep a ReLU conv's bias in the kernel.
+Object.assign(fusedConv2D, { [BIAS_AFTER_SUM]: true });
+
 export const nativeFusedConv2DConfig: KernelConfig = { kernelName: FusedConv2D, backendName: 'wasm', kernelFunc: fusedConv2D };

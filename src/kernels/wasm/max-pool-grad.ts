@@ -16,10 +16,11 @@
  * equals cpu's bit for bit (test/max-pool-grad-kernel.test.ts), in JavaScript over the wasm
  * heap, or in the native addon while one is active.
  */
-import { backend_util, MaxPoolGrad } from '@tensorflow/tfjs-core';
+import { backend_util, MaxPoolGrad, util } from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { activeNative } from '../native/addon.js';
 import { convGeometry } from '../native/conv.js';
+import { runStock } from './stock.js';
 import { asWasmBackend, f32Index, heapF32 } from './wasm-backend.js';
 
 interface PoolAttrs {
@@ -91,11 +92,13 @@ export function maxPoolGradNHWC(
 
 const maxPoolGrad: KernelFunc = ({ inputs, backend, attrs }) => {
   const wb = asWasmBackend(backend);
-  const { dy, input } = inputs as { dy: TensorInfo; input: TensorInfo };
-  if (input.dtype !== 'float32' || dy.dtype !== 'float32') throw new Error(`MaxPoolGrad: float32 inputs expected, got ${input.dtype}, ${dy.dtype}`);
+  const { dy, input, output } = inputs as { dy: TensorInfo; input: TensorInfo; output: TensorInfo };
+  // Other dtypes keep the stock kernel (tfjs' maxPool takes float32 only today).
+  if (input.dtype !== 'float32' || dy.dtype !== 'float32') return runStock(MaxPoolGrad, wb, { dy, input, output }, { ...attrs });
   const { filterSize, strides, pad, dimRoundingMode } = attrs as unknown as PoolAttrs;
   const info = backend_util.computePool2DInfo(input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
   const out = wb.makeOutput([...input.shape], 'float32');
+  if (util.sizeFromShape(input.shape) === 0) return out;
   const heap = heapF32(wb);
   const addon = activeNative();
   // The addon runs the same loops in C++, images split over its threads (same bits).
