@@ -522,45 +522,17 @@ __attribute__((target("avx2"))) void pack_bt_8x8(float* dst, const float* b, lon
 }
 
 /**
- * dst[p*MR + i] = alpha * a[(i0 + i)*lda + p0 + p] for one full MR-row panel, MR <= 8 (the
- * forward pass packs row-major activations this way). Rows past MR repeat the last row
- * and each 8-float store spills 8 - MR lanes into the next k-row, which the next store
- * overwrites; the panel's last k-row is stored lane by lane so nothing spills past it.
- */
-__attribute__((target("avx2"))) void pack_a_8x8(float* dst, const float* a, long lda, int i0, int p0, int kc, float alpha, int MR) {
-  const float* rows0[8];
-  for (int i = 0; i < 8; i++) rows0[i] = a + static_cast<long>(i0 + std::min(i, MR - 1)) * lda + p0;
-  const __m256 va = _mm256_set1_ps(alpha);
-  int p = 0;
-  for (; p + 8 <= kc; p += 8) {
-    const float* rows[8];
-    for (int i = 0; i < 8; i++) rows[i] = rows0[i] + p;
-    __m256 c[8];
-    transpose8(rows, c);
-    float* d = dst + static_cast<long>(p) * MR;
-    const int full = p + 8 == kc ? 7 : 8;
-    for (int q = 0; q < full; q++) _mm256_storeu_ps(d + q * MR, _mm256_mul_ps(va, c[q]));
-    if (full == 7) {
-      alignas(32) float last[8];
-      _mm256_store_ps(last, _mm256_mul_ps(va, c[7]));
-      for (int i = 0; i < MR; i++) d[7 * MR + i] = last[i];
-    }
-  }
-  for (; p < kc; p++)
-    for (int i = 0; i < MR; i++) dst[static_cast<long>(p) * MR + i] = alpha * rows0[i][p];
-}
-
-/**
- * d[q*MR + i] = rows[min(i, MR-1)][q] for q in whole 8-blocks of [0, n), 4 <= MR <= 8, by
- * 8x8 register transposes; returns how many q it did (the caller copies the rest). Each
+ * d[q*MR + i] = alpha * rows[min(i, MR-1)][q] for q in whole 8-blocks of [0, n), 4 <= MR <= 8,
+ * by 8x8 register transposes; returns how many q it did (the caller copies the rest). Each
  * 8-float store spills 8 - MR lanes into the next k-row, which a later store overwrites
- * (with MR >= 4 the spill never reaches past the next k-row);
- * when `panelEnd` (this run ends the panel) the last k-row is stored lane by lane so
- * nothing spills past the panel.
+ * (with MR >= 4 the spill never reaches past the next k-row); when `panelEnd` (these rows
+ * end the panel) the last k-row is stored lane by lane so nothing spills past the panel.
+ * alpha = 1 multiplies exactly, so a plain copy keeps its bits.
  */
-__attribute__((target("avx2"))) int transpose_rows_8(float* d, const float* const* src, int n, int MR, bool panelEnd) {
+__attribute__((target("avx2"))) int transpose_rows_8(float* d, const float* const* src, int n, int MR, bool panelEnd, float alpha) {
   const float* rows0[8];
   for (int i = 0; i < 8; i++) rows0[i] = src[std::min(i, MR - 1)];
+  const __m256 va = _mm256_set1_ps(alpha);
   int q = 0;
   for (; q + 8 <= n; q += 8) {
     const float* rows[8];
@@ -569,14 +541,25 @@ __attribute__((target("avx2"))) int transpose_rows_8(float* d, const float* cons
     transpose8(rows, c);
     float* o = d + static_cast<long>(q) * MR;
     const int full = panelEnd && q + 8 == n ? 7 : 8;
-    for (int k = 0; k < full; k++) _mm256_storeu_ps(o + k * MR, c[k]);
+    for (int k = 0; k < full; k++) _mm256_storeu_ps(o + k * MR, _mm256_mul_ps(va, c[k]));
     if (full == 7) {
       alignas(32) float last[8];
-      _mm256_store_ps(last, c[7]);
+      _mm256_store_ps(last, _mm256_mul_ps(va, c[7]));
       for (int i = 0; i < MR; i++) o[7 * MR + i] = last[i];
     }
   }
   return q;
+}
+
+/**
+ * dst[p*MR + i] = alpha * a[(i0 + i)*lda + p0 + p] for one full MR-row panel, 4 <= MR <= 8
+ * (the forward pass packs row-major activations this way).
+ */
+__attribute__((target("avx2"))) void pack_a_8x8(float* dst, const float* a, long lda, int i0, int p0, int kc, float alpha, int MR) {
+  const float* rows[8];
+  for (int i = 0; i < MR; i++) rows[i] = a + static_cast<long>(i0 + i) * lda + p0;
+  for (int p = transpose_rows_8(dst, rows, kc, MR, true, alpha); p < kc; p++)
+    for (int i = 0; i < MR; i++) dst[static_cast<long>(p) * MR + i] = alpha * rows[i][p];
 }
 
 #endif
@@ -604,7 +587,7 @@ struct DenseA {
         }
       } else {
 #ifdef LB_X86
-        if (mr == MR && MR <= 8 && g_has_avx2) {
+        if (mr == MR && MR >= 4 && MR <= 8 && g_has_avx2) {
           pack_a_8x8(dst, a, lda, i0 + ip, p0, kc, alpha, MR);
           dst += static_cast<long>(MR) * kc;
           continue;
@@ -726,7 +709,7 @@ struct Im2colA {
         float* d = dst + static_cast<long>(p) * MR;
         int q = 0;
 #ifdef LB_X86
-        if (run >= 8 && MR >= 4 && MR <= 8 && g_has_avx2) q = transpose_rows_8(d, src, run, MR, p + run == kc);
+        if (run >= 8 && MR >= 4 && MR <= 8 && g_has_avx2) q = transpose_rows_8(d, src, run, MR, p + run == kc, 1.f);
 #endif
         for (; q < run; q++) for (int i = 0; i < MR; i++) d[static_cast<long>(q) * MR + i] = src[i][q];
         p += run;
