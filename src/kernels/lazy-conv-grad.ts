@@ -23,6 +23,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { backend_util } from '@tensorflow/tfjs-core';
+import { fusedBiasGradient, fusedRoute } from './fused-route.js';
 import { activeNative } from './native/addon.js';
 
 /** Set on a FusedConv2D kernelFunc that adds its bias after the sum, exactly as an Add would. */
@@ -56,10 +57,7 @@ const lazyConvGrad: tf.GradConfig = {
         { strides, pad, dataFormat: 'NHWC', dimRoundingMode: undefined, filterShape: filter.shape } as never) as tf.Tensor,
     };
     if (biasShape) {
-      grads['bias'] = () => {
-        const axes = backend_util.getReductionAxes(biasShape, g.shape);
-        return tf.reshape(axes.length > 0 ? tf.sum(g, axes) : g, biasShape);
-      };
+      grads['bias'] = () => fusedBiasGradient(biasShape, g);
     }
     return grads;
   },
@@ -105,8 +103,6 @@ function plainShapes(x: tf.Tensor, filter: tf.Tensor, bias: tf.Tensor | undefine
   return bias == null || bias.rank === 0 || (bias.rank === 1 && (bias.shape[0] === 1 || bias.shape[0] === filter.shape[3]));
 }
 
-let original: FusedConv2d | undefined;
-
 function lazyFusedConv2d(args: FusedConvArgs): tf.Tensor {
   const x = args.x as tf.Tensor;
   const filter = args.filter as tf.Tensor;
@@ -116,7 +112,7 @@ function lazyFusedConv2d(args: FusedConvArgs): tf.Tensor {
   if (tf.engine().state.gradientDepth === 0 || (activation !== 'linear' && !splitRelu) || args.preluActivationWeights != null ||
       (args.dataFormat ?? 'NHWC') !== 'NHWC' || !ones(args.dilations) || !(x instanceof tf.Tensor) || !(filter instanceof tf.Tensor) ||
       !plainShapes(x, filter, bias) || x.dtype !== 'float32' || filter.dtype !== 'float32' || !ensureKernel()) {
-    return original!(args);
+    return route.original()(args);
   }
   return tf.tidy(() => {
     const inputs: Record<string, tf.Tensor> = { x, filter };
@@ -134,25 +130,14 @@ function lazyFusedConv2d(args: FusedConvArgs): tf.Tensor {
   });
 }
 
+const route = fusedRoute('conv2d', lazyFusedConv2d as FusedConv2d, [lazyConvGrad]);
+
 /** Installs the routing once; false when tfjs' fused namespace cannot be written. */
 export function installLazyConvGradients(): boolean {
-  if (original) return true;
-  if (!tf.getGradient(LAZY_CONV)) tf.registerGradient(lazyConvGrad);
-  const fused = tf.fused as { conv2d: FusedConv2d };
-  const before = fused.conv2d;
-  try {
-    fused.conv2d = lazyFusedConv2d as FusedConv2d;
-  } catch {
-    return false;
-  }
-  if (fused.conv2d !== (lazyFusedConv2d as FusedConv2d)) return false;
-  original = before;
-  return true;
+  return route.install();
 }
 
 /** Puts tfjs' own op back (for tests that compare both). */
 export function uninstallLazyConvGradients(): void {
-  if (!original) return;
-  (tf.fused as { conv2d: FusedConv2d }).conv2d = original;
-  original = undefined;
+  route.uninstall();
 }

@@ -11,11 +11,11 @@
  * gradient uses, computed only when the tape asks for it. Forward values and every
  * gradient are tfjs' float32 results bit for bit (test/lazy-dense-grad.test.ts).
  *
- * tfjs' `fused` namespace is a plain object in its CommonJS build (what Node loads); where
- * a bundler made it read-only the install reports false and tfjs' op stays.
+ * The swap itself, and what happens where it cannot be made, is fused-route.ts.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { backend_util } from '@tensorflow/tfjs-core';
+import { fusedBiasGradient, fusedRoute } from './fused-route.js';
 
 type FusedMatMul = typeof tf.fused.matMul;
 type FusedArgs = Parameters<FusedMatMul>[0];
@@ -50,10 +50,7 @@ const lazyDenseGrad: tf.GradConfig = {
         : tf.matMul(g, a, true, true),
     };
     if (biasShape) {
-      grads['bias'] = () => {
-        const axes = backend_util.getReductionAxes(biasShape, g.shape);
-        return tf.reshape(axes.length > 0 ? tf.sum(g, axes) : g, biasShape);
-      };
+      grads['bias'] = () => fusedBiasGradient(biasShape, g);
     }
     return grads;
   },
@@ -69,19 +66,17 @@ function ensureKernel(): boolean {
   return true;
 }
 
-let original: FusedMatMul | undefined;
-
 function lazyFusedMatMul(args: FusedArgs): tf.Tensor {
   const activation = args.activation ?? 'linear';
   if (tf.engine().state.gradientDepth === 0 || activation !== 'linear' || args.preluActivationWeights != null || !ensureKernel()) {
-    return original!(args);
+    return route.original()(args);
   }
   return tf.tidy(() => {
     const transposeA = args.transposeA ?? false;
     const transposeB = args.transposeB ?? false;
     const a = args.a as tf.Tensor;
     const b = args.b as tf.Tensor;
-    if (a.dtype !== 'float32' || b.dtype !== 'float32') return original!(args);
+    if (a.dtype !== 'float32' || b.dtype !== 'float32') return route.original()(args);
     // The 3-D views and output shape as tfjs' fused matMul builds them.
     const inner = transposeA ? a.shape[a.rank - 2]! : a.shape[a.rank - 1]!;
     const outerA = transposeA ? a.shape[a.rank - 1]! : a.shape[a.rank - 2]!;
@@ -103,25 +98,14 @@ function lazyFusedMatMul(args: FusedArgs): tf.Tensor {
   });
 }
 
+const route = fusedRoute('matMul', lazyFusedMatMul as FusedMatMul, [lazyDenseGrad]);
+
 /** Installs the routing once; false when tfjs' fused namespace cannot be written. */
 export function installLazyDenseGradients(): boolean {
-  if (original) return true;
-  if (!tf.getGradient(LAZY_DENSE)) tf.registerGradient(lazyDenseGrad);
-  const fused = tf.fused as { matMul: FusedMatMul };
-  const before = fused.matMul;
-  try {
-    fused.matMul = lazyFusedMatMul as FusedMatMul;
-  } catch {
-    return false;
-  }
-  if (fused.matMul !== (lazyFusedMatMul as FusedMatMul)) return false;
-  original = before;
-  return true;
+  return route.install();
 }
 
 /** Puts tfjs' own op back (for tests that compare both). */
 export function uninstallLazyDenseGradients(): void {
-  if (!original) return;
-  (tf.fused as { matMul: FusedMatMul }).matMul = original;
-  original = undefined;
+  route.uninstall();
 }
