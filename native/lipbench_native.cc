@@ -1283,7 +1283,7 @@ void sum_rows(const float* x, long rows, long cols, float* out) {
 }
 
 /**
- * MaxPoolGrad with the cpu backend's semantics (see src/kernels/wasm/max-pool-grad.ts): each
+ * MaxPoolGrad with the cpu backend's semantics (see src/kernels/wasm/pool-grad.ts): each
  * window's dy goes to its first strict maximum in row-major window order (none for a
  * window of NaN or -inf only); an input pixel's contributions are summed in double in
  * window order from +0 and rounded once. Images are independent, so they are split over
@@ -1334,6 +1334,45 @@ void max_pool_grad(const ConvGeom& g, const float* x, const float* dy, float* dx
         }
       }
       if (overlap) for (long i = 0; i < img; i++) dxb[i] = static_cast<float>(acc[i]);
+    }
+  });
+}
+
+/**
+ * AvgPoolGrad with the cpu backend's semantics (see src/kernels/wasm/pool-grad.ts): an
+ * input pixel's gradient is the sum, in double and in window order, of dy over the windows
+ * that cover it, times 1/(pool height * pool width) in double, rounded once. Images are
+ * split over threads.
+ */
+void avg_pool_grad(const ConvGeom& g, const float* dy, float* dx) {
+  const int fh = (g.kh - 1) * g.dh + 1, fw = (g.kw - 1) * g.dw + 1;
+  const long C = g.c, img = static_cast<long>(g.h) * g.w * C, oimg = static_cast<long>(g.oh) * g.ow * C;
+  const double mult = 1.0 / (static_cast<double>(g.kh) * g.kw);
+  for_row_ranges(row_threads(g.n, img), g.n, [&](int, long b0, long b1) {
+    std::vector<double> acc(img);
+    for (long b = b0; b < b1; b++) {
+      const float* dyb = dy + b * oimg;
+      std::fill(acc.begin(), acc.end(), 0.0);
+      for (int yr = 0; yr < g.oh; yr++) {
+        const int rc = yr * g.sh - g.pt;
+        int r0 = rc;
+        while (r0 < 0) r0 += g.dh;
+        const int r1 = std::min(g.h, fh + rc);
+        for (int yc = 0; yc < g.ow; yc++) {
+          const int cc = yc * g.sw - g.pl;
+          int c0 = cc;
+          while (c0 < 0) c0 += g.dw;
+          const int c1 = std::min(g.w, fw + cc);
+          const float* gy = dyb + (static_cast<long>(yr) * g.ow + yc) * C;
+          for (int r = r0; r < r1; r += g.dh)
+            for (int c = c0; c < c1; c += g.dw) {
+              double* a = acc.data() + (static_cast<long>(r) * g.w + c) * C;
+              for (long d = 0; d < C; d++) a[d] += gy[d];
+            }
+        }
+      }
+      float* dxb = dx + b * img;
+      for (long i = 0; i < img; i++) dxb[i] = static_cast<float>(acc[i] * mult);
     }
   });
 }
@@ -1692,6 +1731,21 @@ napi_value js_max_pool_grad(napi_env env, napi_callback_info info) {
   });
 }
 
+// avgPoolGrad(heap, geom, dyOff, dxOff): see avg_pool_grad; geom as conv2d's, kh/kw the pool size
+napi_value js_avg_pool_grad(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args<4> a(env, info, 4);
+    const Heap h = get_heap(env, a.v[0]);
+    const ConvGeom g = read_geom(env, a.v[1]);
+    const long dyOff = get_int(env, a.v[2]), dxOff = get_int(env, a.v[3]);
+    const long in = static_cast<long>(g.n) * g.h * g.w * g.c;
+    check_span(h, dyOff, 1, g.pixels() * g.c, g.pixels() * g.c, "dy");
+    check_span(h, dxOff, 1, in, in, "dx");
+    avg_pool_grad(g, h.data + dyOff, h.data + dxOff);
+    return undefined(env);
+  });
+}
+
 // maxMin(heap, xOff, rows, c, yOff): MaxMin over the last axis of a [rows, c] block, c even
 napi_value js_max_min(napi_env env, napi_callback_info info) {
   return guarded(env, [&]() -> napi_value {
@@ -1900,6 +1954,7 @@ NAPI_MODULE_INIT() {
       {"sumRows", js_sum_rows},
       {"maxMin", js_max_min},
       {"maxPoolGrad", js_max_pool_grad},
+      {"avgPoolGrad", js_avg_pool_grad},
       {"maxMinGrad", js_max_min_grad},
       {"adamUpdate", js_adam_update},
       {"binary", js_binary},

@@ -35,8 +35,10 @@ export interface NativeAddon {
   conv2dBackpropInput(heap: Float32Array, geom: Int32Array, dyOff: number, fOff: number, co: number, dxOff: number): void;
   /** out[j] = sum over i of x[i, j] for a row-major [rows, cols] block (leading-axes Sum). */
   sumRows(heap: Float32Array, xOff: number, rows: number, cols: number, outOff: number): void;
-  /** MaxPoolGrad with cpu's semantics (kernels/wasm/max-pool-grad.ts); geom as conv2d's, kh/kw the pool size. */
+  /** MaxPoolGrad with cpu's semantics (kernels/wasm/pool-grad.ts); geom as conv2d's, kh/kw the pool size. */
   maxPoolGrad(heap: Float32Array, geom: Int32Array, xOff: number, dyOff: number, dxOff: number): void;
+  /** AvgPoolGrad with cpu's semantics (kernels/wasm/pool-grad.ts); geom as maxPoolGrad's. */
+  avgPoolGrad(heap: Float32Array, geom: Int32Array, dyOff: number, dxOff: number): void;
   /** MaxMin over the last axis of a row-major [rows, c] block (c even): y = [max(a, b), min(a, b)] of the halves. */
   maxMin(heap: Float32Array, xOff: number, rows: number, c: number, yOff: number): void;
   /** The input gradient of maxMin, with tfjs' tie rule (both halves of dy go to a where a = b). */

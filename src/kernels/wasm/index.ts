@@ -13,7 +13,7 @@ import { gatherV2Config } from './gather.js';
 import { identityConfig } from './identity.js';
 import { comparisonConfigs } from './compare.js';
 import { wasmMaxMinConfig, wasmMaxMinGradConfig } from './max-min.js';
-import { maxPoolGradConfig } from './max-pool-grad.js';
+import { avgPoolGradConfig, maxPoolGradConfig } from './pool-grad.js';
 import { wasmAdamUpdateConfig } from './adam-update.js';
 import { wasmSoftmaxCEConfig, wasmSoftmaxCEGradConfig } from './softmax-ce.js';
 import { registerMissing } from '../register.js';
@@ -27,7 +27,7 @@ let registered = false;
 export function registerWasmKernels(): void {
   if (registered) return;
   registered = true;
-  for (const cfg of [batchMatMulConfig, fusedMatMulConfig, conv2DBackpropFilterConfig, conv2DBackpropInputConfig, sumConfig, sliceConfig, powConfig, gatherV2Config, identityConfig, castConfig, clipByValueConfig, maxPoolGradConfig, ...comparisonConfigs, ...binaryConfigs]) {
+  for (const cfg of [batchMatMulConfig, fusedMatMulConfig, conv2DBackpropFilterConfig, conv2DBackpropInputConfig, sumConfig, sliceConfig, powConfig, gatherV2Config, identityConfig, castConfig, clipByValueConfig, maxPoolGradConfig, avgPoolGradConfig, ...comparisonConfigs, ...binaryConfigs]) {
     overrideKernel(cfg);
   }
   // lipbench's own kernels (no stock one to replace).

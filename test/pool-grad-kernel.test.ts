@@ -1,7 +1,8 @@
 /**
- * kernels/wasm/max-pool-grad.ts: max-pooling's input gradient on wasm and wasm+native
- * equals the cpu backend's bit for bit, where stock wasm routed no gradient out of a window
- * whose maximum is ≤ 0, broke ties to the last maximum and dropped windows with a NaN.
+ * kernels/wasm/pool-grad.ts: max- and average-pooling's input gradients on wasm and
+ * wasm+native equal the cpu backend's bit for bit, where stock wasm's MaxPoolGrad routed
+ * no gradient out of a window whose maximum is ≤ 0, broke ties to the last maximum and
+ * dropped windows with a NaN.
  */
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,15 +11,17 @@ import { rand, randInt, pick } from './helpers/kernel-check.js';
 import { MODES, setupModes, useMode, type Mode } from './helpers/three-backends.js';
 
 interface Case { shape: [number, number, number, number]; size: number | [number, number]; stride: number | [number, number]; pad: 'valid' | 'same' }
+type Pool = 'max' | 'avg';
 
-/** ∂/∂x of Σ dy ⊙ maxPool(x) on `mode`. */
-async function poolGrad(mode: Mode, c: Case, x: Float32Array, dyOf: (shape: number[]) => Float32Array): Promise<Float32Array> {
+/** ∂/∂x of Σ dy ⊙ pool(x) on `mode`. */
+async function poolGrad(mode: Mode, c: Case, x: Float32Array, dyOf: (shape: number[]) => Float32Array, pool: Pool = 'max'): Promise<Float32Array> {
   await useMode(mode);
+  const op = (t: tf.Tensor): tf.Tensor => (pool === 'max' ? tf.maxPool : tf.avgPool)(t as tf.Tensor4D, c.size, c.stride, c.pad);
   const xt = tf.tensor4d(x, c.shape);
-  const outShape = tf.tidy(() => tf.maxPool(xt, c.size, c.stride, c.pad).shape);
+  const outShape = tf.tidy(() => op(xt).shape);
   const dy = tf.tensor(dyOf(outShape), outShape);
   const before = tf.memory().numTensors;
-  const g = tf.grad((t: tf.Tensor) => tf.maxPool(t as tf.Tensor4D, c.size, c.stride, c.pad))(xt, dy);
+  const g = tf.grad(op)(xt, dy);
   const out = Float32Array.from(g.dataSync());
   g.dispose();
   assert.equal(tf.memory().numTensors, before, `${mode}: tensors leaked`);
@@ -51,18 +54,18 @@ describe('MaxPoolGrad on wasm equals cpu', () => {
     shape: [randInt(1, 3), randInt(2, 11), randInt(2, 11), randInt(1, 7)], size: randInt(1, 3), stride: randInt(1, 3), pad: pick(['valid', 'same'] as const),
   }))];
 
-  for (const special of [false, true]) {
-    it(`bit for bit on ${cases.length} geometries (ties, zeros, negative windows${special ? ', NaN, -∞, dy with -0 and NaN' : ''})`, async () => {
+  for (const [pool, special] of [['max', false], ['max', true], ['avg', false], ['avg', true]] as const) {
+    it(`${pool}: bit for bit on ${cases.length} geometries (${pool === 'max' ? 'ties, zeros, negative windows' : 'overlapping windows, padding'}${special ? ', NaN, -∞, dy with -0 and NaN' : ''})`, async () => {
       for (const c of cases) {
         const x = poolInput(c.shape.reduce((a, b) => a * b, 1), special);
         // The same dy on every backend: a fixed function of the index.
         const dyOf = (shape: number[]): Float32Array => Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) =>
           special && i % 11 === 3 ? -0 : special && i % 29 === 5 ? Number.NaN : Math.sin(i * 12.9898 + 0.5) * 2);
-        const expected = await poolGrad('cpu', c, x, dyOf);
+        const expected = await poolGrad('cpu', c, x, dyOf, pool);
         for (const mode of MODES.filter((m) => m !== 'cpu')) {
-          const actual = await poolGrad(mode, c, x, dyOf);
+          const actual = await poolGrad(mode, c, x, dyOf, pool);
           for (let i = 0; i < expected.length; i++) {
-            if (!Object.is(actual[i], expected[i])) assert.fail(`${mode} ${JSON.stringify(c)}: dx[${i}] = ${actual[i]}, cpu ${expected[i]}`);
+            if (!Object.is(actual[i], expected[i])) assert.fail(`${pool} ${mode} ${JSON.stringify(c)}: dx[${i}] = ${actual[i]}, cpu ${expected[i]}`);
           }
         }
       }
