@@ -1283,6 +1283,27 @@ void sum_rows(const float* x, long rows, long cols, float* out) {
 }
 
 /**
+ * fn(window index yr*ow + yc, in-bounds input rows [r0, r1) and columns [c0, c1) it covers,
+ * stepping by the dilation) for each pooling window of one image, in window order.
+ */
+template <class F>
+void for_each_window(const ConvGeom& g, F&& fn) {
+  const int fh = (g.kh - 1) * g.dh + 1, fw = (g.kw - 1) * g.dw + 1;
+  for (int yr = 0; yr < g.oh; yr++) {
+    const int rc = yr * g.sh - g.pt;
+    int r0 = rc;
+    while (r0 < 0) r0 += g.dh;
+    const int r1 = std::min(g.h, fh + rc);
+    for (int yc = 0; yc < g.ow; yc++) {
+      const int cc = yc * g.sw - g.pl;
+      int c0 = cc;
+      while (c0 < 0) c0 += g.dw;
+      fn(static_cast<long>(yr) * g.ow + yc, r0, r1, c0, std::min(g.w, fw + cc));
+    }
+  }
+}
+
+/**
  * MaxPoolGrad with the cpu backend's semantics (see src/kernels/wasm/pool-grad.ts): each
  * window's dy goes to its first strict maximum in row-major window order (none for a
  * window of NaN or -inf only); an input pixel's contributions are summed in double in
@@ -1303,36 +1324,26 @@ void max_pool_grad(const ConvGeom& g, const float* x, const float* dy, float* dx
       float* dxb = dx + b * img;
       if (overlap) std::fill(acc.begin(), acc.end(), 0.0);
       else std::fill(dxb, dxb + img, 0.f);
-      for (int yr = 0; yr < g.oh; yr++) {
-        const int rc = yr * g.sh - g.pt;
-        int r0 = rc;
-        while (r0 < 0) r0 += g.dh;
-        const int r1 = std::min(g.h, fh + rc);
-        for (int yc = 0; yc < g.ow; yc++) {
-          const int cc = yc * g.sw - g.pl;
-          int c0 = cc;
-          while (c0 < 0) c0 += g.dw;
-          const int c1 = std::min(g.w, fw + cc);
-          std::fill(maxV.begin(), maxV.end(), -std::numeric_limits<float>::infinity());
-          std::fill(maxP.begin(), maxP.end(), -1L);
-          for (int r = r0; r < r1; r += g.dh) {
-            for (int c = c0; c < c1; c += g.dw) {
-              const long base = (static_cast<long>(r) * g.w + c) * C;
-              for (long d = 0; d < C; d++) {
-                const float v = xb[base + d];
-                if (v > maxV[d]) { maxV[d] = v; maxP[d] = base + d; }
-              }
+      for_each_window(g, [&](long w, int r0, int r1, int c0, int c1) {
+        std::fill(maxV.begin(), maxV.end(), -std::numeric_limits<float>::infinity());
+        std::fill(maxP.begin(), maxP.end(), -1L);
+        for (int r = r0; r < r1; r += g.dh) {
+          for (int c = c0; c < c1; c += g.dw) {
+            const long base = (static_cast<long>(r) * g.w + c) * C;
+            for (long d = 0; d < C; d++) {
+              const float v = xb[base + d];
+              if (v > maxV[d]) { maxV[d] = v; maxP[d] = base + d; }
             }
           }
-          const float* gy = dyb + (static_cast<long>(yr) * g.ow + yc) * C;
-          for (long d = 0; d < C; d++) {
-            const long p = maxP[d];
-            if (p < 0) continue;
-            if (overlap) acc[p] += gy[d];
-            else dxb[p] = 0.f + gy[d];
-          }
         }
-      }
+        const float* gy = dyb + w * C;
+        for (long d = 0; d < C; d++) {
+          const long p = maxP[d];
+          if (p < 0) continue;
+          if (overlap) acc[p] += gy[d];
+          else dxb[p] = 0.f + gy[d];
+        }
+      });
       if (overlap) for (long i = 0; i < img; i++) dxb[i] = static_cast<float>(acc[i]);
     }
   });
@@ -1345,7 +1356,6 @@ void max_pool_grad(const ConvGeom& g, const float* x, const float* dy, float* dx
  * split over threads.
  */
 void avg_pool_grad(const ConvGeom& g, const float* dy, float* dx) {
-  const int fh = (g.kh - 1) * g.dh + 1, fw = (g.kw - 1) * g.dw + 1;
   const long C = g.c, img = static_cast<long>(g.h) * g.w * C, oimg = static_cast<long>(g.oh) * g.ow * C;
   const double mult = 1.0 / (static_cast<double>(g.kh) * g.kw);
   for_row_ranges(row_threads(g.n, img), g.n, [&](int, long b0, long b1) {
@@ -1353,24 +1363,14 @@ void avg_pool_grad(const ConvGeom& g, const float* dy, float* dx) {
     for (long b = b0; b < b1; b++) {
       const float* dyb = dy + b * oimg;
       std::fill(acc.begin(), acc.end(), 0.0);
-      for (int yr = 0; yr < g.oh; yr++) {
-        const int rc = yr * g.sh - g.pt;
-        int r0 = rc;
-        while (r0 < 0) r0 += g.dh;
-        const int r1 = std::min(g.h, fh + rc);
-        for (int yc = 0; yc < g.ow; yc++) {
-          const int cc = yc * g.sw - g.pl;
-          int c0 = cc;
-          while (c0 < 0) c0 += g.dw;
-          const int c1 = std::min(g.w, fw + cc);
-          const float* gy = dyb + (static_cast<long>(yr) * g.ow + yc) * C;
-          for (int r = r0; r < r1; r += g.dh)
-            for (int c = c0; c < c1; c += g.dw) {
-              double* a = acc.data() + (static_cast<long>(r) * g.w + c) * C;
-              for (long d = 0; d < C; d++) a[d] += gy[d];
-            }
-        }
-      }
+      for_each_window(g, [&](long w, int r0, int r1, int c0, int c1) {
+        const float* gy = dyb + w * C;
+        for (int r = r0; r < r1; r += g.dh)
+          for (int c = c0; c < c1; c += g.dw) {
+            double* a = acc.data() + (static_cast<long>(r) * g.w + c) * C;
+            for (long d = 0; d < C; d++) a[d] += gy[d];
+          }
+      });
       float* dxb = dx + b * img;
       for (long i = 0; i < img; i++) dxb[i] = static_cast<float>(acc[i] * mult);
     }
