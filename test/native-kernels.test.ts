@@ -13,6 +13,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-layers';
 import * as tfwasm from '@tensorflow/tfjs-backend-wasm';
 import { registerNativeKernels, type NativeAddon } from '../src/kernels/native/index.js';
+import { missingNativeFunctions, NATIVE_FUNCTIONS } from '../src/kernels/native/addon.js';
 import { getAddon, nativeSkip } from './helpers/native.js';
 import { NATIVE_MIN } from '../src/kernels/wasm/binary.js';
 import { stockConfig } from '../src/kernels/wasm/stock.js';
@@ -93,6 +94,14 @@ describe('native SGEMM vs a float64 reference', { skip }, () => {
     if (info.isa === 'avx512') assert.ok(found.includes('avx2'), 'an AVX-512 CPU runs the AVX2 path too');
     assert.throws(() => addon.setIsa('sse9'), /unknown ISA/);
     assert.equal(addon.info().isa, info.isa);
+  });
+
+  it('has every function the kernels call; an addon built from older source is reported stale by name', () => {
+    const addon = getAddon();
+    assert.deepEqual(missingNativeFunctions(addon), []);
+    const old: Record<string, unknown> = {};
+    for (const f of NATIVE_FUNCTIONS) if (f !== 'avgPoolGrad' && f !== 'clip') old[f] = (addon as unknown as Record<string, unknown>)[f];
+    assert.deepEqual(missingNativeFunctions(old), ['avgPoolGrad', 'clip']);
   });
 
   it('matches on random odd shapes, transposes, strides, alpha/beta, bias and ReLU, on every ISA path', () => {

@@ -6,7 +6,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { NativeAddon } from '../kernels/native/addon.js';
+import { missingNativeFunctions, type NativeAddon } from '../kernels/native/addon.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** src/node -> repository root. */
@@ -21,8 +21,9 @@ export function loadNative(): { addon?: NativeAddon; why?: string } {
   try {
     const require = createRequire(import.meta.url);
     const addon = require(ADDON_PATH) as NativeAddon;
-    if (typeof addon.sgemm !== 'function' || typeof addon.conv2d !== 'function' || typeof addon.sumRows !== 'function' || typeof addon.planThreads !== 'function' || typeof addon.binary !== 'function' || typeof addon.clip !== 'function') {
-      return (loaded = { why: 'native addon is stale (rebuild with `node native/build.mjs --force`)' });
+    const missing = missingNativeFunctions(addon);
+    if (missing.length > 0) {
+      return (loaded = { why: `native addon is stale: it lacks ${missing.join(', ')} (rebuild with \`node native/build.mjs --force\`)` });
     }
     return (loaded = { addon });
   } catch (e) {

@@ -67,6 +67,23 @@ export interface NativeAddon {
   fmaPeak(iters: number): number;
 }
 
+/**
+ * Every function of NativeAddon (the type check below fails when the interface gains one
+ * this list lacks): an addon built from older source lacks some, and must be reported
+ * stale at load, not crash at its first call.
+ */
+export const NATIVE_FUNCTIONS = [
+  'sgemm', 'conv2d', 'conv2dBackpropFilter', 'conv2dBackpropInput', 'sumRows', 'maxPoolGrad', 'avgPoolGrad', 'maxMin',
+  'maxMinGrad', 'adamUpdate', 'binary', 'clip', 'info', 'setThreads', 'setIsa', 'planThreads', 'fmaPeak',
+] as const satisfies readonly (keyof NativeAddon)[];
+const everyFunctionListed: [Exclude<keyof NativeAddon, (typeof NATIVE_FUNCTIONS)[number]>] extends [never] ? true : never = true;
+void everyFunctionListed;
+
+/** The NativeAddon functions `addon` lacks (none for an addon built from this source). */
+export function missingNativeFunctions(addon: object): string[] {
+  return NATIVE_FUNCTIONS.filter((f) => typeof (addon as Record<string, unknown>)[f] !== 'function');
+}
+
 let active: NativeAddon | undefined;
 
 /** Routes the wasm GEMM/conv kernels through the addon (undefined restores pure wasm). */
