@@ -73,6 +73,28 @@ describe('lazy conv gradients', () => {
     tf.dispose([x, f]);
   });
 
+  it('runs the FusedConv2D kernel registered now, also when it was registered again after the first taped conv', async () => {
+    await useMode('cpu');
+    assert.equal(installLazyConvGradients(), true);
+    const x = tf.ones([1, 4, 4, 1]);
+    const f = tf.ones([2, 2, 1, 2]);
+    const taped = (): void => { tf.tidy(() => { tf.grad((t) => tf.sum(tf.fused.conv2d({ x: t as tf.Tensor4D, filter: f as tf.Tensor4D, strides: 1, pad: 'valid' })))(x); }); };
+    const kernels = (await tf.profile(taped)).kernels.map((k) => k.name);
+    assert.ok(kernels.includes('LipbenchConv2D'), `the premise: the taped conv takes the route (${kernels.join(',')})`);
+    const stock = tf.getKernel(tf.FusedConv2D, 'cpu')!;
+    let calls = 0;
+    tf.unregisterKernel(tf.FusedConv2D, 'cpu');
+    tf.registerKernel({ ...stock, kernelFunc: (args) => { calls++; return stock.kernelFunc(args); } });
+    try {
+      taped();
+      assert.equal(calls, 1, 'the copy under LipbenchConv2D followed the new FusedConv2D');
+    } finally {
+      tf.unregisterKernel(tf.FusedConv2D, 'cpu');
+      tf.registerKernel(stock);
+      tf.dispose([x, f]);
+    }
+  });
+
   for (const mode of MODES) {
     it(`${mode}: same logits and gradients bit for bit as tfjs' fused conv2d, with no filter gradients for an input gradient`, async () => {
       await useMode(mode);

@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { backend_util } from '@tensorflow/tfjs-core';
+import { registerMissing } from './register.js';
 
 type Fused = typeof tf.fused;
 
@@ -24,7 +25,7 @@ export function fusedRoute<K extends keyof Fused>(key: K, replacement: Fused[K],
   return {
     install() {
       if (original) return true;
-      for (const g of gradients) if (!tf.getGradient(g.kernelName)) tf.registerGradient(g);
+      registerMissing([], gradients);
       const before = ns[key];
       try {
         ns[key] = replacement;
@@ -45,6 +46,27 @@ export function fusedRoute<K extends keyof Fused>(key: K, replacement: Fused[K],
       return original;
     },
   };
+}
+
+/** The kernel each (copy name, backend) copies, to notice a later re-registration of its source. */
+const copied = new Map<string, tf.KernelFunc>();
+
+/**
+ * Registers `name` on the current backend as a copy of its current `source` kernel (the
+ * routing runs the backend's own kernel under a name whose gradient is lipbench's), and
+ * copies again when `source` was registered anew since; false when the backend has none.
+ */
+export function ensureKernelCopy(name: string, source: string): boolean {
+  const backend = tf.getBackend();
+  const src = tf.getKernel(source, backend);
+  if (!src) return false;
+  const key = `${name}\u0000${backend}`;
+  const have = tf.getKernel(name, backend);
+  if (have && copied.get(key) === src.kernelFunc) return true;
+  if (have) tf.unregisterKernel(name, backend);
+  tf.registerKernel({ kernelName: name, backendName: backend, kernelFunc: src.kernelFunc });
+  copied.set(key, src.kernelFunc);
+  return true;
 }
 
 /** A fused op's bias gradient as tfjs computes it (getFusedBiasGradient): dy summed over the axes the bias broadcast along. */

@@ -23,7 +23,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { backend_util } from '@tensorflow/tfjs-core';
-import { fusedBiasGradient, fusedRoute } from './fused-route.js';
+import { ensureKernelCopy, fusedBiasGradient, fusedRoute } from './fused-route.js';
 import { activeNative } from './native/addon.js';
 
 /** Set on a FusedConv2D kernelFunc that adds its bias after the sum, exactly as an Add would. */
@@ -63,21 +63,6 @@ const lazyConvGrad: tf.GradConfig = {
   },
 };
 
-/** The FusedConv2D kernel each backend's LipbenchConv2D copies, to notice a later re-registration. */
-const copied = new Map<string, tf.KernelFunc>();
-
-/** Registers LipbenchConv2D on the current backend as a copy of its current FusedConv2D; false when it has none. */
-function ensureKernel(): boolean {
-  const backend = tf.getBackend();
-  const fused = tf.getKernel(tf.FusedConv2D, backend);
-  if (!fused) return false;
-  if (copied.get(backend) === fused.kernelFunc && tf.getKernel(LAZY_CONV, backend)) return true;
-  if (tf.getKernel(LAZY_CONV, backend)) tf.unregisterKernel(LAZY_CONV, backend);
-  tf.registerKernel({ kernelName: LAZY_CONV, backendName: backend, kernelFunc: fused.kernelFunc });
-  copied.set(backend, fused.kernelFunc);
-  return true;
-}
-
 const ones = (v: number | number[] | undefined): boolean => v == null || (Array.isArray(v) ? v.every((d) => d === 1) : v === 1);
 
 /**
@@ -111,7 +96,7 @@ function lazyFusedConv2d(args: FusedConvArgs): tf.Tensor {
   const splitRelu = activation === 'relu' && (args.bias == null || biasAddedAfterSum());
   if (tf.engine().state.gradientDepth === 0 || (activation !== 'linear' && !splitRelu) || args.preluActivationWeights != null ||
       (args.dataFormat ?? 'NHWC') !== 'NHWC' || !ones(args.dilations) || !(x instanceof tf.Tensor) || !(filter instanceof tf.Tensor) ||
-      !plainShapes(x, filter, bias) || x.dtype !== 'float32' || filter.dtype !== 'float32' || !ensureKernel()) {
+      !plainShapes(x, filter, bias) || x.dtype !== 'float32' || filter.dtype !== 'float32' || !ensureKernelCopy(LAZY_CONV, tf.FusedConv2D)) {
     return route.original()(args);
   }
   return tf.tidy(() => {

@@ -15,7 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { backend_util } from '@tensorflow/tfjs-core';
-import { fusedBiasGradient, fusedRoute } from './fused-route.js';
+import { ensureKernelCopy, fusedBiasGradient, fusedRoute } from './fused-route.js';
 
 type FusedMatMul = typeof tf.fused.matMul;
 type FusedArgs = Parameters<FusedMatMul>[0];
@@ -56,19 +56,9 @@ const lazyDenseGrad: tf.GradConfig = {
   },
 };
 
-/** Registers LipbenchDense on the current backend as a copy of its _FusedMatMul; false when it has none. */
-function ensureKernel(): boolean {
-  const backend = tf.getBackend();
-  if (tf.getKernel(LAZY_DENSE, backend)) return true;
-  const fused = tf.getKernel(tf._FusedMatMul, backend);
-  if (!fused) return false;
-  tf.registerKernel({ kernelName: LAZY_DENSE, backendName: backend, kernelFunc: fused.kernelFunc });
-  return true;
-}
-
 function lazyFusedMatMul(args: FusedArgs): tf.Tensor {
   const activation = args.activation ?? 'linear';
-  if (tf.engine().state.gradientDepth === 0 || activation !== 'linear' || args.preluActivationWeights != null || !ensureKernel()) {
+  if (tf.engine().state.gradientDepth === 0 || activation !== 'linear' || args.preluActivationWeights != null || !ensureKernelCopy(LAZY_DENSE, tf._FusedMatMul)) {
     return route.original()(args);
   }
   return tf.tidy(() => {
