@@ -648,7 +648,11 @@ struct DenseB {
 struct ConvGeom {
   int n, h, w, c, kh, kw, oh, ow, sh, sw, pt, pl, dh, dw;
   long pixels() const { return static_cast<long>(n) * oh * ow; }
+  long in_size() const { return static_cast<long>(n) * h * w * c; }
   int kdim() const { return kh * kw * c; }
+  /** The filter's extent in input pixels, dilation included. */
+  int eff_kh() const { return (kh - 1) * dh + 1; }
+  int eff_kw() const { return (kw - 1) * dw + 1; }
 };
 
 /** Per-K-index lookup: spatial offsets and channel, shared by the gather accessors. */
@@ -1288,7 +1292,7 @@ void sum_rows(const float* x, long rows, long cols, float* out) {
  */
 template <class F>
 void for_each_window(const ConvGeom& g, F&& fn) {
-  const int fh = (g.kh - 1) * g.dh + 1, fw = (g.kw - 1) * g.dw + 1;
+  const int fh = g.eff_kh(), fw = g.eff_kw();
   for (int yr = 0; yr < g.oh; yr++) {
     const int rc = yr * g.sh - g.pt;
     int r0 = rc;
@@ -1311,9 +1315,8 @@ void for_each_window(const ConvGeom& g, F&& fn) {
  * threads without changing a bit.
  */
 void max_pool_grad(const ConvGeom& g, const float* x, const float* dy, float* dx) {
-  const int fh = (g.kh - 1) * g.dh + 1, fw = (g.kw - 1) * g.dw + 1;
   const long C = g.c, img = static_cast<long>(g.h) * g.w * C, oimg = static_cast<long>(g.oh) * g.ow * C;
-  const bool overlap = g.sh < fh || g.sw < fw;
+  const bool overlap = g.sh < g.eff_kh() || g.sw < g.eff_kw();
   for_row_ranges(row_threads(g.n, img), g.n, [&](int, long b0, long b1) {
     std::vector<double> acc(overlap ? img : 0);
     std::vector<float> maxV(C);
@@ -1565,6 +1568,9 @@ void check_span(const Heap& h, long off, long rows, long cols, long ld, const ch
   if (static_cast<size_t>(end) > h.length) throw ArgError(std::string(what) + " lies outside the heap");
 }
 
+/** n contiguous floats at off lie inside the heap. */
+void check_flat(const Heap& h, long off, long n, const char* what) { check_span(h, off, 1, n, n, what); }
+
 template <class F>
 napi_value guarded(napi_env env, F&& f) {
   try {
@@ -1603,7 +1609,7 @@ napi_value js_sgemm(napi_env env, napi_callback_info info) {
       check_span(h, bOff, tb ? N : K, tb ? K : N, ldb, "B");
     }
     check_span(h, cOff, M, N, ldc, "C");
-    if (biasOff >= 0) check_span(h, biasOff, 1, N, N, "bias");
+    if (biasOff >= 0) check_flat(h, biasOff, N, "bias");
     const float* bias = biasOff >= 0 ? h.data + biasOff : nullptr;
     if ((M == 1 || N == 1) && K > 0) {
       dense_gemv(h.data + aOff, lda, ta, h.data + bOff, ldb, tb, M, N, K, alpha, beta, h.data + cOff, ldc, bias, act);
@@ -1636,10 +1642,10 @@ napi_value js_conv2d(napi_env env, napi_callback_info info) {
     const int act = static_cast<int>(get_int(env, a.v[7]));
     const long P = g.pixels(), K = g.kdim();
     if (co < 1) throw ArgError("bad output channels");
-    check_span(h, xOff, 1, static_cast<long>(g.n) * g.h * g.w * g.c, 0x7fffffffffffL, "x");
+    check_flat(h, xOff, g.in_size(), "x");
     check_span(h, fOff, K, co, co, "filter");
     check_span(h, yOff, P, co, co, "y");
-    if (biasOff >= 0) check_span(h, biasOff, 1, co, co, "bias");
+    if (biasOff >= 0) check_flat(h, biasOff, co, "bias");
     if (P > INT32_MAX) throw ArgError("too many output pixels");
     const KTable t(g);
     gemm(Im2colA{h.data + xOff, &g, &t}, DenseB{h.data + fOff, co, false}, static_cast<int>(P), static_cast<int>(co),
@@ -1658,7 +1664,7 @@ napi_value js_conv2d_bf(napi_env env, napi_callback_info info) {
     const long dwOff = get_int(env, a.v[5]);
     const long P = g.pixels(), K = g.kdim();
     if (co < 1) throw ArgError("bad output channels");
-    check_span(h, xOff, 1, static_cast<long>(g.n) * g.h * g.w * g.c, 0x7fffffffffffL, "x");
+    check_flat(h, xOff, g.in_size(), "x");
     check_span(h, dyOff, P, co, co, "dy");
     check_span(h, dwOff, K, co, co, "dw");
     if (P > INT32_MAX) throw ArgError("too many output pixels");
@@ -1691,7 +1697,7 @@ napi_value js_conv2d_bi(napi_env env, napi_callback_info info) {
     if (co < 1) throw ArgError("bad output channels");
     check_span(h, dyOff, P, co, co, "dy");
     check_span(h, fOff, K, co, co, "filter");
-    check_span(h, dxOff, 1, static_cast<long>(g.n) * g.h * g.w * g.c, 0x7fffffffffffL, "dx");
+    check_flat(h, dxOff, g.in_size(), "dx");
     const KTable t(g);
     conv_backprop_input(g, t, h.data + dyOff, h.data + fOff, static_cast<int>(co), h.data + dxOff);
     return undefined(env);
@@ -1707,7 +1713,7 @@ napi_value js_sum_rows(napi_env env, napi_callback_info info) {
     const long outOff = get_int(env, a.v[4]);
     if (rows < 0 || cols < 0) throw ArgError("bad sizes");
     check_span(h, xOff, rows, cols, cols, "x");
-    check_span(h, outOff, 1, cols, cols, "out");
+    check_flat(h, outOff, cols, "out");
     if (cols == 0) return undefined(env);
     if (rows == 0) { std::memset(h.data + outOff, 0, cols * sizeof(float)); return undefined(env); }
     sum_rows(h.data + xOff, rows, cols, h.data + outOff);
@@ -1722,10 +1728,9 @@ napi_value js_max_pool_grad(napi_env env, napi_callback_info info) {
     const Heap h = get_heap(env, a.v[0]);
     const ConvGeom g = read_geom(env, a.v[1]);
     const long xOff = get_int(env, a.v[2]), dyOff = get_int(env, a.v[3]), dxOff = get_int(env, a.v[4]);
-    const long in = static_cast<long>(g.n) * g.h * g.w * g.c;
-    check_span(h, xOff, 1, in, in, "x");
-    check_span(h, dyOff, 1, g.pixels() * g.c, g.pixels() * g.c, "dy");
-    check_span(h, dxOff, 1, in, in, "dx");
+    check_flat(h, xOff, g.in_size(), "x");
+    check_flat(h, dyOff, g.pixels() * g.c, "dy");
+    check_flat(h, dxOff, g.in_size(), "dx");
     max_pool_grad(g, h.data + xOff, h.data + dyOff, h.data + dxOff);
     return undefined(env);
   });
@@ -1738,9 +1743,8 @@ napi_value js_avg_pool_grad(napi_env env, napi_callback_info info) {
     const Heap h = get_heap(env, a.v[0]);
     const ConvGeom g = read_geom(env, a.v[1]);
     const long dyOff = get_int(env, a.v[2]), dxOff = get_int(env, a.v[3]);
-    const long in = static_cast<long>(g.n) * g.h * g.w * g.c;
-    check_span(h, dyOff, 1, g.pixels() * g.c, g.pixels() * g.c, "dy");
-    check_span(h, dxOff, 1, in, in, "dx");
+    check_flat(h, dyOff, g.pixels() * g.c, "dy");
+    check_flat(h, dxOff, g.in_size(), "dx");
     avg_pool_grad(g, h.data + dyOff, h.data + dxOff);
     return undefined(env);
   });
@@ -1789,7 +1793,7 @@ napi_value js_adam_update(napi_env env, napi_callback_info info) {
     const char* what[7] = {"w", "m", "v", "g", "new w", "new m", "new v"};
     for (int i = 0; i < 7; i++) {
       off[i] = get_int(env, a.v[at[i]]);
-      check_span(h, off[i], 1, n, n, what[i]);
+      check_flat(h, off[i], n, what[i]);
     }
     const Heap p = get_heap(env, a.v[6]);
     if (p.length < 8) throw ArgError("params must be a Float32Array of length 8");
@@ -1811,9 +1815,9 @@ napi_value js_binary(napi_env env, napi_callback_info info) {
     const long n = get_int(env, a.v[6]), outOff = get_int(env, a.v[7]);
     if (op < 0 || op > 2) throw ArgError("unknown binary op");
     if (n < 0 || (aLen != n && aLen != 1) || (bLen != n && bLen != 1)) throw ArgError("bad binary sizes");
-    check_span(h, aOff, 1, aLen, aLen, "a");
-    check_span(h, bOff, 1, bLen, bLen, "b");
-    check_span(h, outOff, 1, n, n, "out");
+    check_flat(h, aOff, aLen, "a");
+    check_flat(h, bOff, bLen, "b");
+    check_flat(h, outOff, n, "out");
     if (n > 0) binary_op(static_cast<int>(op), h.data + aOff, aLen == 1 && n > 1, h.data + bOff, bLen == 1 && n > 1, n, h.data + outOff);
     return undefined(env);
   });
@@ -1827,8 +1831,8 @@ napi_value js_clip(napi_env env, napi_callback_info info) {
     const long xOff = get_int(env, a.v[1]), n = get_int(env, a.v[2]), outOff = get_int(env, a.v[5]);
     const float lo = static_cast<float>(get_num(env, a.v[3])), hi = static_cast<float>(get_num(env, a.v[4]));
     if (n < 0) throw ArgError("bad size");
-    check_span(h, xOff, 1, n, n, "x");
-    check_span(h, outOff, 1, n, n, "out");
+    check_flat(h, xOff, n, "x");
+    check_flat(h, outOff, n, "out");
     if (n > 0) clip_values(h.data + xOff, n, lo, hi, h.data + outOff);
     return undefined(env);
   });
