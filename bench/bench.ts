@@ -7,18 +7,21 @@
  * (bench/peer_torch.py) when /usr/bin/python3 can import torch. The peer is a yardstick
  * only. Prints a table and writes results/bench/bench.csv atomically.
  *
- * `--rounds N` repeats the whole sequence (every backend, then the peer) N times and
- * reports, per workload and backend, the median of the per-round medians plus their
- * range. On a shared 2-core VM one run's median can swing 2× with a neighbour's load;
- * interleaving the backends puts lipbench and the peer under the same noise, so the
- * ratio is steadier than the raw times.
+ * Paired, because this VM's speed drifts over minutes (a slow phase makes memory-bound
+ * work up to 4x slower): every configuration and the peer are long-lived servers
+ * (child.ts, peer_torch.py), and each workload is measured by each of them in turn, round
+ * after round, the order reversed every other round, with a pause between measurements
+ * so that no side's spinning threads run into the next. A round's ratio compares two
+ * measurements taken seconds apart; the reported ratio is the median of the rounds'
+ * ratios, with their range. `--rounds N` (default 1) sets the number of rounds; the
+ * times shown are the median of the round medians, with their range.
  *
  * Like with like by default: the peer gets as many intra-op threads as the native addon's
  * pool (the CPUs this process may use; `LIPBENCH_NATIVE_THREADS` or `--peer-threads`
  * change them), and with `LIPBENCH_NATIVE_ISA=avx2` on an AVX-512 machine the peer's
  * OpenBLAS, oneDNN and ATen kernels are capped at AVX2 as well.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -89,32 +92,72 @@ function plan(quick: boolean): { params: WorkloadParams; reps: Record<string, nu
   return { params, reps, warmup };
 }
 
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<BenchResult[]> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const results: BenchResult[] = [];
-    let buf = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => {
-      buf += d.toString();
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        if (line.startsWith('RESULT ')) {
-          const r = JSON.parse(line.slice(7)) as BenchResult;
-          results.push(r);
-          const shown = r.error ? `error: ${r.error}` : `${r.medianMs.toFixed(2)} ms`;
-          console.error(`  ${r.backend.padEnd(14)} ${r.workload.padEnd(5)} ${shown}`);
-        }
-      }
+/** Between two measurements: OpenBLAS's idle threads spin ~0.1 s (2^28 cycles) before sleeping. */
+const SETTLE_MS = 250;
+
+/** A long-lived child that answers one `{"workload","reps"}` line with one `RESULT <json>` line. */
+export class Server {
+  private readonly child: ChildProcess;
+  private buf = '';
+  private err = '';
+  private pending?: { workload: string; resolve: (r: BenchResult) => void };
+  private exited?: string;
+  private onReady?: () => void;
+  /** Settles when the child has printed READY (its backend is up), or has died. */
+  readonly ready: Promise<void>;
+
+  constructor(readonly name: string, cmd: string, args: string[], env: NodeJS.ProcessEnv) {
+    this.ready = new Promise((resolve) => { this.onReady = resolve; });
+    this.child = spawn(cmd, args, { cwd: root, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child.stdout!.on('data', (d: Buffer) => this.onData(d.toString()));
+    this.child.stderr!.on('data', (d: Buffer) => { this.err = (this.err + d.toString()).slice(-4000); });
+    this.child.stdin!.on('error', () => {}); // a dead child's stdin: reported through 'close'
+    this.child.on('error', (e) => this.onExit(e.message));
+    this.child.on('close', (code, signal) => this.onExit(`exited with ${signal ?? code}: ${this.err.trim().split('\n').slice(-3).join(' | ')}`));
+  }
+
+  private onData(text: string): void {
+    this.buf += text;
+    let nl: number;
+    while ((nl = this.buf.indexOf('\n')) >= 0) {
+      const line = this.buf.slice(0, nl);
+      this.buf = this.buf.slice(nl + 1);
+      if (line === 'READY') this.onReady?.();
+      if (!line.startsWith('RESULT ') || !this.pending) continue;
+      const r = JSON.parse(line.slice(7)) as BenchResult;
+      const p = this.pending;
+      this.pending = undefined;
+      p.resolve({ ...r, medianMs: typeof r.medianMs === 'number' ? r.medianMs : NaN });
+    }
+  }
+
+  private onExit(why: string): void {
+    this.exited ??= why;
+    this.onReady?.();
+    const p = this.pending;
+    this.pending = undefined;
+    p?.resolve(this.failed(p.workload));
+  }
+
+  private failed(workload: string): BenchResult {
+    return { workload, backend: this.name, medianMs: NaN, reps: 0, description: '', error: `${this.name} ${this.exited}` };
+  }
+
+  measure(workload: string, reps: number): Promise<BenchResult> {
+    if (this.exited) return Promise.resolve(this.failed(workload));
+    return new Promise((resolve) => {
+      this.pending = { workload, resolve };
+      this.child.stdin!.write(`${JSON.stringify({ workload, reps })}\n`);
     });
-    child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
-    child.on('close', (code) => {
-      if (code !== 0) console.error(`  ${path.basename(args[args.length - 1] ?? cmd)} exited with ${code}: ${err.trim().split('\n').slice(-3).join(' | ')}`);
-      resolve(results);
+  }
+
+  close(): Promise<void> {
+    if (this.exited) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.child.once('close', () => resolve());
+      this.child.stdin!.end();
     });
-  });
+  }
 }
 
 async function checkTorch(env: NodeJS.ProcessEnv): Promise<boolean> {
@@ -171,14 +214,43 @@ export function aggregateRounds(rounds: BenchResult[][]): Aggregate[] {
   });
 }
 
-function writeCsv(file: string, rows: Aggregate[], peer: Map<string, number>): void {
-  const lines = ['workload,backend,medianMs,gflops,ratioToPeer,rounds,minMs,maxMs'];
+/** A configuration's time over the peer's, per workload: the median of the rounds' ratios and their range. */
+export interface PairedRatio {
+  readonly median: number;
+  readonly min: number;
+  readonly max: number;
+  readonly rounds: number;
+}
+
+/**
+ * Paired ratios, keyed by backend and workload (`ratioKey`): each round's time over the
+ * peer's time for the same workload in the same round, so both were measured under the
+ * machine's state of that moment. Rounds where either side failed are left out.
+ */
+export function pairedRatios(rounds: BenchResult[][], isPeer: (r: BenchResult) => boolean): Map<string, PairedRatio> {
+  const ok = (r: BenchResult): boolean => Number.isFinite(r.medianMs) && r.medianMs > 0 && !r.error;
+  const ratios = new Map<string, number[]>();
+  for (const round of rounds) {
+    const peer = new Map(round.filter((r) => isPeer(r) && ok(r)).map((r) => [r.workload, r.medianMs]));
+    for (const r of round) {
+      const p = peer.get(r.workload);
+      if (p === undefined || !ok(r)) continue;
+      const key = ratioKey(r);
+      ratios.set(key, [...(ratios.get(key) ?? []), r.medianMs / p]);
+    }
+  }
+  return new Map([...ratios].map(([k, v]) => [k, { median: median(v), min: Math.min(...v), max: Math.max(...v), rounds: v.length }]));
+}
+
+export const ratioKey = (r: { backend: string; workload: string }): string => `${r.backend}\u0000${r.workload}`;
+
+function writeCsv(file: string, rows: Aggregate[], ratios: Map<string, PairedRatio>): void {
+  const lines = ['workload,backend,medianMs,gflops,ratioToPeer,ratioMin,ratioMax,rounds,minMs,maxMs'];
   for (const r of rows) {
-    const p = peer.get(r.workload);
-    const ratio = p && Number.isFinite(r.medianMs) ? (r.medianMs / p).toFixed(3) : '';
-    const ms = (v: number): string => (Number.isFinite(v) ? v.toFixed(3) : '');
-    lines.push([r.workload, r.backend, ms(r.medianMs), r.gflops !== undefined ? r.gflops.toFixed(2) : '', ratio,
-      String(r.rounds), ms(r.minMs), ms(r.maxMs)].map(csvEscape).join(','));
+    const q = ratios.get(ratioKey(r));
+    const fix = (v: number | undefined, d: number): string => (v !== undefined && Number.isFinite(v) ? v.toFixed(d) : '');
+    lines.push([r.workload, r.backend, fix(r.medianMs, 3), fix(r.gflops, 2), fix(q?.median, 3), fix(q?.min, 3), fix(q?.max, 3),
+      String(r.rounds), fix(r.minMs, 3), fix(r.maxMs, 3)].map(csvEscape).join(','));
   }
   mkdirSync(path.dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
@@ -186,14 +258,15 @@ function writeCsv(file: string, rows: Aggregate[], peer: Map<string, number>): v
   renameSync(tmp, file);
 }
 
-function printTable(rows: Aggregate[], peer: Map<string, number>): void {
+function printTable(rows: Aggregate[], ratios: Map<string, PairedRatio>): void {
   const showRange = rows.some((r) => r.rounds > 1);
-  const header = ['workload', 'backend', 'median ms', ...(showRange ? ['range ms'] : []), 'GFLOP/s', 'x peer', 'note'];
+  const header = ['workload', 'backend', 'median ms', ...(showRange ? ['range ms'] : []), 'GFLOP/s', 'x peer', ...(showRange ? ['x peer range'] : []), 'note'];
   const body = rows.map((r) => {
-    const p = peer.get(r.workload);
+    const q = ratios.get(ratioKey(r));
     const range = Number.isFinite(r.minMs) ? `${r.minMs.toFixed(1)}-${r.maxMs.toFixed(1)}` : '';
+    const qRange = q ? `${q.min.toFixed(2)}-${q.max.toFixed(2)}` : '';
     return [r.workload, r.backend, Number.isFinite(r.medianMs) ? r.medianMs.toFixed(2) : '-', ...(showRange ? [range] : []),
-      r.gflops !== undefined ? r.gflops.toFixed(1) : '', p && Number.isFinite(r.medianMs) ? (r.medianMs / p).toFixed(2) : '',
+      r.gflops !== undefined ? r.gflops.toFixed(1) : '', q ? q.median.toFixed(2) : '', ...(showRange ? [qRange] : []),
       r.error ?? r.description];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
@@ -203,25 +276,29 @@ function printTable(rows: Aggregate[], peer: Map<string, number>): void {
   for (const b of body) console.log(fmt(b));
 }
 
-async function runRound(opts: Options, params: WorkloadParams, reps: Record<string, number>, warmup: Record<string, number>, torchOk: boolean): Promise<BenchResult[]> {
-  const rows: BenchResult[] = [];
-  for (const backend of opts.backends) {
-    if (backend === 'torch') continue;
-    const config = backend as Config;
-    const workloads = opts.workloads.filter((w) => config !== 'cpu' || CPU_WORKLOADS.has(w));
-    if (workloads.length === 0) continue;
-    // Stock wasm's scalar Conv2DBackpropInput makes W3 take minutes per repetition.
-    const cfgReps = config === 'wasm' ? { ...reps, W3: 1 } : reps;
-    const req: ChildRequest = { config, workloads, params, reps: cfgReps, warmup };
-    console.error(`[${config}]`);
-    rows.push(...(await run(process.execPath, ['--import', 'tsx', path.join(here, 'child.ts'), JSON.stringify(req)], process.env)));
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Every workload, round after round, measured by each server in turn (the order reversed
+ * every other round). Returns the results grouped by round.
+ */
+async function measureAll(opts: Options, servers: Server[], reps: Record<string, number>): Promise<BenchResult[][]> {
+  const rounds: BenchResult[][] = Array.from({ length: opts.rounds }, () => []);
+  for (const w of opts.workloads) {
+    const takers = servers.filter((s) => s.name !== 'cpu' || CPU_WORKLOADS.has(w));
+    for (let r = 0; r < opts.rounds; r++) {
+      for (const s of r % 2 ? [...takers].reverse() : takers) {
+        await sleep(SETTLE_MS);
+        // Stock wasm's scalar Conv2DBackpropInput makes W3 take minutes per repetition.
+        const n = s.name === 'wasm' && w === 'W3' ? 1 : (reps[w] ?? 5);
+        const res = await s.measure(w, n);
+        const shown = res.error ? `error: ${res.error}` : `${res.medianMs.toFixed(2)} ms`;
+        console.error(`  ${w.padEnd(5)}${opts.rounds > 1 ? ` round ${r + 1}/${opts.rounds}` : ''}  ${res.backend.padEnd(18)} ${shown}`);
+        rounds[r].push(res);
+      }
+    }
   }
-  if (torchOk) {
-    console.error('[torch]');
-    const req = { workloads: opts.workloads, params, reps, warmup };
-    rows.push(...(await run(PYTHON, [path.join(here, 'peer_torch.py'), JSON.stringify(req)], peerEnv(opts.peerThreads))));
-  }
-  return rows;
+  return rounds;
 }
 
 async function main(): Promise<void> {
@@ -244,16 +321,25 @@ async function main(): Promise<void> {
     torchOk = await checkTorch(peerEnv(opts.peerThreads));
     if (!torchOk) console.error('[torch] skipped: /usr/bin/python3 cannot import torch');
   }
-  const rounds: BenchResult[][] = [];
-  for (let i = 0; i < opts.rounds; i++) {
-    if (opts.rounds > 1) console.error(`round ${i + 1}/${opts.rounds}`);
-    rounds.push(await runRound(opts, params, reps, warmup, torchOk));
+  const servers: Server[] = [];
+  for (const backend of opts.backends) {
+    if (backend === 'torch') continue;
+    const req: ChildRequest = { config: backend as Config, params, warmup };
+    servers.push(new Server(backend, process.execPath, ['--import', 'tsx', path.join(here, 'child.ts'), JSON.stringify(req)], process.env));
+  }
+  if (torchOk) servers.push(new Server('torch', PYTHON, [path.join(here, 'peer_torch.py'), JSON.stringify({ params, warmup })], peerEnv(opts.peerThreads)));
+  let rounds: BenchResult[][];
+  try {
+    // Measure only once every side is up: a child still loading tfjs or torch would take a core.
+    await Promise.all(servers.map((s) => s.ready));
+    rounds = await measureAll(opts, servers, reps);
+  } finally {
+    await Promise.all(servers.map((s) => s.close()));
   }
   const rows = aggregateRounds(rounds);
-  const peer = new Map<string, number>();
-  for (const r of rows) if (r.backend.startsWith('torch') && Number.isFinite(r.medianMs)) peer.set(r.workload, r.medianMs);
-  printTable(rows, peer);
-  writeCsv(opts.out, rows, peer);
+  const ratios = pairedRatios(rounds, (r) => r.backend.startsWith('torch'));
+  printTable(rows, ratios);
+  writeCsv(opts.out, rows, ratios);
   console.log(`\nwrote ${path.relative(process.cwd(), opts.out)}`);
 }
 

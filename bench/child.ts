@@ -1,7 +1,10 @@
 /**
- * Runs benchmark workloads under one backend configuration. Kernel registration is global
- * and permanent per process, so bench.ts starts one child per configuration.
- * Prints one `RESULT <json>` line per workload on stdout.
+ * Serves benchmark workloads under one backend configuration. Kernel registration is global
+ * and permanent per process, so bench.ts starts one child per configuration and keeps it
+ * for the whole run. The child prints `READY` once its backend is up; bench.ts then sends one `{"workload","reps"}` JSON line per measurement on stdin,
+ * and the child answers with one `RESULT <json>` line on stdout. A workload is set up and
+ * warmed up when first asked for and torn down when another one is; closing stdin ends
+ * the child. bench/peer_torch.py speaks the same protocol.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -9,19 +12,25 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-layers';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 import { initBackend } from '../src/node/backend.js';
-import { makeWorkloads, type WorkloadParams } from './workloads.js';
+import { makeWorkloads, type Workload, type WorkloadParams } from './workloads.js';
 
-import { median, type Config } from './common.js';
+import { median, REWARM, type Config } from './common.js';
 
 export type { Config } from './common.js';
 
+/** What a child is started with (its one argument, as JSON). */
 export interface ChildRequest {
   readonly config: Config;
-  readonly workloads: string[];
   readonly params: WorkloadParams;
-  readonly reps: Record<string, number>;
   readonly warmup: Record<string, number>;
+}
+
+/** One measurement asked of a child (one stdin line). */
+export interface ChildCommand {
+  readonly workload: string;
+  readonly reps: number;
 }
 
 export interface BenchResult {
@@ -51,30 +60,52 @@ async function init(config: Config): Promise<void> {
 async function main(): Promise<void> {
   const req = JSON.parse(process.argv[2] ?? '') as ChildRequest;
   await init(req.config);
-  for (const w of makeWorkloads(req.params).filter((x) => req.workloads.includes(x.id))) {
-    const reps = req.reps[w.id] ?? 5;
-    let result: BenchResult;
+  const all = makeWorkloads(req.params);
+  process.stdout.write('READY\n');
+  let current: Workload | undefined;
+  let setupError: string | undefined;
+  const result = (w: Workload | undefined, id: string, medianMs: number, reps: number, error?: string): BenchResult => ({
+    workload: id, backend: req.config, medianMs, reps, description: w?.description ?? '', error,
+    gflops: w?.flops && !error ? w.flops / medianMs / 1e6 : undefined,
+  });
+  const message = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0];
+  const measure = (cmd: ChildCommand): BenchResult => {
+    const w = all.find((x) => x.id === cmd.workload);
+    if (!w) return result(undefined, cmd.workload, NaN, 0, `no workload ${cmd.workload}`);
+    const warmup = req.warmup[w.id] ?? 1;
+    // A workload just set up gets its full warm-up; one measured again gets a short one,
+    // since the process sat idle while the peer ran (caches and the clock are cold).
+    let warm = Math.min(REWARM, warmup);
+    if (current !== w) {
+      current?.teardown();
+      current = w;
+      setupError = undefined;
+      warm = warmup;
+      try {
+        w.setup();
+      } catch (e) {
+        setupError = message(e);
+      }
+    }
+    if (setupError !== undefined) return result(w, w.id, NaN, 0, setupError);
     try {
-      w.setup();
-      for (let i = 0; i < (req.warmup[w.id] ?? 1); i++) w.run();
+      for (let i = 0; i < warm; i++) w.run();
       const times: number[] = [];
-      for (let i = 0; i < reps; i++) {
+      for (let i = 0; i < cmd.reps; i++) {
         const t0 = performance.now();
         w.run();
         times.push(performance.now() - t0);
       }
-      const medianMs = median(times);
-      result = {
-        workload: w.id, backend: req.config, medianMs, reps, description: w.description,
-        gflops: w.flops ? w.flops / medianMs / 1e6 : undefined,
-      };
+      return result(w, w.id, median(times), cmd.reps);
     } catch (e) {
-      result = { workload: w.id, backend: req.config, medianMs: NaN, reps: 0, description: w.description, error: (e as Error).message.split('\n')[0] };
-    } finally {
-      w.teardown();
+      return result(w, w.id, NaN, 0, message(e));
     }
-    process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
+  };
+  for await (const line of createInterface({ input: process.stdin })) {
+    if (line.trim() === '') continue;
+    process.stdout.write(`RESULT ${JSON.stringify(measure(JSON.parse(line) as ChildCommand))}\n`);
   }
+  current?.teardown();
 }
 
 await main();

@@ -12,3 +12,10 @@ export function median(xs: readonly number[]): number {
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
+
+/**
+ * Untimed runs before each measurement of a workload after its first (whose warm-up is the
+ * plan's full count): the process sat idle while the other side ran. peer_torch.py uses
+ * the same count.
+ */
+export const REWARM = 2;

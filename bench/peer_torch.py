@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """PyTorch peer for bench/bench.ts: the same workloads W1-W5, timed the same way.
 
-A measurement yardstick only, never a lipbench dependency. Invoked by bench.ts with one
-JSON argument {workloads, params, reps, warmup}; prints one `RESULT <json>` line per
-workload. Threads: torch's default unless LIPBENCH_PEER_THREADS is set.
+A measurement yardstick only, never a lipbench dependency. Started by bench.ts with one
+JSON argument {params, warmup}, it prints READY and then serves measurements as bench/child.ts does: one
+{"workload", "reps"} JSON line on stdin, one `RESULT <json>` line on stdout; a workload
+is set up and warmed up when first asked for, then warmed up REWARM runs before each
+later measurement. Threads: torch's default unless LIPBENCH_PEER_THREADS is set.
 """
 import json
 import os
@@ -94,17 +96,37 @@ def workloads(p):
         yield wid, 2 * n ** 3, mm
 
 
+# bench/common.ts's REWARM
+REWARM = 2
+
+
 def main():
     req = json.loads(sys.argv[1])
-    p = req["params"]
-    for wid, flops, make in workloads(p):
-        if wid not in req["workloads"]:
+    makers = {wid: (flops, make) for wid, flops, make in workloads(req["params"])}
+    current, run = None, None
+    print("READY", flush=True)
+    while True:
+        line = sys.stdin.readline()
+        if not line:
+            break
+        if not line.strip():
             continue
-        run = make()
-        for _ in range(req["warmup"].get(wid, 1)):
+        cmd = json.loads(line)
+        wid = cmd["workload"]
+        if wid not in makers:
+            print("RESULT " + json.dumps({"workload": wid, "backend": BACKEND, "medianMs": None, "reps": 0,
+                                          "description": "", "error": f"no workload {wid}"}), flush=True)
+            continue
+        flops, make = makers[wid]
+        warmup = req["warmup"].get(wid, 1)
+        if wid != current:
+            current, run = wid, make()
+        else:
+            warmup = min(REWARM, warmup)
+        for _ in range(warmup):
             run()
         times = []
-        for _ in range(req["reps"].get(wid, 5)):
+        for _ in range(cmd["reps"]):
             t0 = time.perf_counter()
             run()
             times.append((time.perf_counter() - t0) * 1e3)
