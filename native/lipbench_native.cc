@@ -1251,38 +1251,104 @@ void clip_values(const float* x, long n, float lo, float hi, float* out) {
 }
 
 /**
- * out[j] = sum_i x[i*cols + j]: a leading-axes reduction (bias gradients). Blocks of rows
- * accumulate in float, blocks add into double; threads take row ranges.
+ * out[j] = sum_i x[i*cols + j]: a leading-axes reduction (bias gradients), in double. Each
+ * column adds its rows in order within fixed row ranges (one range below 256K elements,
+ * else up to 16 of whole RB-row blocks), the ranges' partials added in range order,
+ * rounded to float once. With one range that is the cpu backend's sum bit for bit; the
+ * ranges depend on the shape alone, never on the thread count, and kernels/wasm/sum.ts's
+ * fallback uses the same ones.
  */
+constexpr long SUM_ROWS_RB = 64;
+
+inline int sum_rows_ranges(long rows, long cols) {
+  const long blocks = (rows + SUM_ROWS_RB - 1) / SUM_ROWS_RB;
+  return rows * cols >= (1L << 18) ? static_cast<int>(std::min<long>(blocks, 16)) : 1;
+}
+
+/** acc[j] += x[r*cols + j] for rows [r0, r1), row by row (a strip of 16 columns in registers). */
+#define LIPBENCH_SUM_ROWS_RANGE(NAME, ATTR)                                                    \
+  ATTR void NAME(const float* x, long r0, long r1, long cols, double* acc) {                 \
+    constexpr long CW = 16;                                                                   \
+    long c0 = 0;                                                                              \
+    for (; c0 + CW <= cols; c0 += CW) {                                                       \
+      double a[CW];                                                                           \
+      for (long l = 0; l < CW; l++) a[l] = acc[c0 + l];                                       \
+      for (long r = r0; r < r1; r++) {                                                        \
+        const float* row = x + r * cols + c0;                                                 \
+        for (long l = 0; l < CW; l++) a[l] += static_cast<double>(row[l]);                    \
+      }                                                                                       \
+      for (long l = 0; l < CW; l++) acc[c0 + l] = a[l];                                       \
+    }                                                                                         \
+    for (long r = r0; r < r1; r++)                                                            \
+      for (long j = c0; j < cols; j++) acc[j] += static_cast<double>(x[r * cols + j]);       \
+  }
+LIPBENCH_SUM_ROWS_RANGE(sum_rows_range_generic, )
+LIPBENCH_SUM_ROWS_RANGE(sum_rows_range_avx2, __attribute__((target("avx2"))))
+
 void sum_rows(const float* x, long rows, long cols, float* out) {
-  constexpr long CB = 2048, RB = 64;
-  // Fixed row ranges of whole RB-row blocks, each summed into its own partial and the
-  // partials added in range order: the ranges depend on the shape alone, so the bits do
-  // not depend on the thread count or on which thread took which range.
+  constexpr long RB = SUM_ROWS_RB;
   const long blocks = (rows + RB - 1) / RB;
-  const int items = rows * cols >= (1L << 18) ? static_cast<int>(std::min<long>(blocks, 16)) : 1;
+  const int items = sum_rows_ranges(rows, cols);
+  // Each column is its own chain of adds in either build: the same bits, AVX2 just wider.
+  static const bool avx2 = __builtin_cpu_supports("avx2");
   std::vector<double> partial(static_cast<size_t>(items) * cols, 0.0);
   run_items(row_threads(rows, cols), items, [&](int, int item) {
     double* acc = partial.data() + static_cast<long>(item) * cols;
     const long r0 = blocks * item / items * RB, r1 = std::min(rows, blocks * (item + 1) / items * RB);
-    float blk[CB];
-    for (long c0 = 0; c0 < cols; c0 += CB) {
-      const long cn = std::min(CB, cols - c0);
-      for (long rb = r0; rb < r1; rb += RB) {
-        const long re = std::min(r1, rb + RB);
-        std::memcpy(blk, x + rb * cols + c0, cn * sizeof(float));
-        for (long r = rb + 1; r < re; r++) {
-          const float* row = x + r * cols + c0;
-          for (long j = 0; j < cn; j++) blk[j] += row[j];
-        }
-        for (long j = 0; j < cn; j++) acc[c0 + j] += blk[j];
-      }
+    // Block by block, so that a block's rows are still in cache for the next strip.
+    for (long rb = r0; rb < r1; rb += RB) {
+      const long re = std::min(r1, rb + RB);
+      if (avx2) sum_rows_range_avx2(x, rb, re, cols, acc);
+      else sum_rows_range_generic(x, rb, re, cols, acc);
     }
   });
   for (long j = 0; j < cols; j++) {
-    double v = 0;
-    for (int t = 0; t < items; t++) v += partial[static_cast<size_t>(t) * cols + j];
+    double v = partial[j];
+    for (int t = 1; t < items; t++) v += partial[static_cast<size_t>(t) * cols + j];
     out[j] = static_cast<float>(v);
+  }
+}
+
+/**
+ * Trailing-axes and full reductions (out[i] = sum_j x[i*len + j]: norms, losses, L2 attack
+ * steps), in double: each row in fixed chunks of SUM_CHUNK elements, a chunk summed into
+ * 8 lanes (lane l takes elements l, l + 8, ...; the tail goes to lane 0 in order), the lanes
+ * added pairwise, the chunks added in order, rounded to float once. The stock kernel adds
+ * in float, one element after another, at one add's latency per element. The order depends
+ * on the shape alone (never on threads), and kernels/wasm/sum.ts's fallback follows it, so
+ * the addon and the fallback give the same bits.
+ */
+constexpr long SUM_CHUNK = 1L << 14;
+
+inline double sum_chunk(const float* x, long n) {
+  double lane[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  long j = 0;
+  for (; j + 8 <= n; j += 8)
+    for (int l = 0; l < 8; l++) lane[l] += static_cast<double>(x[j + l]);
+  for (; j < n; j++) lane[0] += static_cast<double>(x[j]);
+  return ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7]));
+}
+
+void sum_inner(const float* x, long rows, long len, float* out) {
+  const long chunks = (len + SUM_CHUNK - 1) / SUM_CHUNK;
+  const int nt = elementwise_threads(rows * len, 1L << 16);
+  if (chunks <= 1) {
+    for_row_ranges(nt, rows, [&](int, long r0, long r1) {
+      for (long r = r0; r < r1; r++) out[r] = static_cast<float>(sum_chunk(x + r * len, len));
+    });
+    return;
+  }
+  std::vector<double> part(static_cast<size_t>(rows * chunks));
+  for_row_ranges(nt, rows * chunks, [&](int, long i0, long i1) {
+    for (long i = i0; i < i1; i++) {
+      const long r = i / chunks, c0 = i % chunks * SUM_CHUNK;
+      part[i] = sum_chunk(x + r * len + c0, std::min(SUM_CHUNK, len - c0));
+    }
+  });
+  for (long r = 0; r < rows; r++) {
+    double v = 0;
+    for (long c = 0; c < chunks; c++) v += part[r * chunks + c];
+    out[r] = static_cast<float>(v);
   }
 }
 
@@ -1721,6 +1787,22 @@ napi_value js_sum_rows(napi_env env, napi_callback_info info) {
   });
 }
 
+// sumInner(heap, xOff, rows, len, outOff): out[i] = sum_j x[i, j]; see sum_inner
+napi_value js_sum_inner(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args<5> a(env, info, 5);
+    const Heap h = get_heap(env, a.v[0]);
+    const long xOff = get_int(env, a.v[1]), rows = get_int(env, a.v[2]), len = get_int(env, a.v[3]);
+    const long outOff = get_int(env, a.v[4]);
+    if (rows < 0 || len < 0) throw ArgError("bad sizes");
+    check_span(h, xOff, rows, len, len, "x");
+    check_flat(h, outOff, rows, "out");
+    if (rows == 0) return undefined(env);
+    sum_inner(h.data + xOff, rows, len, h.data + outOff);
+    return undefined(env);
+  });
+}
+
 // maxPoolGrad(heap, geom, xOff, dyOff, dxOff): see max_pool_grad; geom as conv2d's, kh/kw the pool size
 napi_value js_max_pool_grad(napi_env env, napi_callback_info info) {
   return guarded(env, [&]() -> napi_value {
@@ -1956,6 +2038,7 @@ NAPI_MODULE_INIT() {
       {"conv2dBackpropFilter", js_conv2d_bf},
       {"conv2dBackpropInput", js_conv2d_bi},
       {"sumRows", js_sum_rows},
+      {"sumInner", js_sum_inner},
       {"maxMin", js_max_min},
       {"maxPoolGrad", js_max_pool_grad},
       {"avgPoolGrad", js_avg_pool_grad},

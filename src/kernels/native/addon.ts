@@ -35,6 +35,8 @@ export interface NativeAddon {
   conv2dBackpropInput(heap: Float32Array, geom: Int32Array, dyOff: number, fOff: number, co: number, dxOff: number): void;
   /** out[j] = sum over i of x[i, j] for a row-major [rows, cols] block (leading-axes Sum). */
   sumRows(heap: Float32Array, xOff: number, rows: number, cols: number, outOff: number): void;
+  /** out[i] = sum over j of x[i, j] for a row-major [rows, len] block (trailing-axes Sum), in double, in kernels/wasm/sum.ts's order. */
+  sumInner(heap: Float32Array, xOff: number, rows: number, len: number, outOff: number): void;
   /** MaxPoolGrad with cpu's semantics (kernels/wasm/pool-grad.ts); geom as conv2d's, kh/kw the pool size. */
   maxPoolGrad(heap: Float32Array, geom: Int32Array, xOff: number, dyOff: number, dxOff: number): void;
   /** AvgPoolGrad with cpu's semantics (kernels/wasm/pool-grad.ts); geom as maxPoolGrad's. */
@@ -73,7 +75,7 @@ export interface NativeAddon {
  * stale at load, not crash at its first call.
  */
 export const NATIVE_FUNCTIONS = [
-  'sgemm', 'conv2d', 'conv2dBackpropFilter', 'conv2dBackpropInput', 'sumRows', 'maxPoolGrad', 'avgPoolGrad', 'maxMin',
+  'sgemm', 'conv2d', 'conv2dBackpropFilter', 'conv2dBackpropInput', 'sumRows', 'sumInner', 'maxPoolGrad', 'avgPoolGrad', 'maxMin',
   'maxMinGrad', 'adamUpdate', 'binary', 'clip', 'info', 'setThreads', 'setIsa', 'planThreads', 'fmaPeak',
 ] as const satisfies readonly (keyof NativeAddon)[];
 const everyFunctionListed: [Exclude<keyof NativeAddon, (typeof NATIVE_FUNCTIONS)[number]>] extends [never] ? true : never = true;
