@@ -207,6 +207,34 @@ function counting(addon: NativeAddon): NativeAddon {
   }
   return wrapped;
 }
+/**
+ * `data` with special values every 13 elements: NaN of both signs (written as bits: a
+ * JavaScript NaN has no sign to keep), signed zeros, infinities, denormals, and `extra`.
+ */
+function withSpecials(data: Float32Array, extra: number[]): Float32Array {
+  [Number.NaN, -0, 0, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 1e-45, -1e-45, ...extra].forEach((v, i) => { data[i * 13] = v; });
+  const bits = new Uint32Array(data.buffer, data.byteOffset, data.length);
+  bits[200 * 13] = 0xffc00000; // −NaN
+  bits[201 * 13] = 0x7fc00001; // NaN with a payload
+  bits[202 * 13] = 0xff800001; // −NaN, signalling
+  return data;
+}
+
+/** A tensor's float bits (a same-type copy keeps NaN signs and payloads), disposing it. */
+function bitsOf(t: tf.Tensor): Uint32Array {
+  const bits = new Uint32Array((t.dataSync() as Float32Array).slice().buffer);
+  t.dispose();
+  return bits;
+}
+
+function assertSameBits(got: Uint32Array, want: Uint32Array, data: Float32Array, what: string): void {
+  assert.equal(got.length, want.length, what);
+  const inBits = new Uint32Array(data.buffer, data.byteOffset, data.length);
+  for (let i = 0; i < want.length; i++) {
+    if (got[i] !== want[i]) assert.fail(`${what} element ${i} (0x${inBits[i].toString(16)}): 0x${got[i].toString(16)} vs stock 0x${want[i].toString(16)}`);
+  }
+}
+
 function assertCalled(...names: string[]): void {
   for (const n of names) assert.ok((calls.get(n) ?? 0) > 0, `native ${n} was never called`);
   calls.clear();
@@ -267,25 +295,23 @@ describe('tfjs kernels on wasm+native', { skip }, () => {
     assertCalled('binary');
   });
 
-  it('ClipByValue on large tensors equals the stock wasm kernel bit for bit (NaN → lo, signed zeros, infinities, the bounds themselves)', async () => {
+  it('ClipByValue on large tensors equals the stock wasm kernel bit for bit (NaN of either sign, signed zeros, infinities, the bounds themselves, [0, ∞) as ReLU)', async () => {
     await tf.setBackend('wasm');
     const n = NATIVE_MIN + 77;
     const ours = tf.getKernel(ClipByValue, 'wasm')!;
     const stock = stockConfig(ClipByValue)!;
-    for (const [lo, hi] of [[0, 1], [-0.3, 0.3], [-1, 1], [-0.1, 0.05], [0, 1e-45]] as const) {
-      const data = randArray([n]).map((v) => v * 2);
-      [Number.NaN, -0, 0, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, lo, hi, Math.fround(lo), Math.fround(hi), 1e-45, -1e-45]
-        .forEach((v, i) => { data[i * 13] = v; });
+    for (const [lo, hi] of [[0, 1], [-0.3, 0.3], [-1, 1], [-0.1, 0.05], [0, 1e-45], [0, Infinity], [-0, Infinity], [-1, Infinity], [-Infinity, 0]] as const) {
+      const data = withSpecials(randArray([n]).map((v) => v * 2), [lo, hi, Math.fround(lo), Math.fround(hi)]);
       const x = tf.tensor1d(data);
-      const run = (cfg: tf.KernelConfig): Float32Array => {
+      const run = (cfg: tf.KernelConfig): Uint32Array => {
         tf.unregisterKernel(ClipByValue, 'wasm');
         tf.registerKernel(cfg);
-        return tf.tidy(() => tf.clipByValue(x, lo, hi).dataSync() as Float32Array);
+        return bitsOf(tf.clipByValue(x, lo, hi));
       };
       const want = run(stock);
       const got = run(ours);
       x.dispose();
-      for (let i = 0; i < n; i++) if (!Object.is(got[i], want[i])) assert.fail(`clip [${lo}, ${hi}] element ${i} (${data[i]}): ${got[i]} vs stock ${want[i]}`);
+      assertSameBits(got, want, data, `clip [${lo}, ${hi}]`);
     }
     assertCalled('clip');
   });

@@ -53,7 +53,7 @@ export interface NativeAddon {
     nwOff: number, nmOff: number, nvOff: number): void;
   /** out = a op b over n floats (op 0 add, 1 sub, 2 mul); aLen and bLen are n or 1 (one broadcast value). */
   binary(heap: Float32Array, op: number, aOff: number, aLen: number, bOff: number, bLen: number, n: number, outOff: number): void;
-  /** out = clamp(x, lo, hi) over n floats, as the wasm backend's XNNPACK clamp (NaN → lo). */
+  /** out = clamp(x, lo, hi) over n floats, as the wasm backend's XNNPACK clamp (NaN → lo; [0, +inf) as its ReLU). */
   clip(heap: Float32Array, xOff: number, n: number, lo: number, hi: number, outOff: number): void;
   info(): NativeInfo;
   setThreads(n: number): number;

@@ -1,8 +1,9 @@
 /**
  * ClipByValue for wasm on large float32 tensors, on the native addon's threads (every L∞
  * attack step clips three times: the sign, the ε-ball and the box). The addon computes the
- * clamp as the stock XNNPACK kernel does, NaN and signed zeros included, so the values are
- * the stock kernel's bit for bit. Small tensors, equal bounds and every case without the
+ * clamp as the stock XNNPACK kernel does, NaN and signed zeros included (a clamp to
+ * [0, +inf) is XNNPACK's ReLU, which keeps a NaN whose sign bit is clear and zeroes one
+ * whose sign bit is set), so the values are the stock kernel's bit for bit. Small tensors, equal bounds and every case without the
  * addon run the stock kernel.
  */
 import { ClipByValue, util } from '@tensorflow/tfjs-core';
