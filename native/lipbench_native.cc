@@ -1018,30 +1018,46 @@ void gemm(const AAcc& A, const BAcc& B, int M, int N, int K, float alpha, float 
  * dx = col2im(dy * W^T), image by image per thread so scatter-adds never race; pixel rows
  * are processed in blocks whose dcols stay in cache.
  */
+/** Floor of a / b for b > 0 and any a. */
+inline int floor_div(int a, int b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
+
 void conv_backprop_input(const ConvGeom& g, const KTable& t, const float* dy, const float* f, int co, float* dx) {
   const int K = g.kdim();
   const long imgPix = static_cast<long>(g.oh) * g.ow;
-  const long imgSize = static_cast<long>(g.h) * g.w * g.c;
+  const long rowSize = static_cast<long>(g.w) * g.c;
+  const long imgSize = g.h * rowSize;
   const double flops = 2.0 * g.pixels() * K * co;
-  const int nt = std::min(threads_for(flops), g.n);
+  const int ntp = threads_for(flops);
+  // Fewer images than two per thread (a power iteration runs one): each image is cut into
+  // bands of input rows, and an item computes the output rows whose windows reach its band
+  // (the rows at a band's edge twice) and adds only into its band. Every dx element still
+  // gets its contributions in pixel order, so the bits are those of one item per image.
+  const int bands = ntp > 1 && g.n < 2 * ntp ? std::max(1, std::min((ntp + g.n - 1) / g.n, g.h / std::max(1, 2 * g.eff_kh()))) : 1;
+  const int perItem = bands > 1 ? 1 : std::max(1, g.n / (8 * ntp));
+  const int items = (g.n + perItem - 1) / perItem * bands;
+  const int nt = std::min(ntp, items);
   DenseB B{f, co, true};  // B(p = co, j = k) = f[k*co + p]
-  const int perItem = std::max(1, g.n / (8 * std::max(nt, 1)));
-  const int items = (g.n + perItem - 1) / perItem;
   auto work = [&](int, int item) {
-    const int b0 = item * perItem;
+    const int band = item % bands;
+    const int b0 = item / bands * perItem;
     const int b1 = std::min(g.n, b0 + perItem);
-    if (b0 >= b1) return;
-    std::memset(dx + b0 * imgSize, 0, static_cast<size_t>(b1 - b0) * imgSize * sizeof(float));
-    const long pix0 = b0 * imgPix, pix1 = b1 * imgPix;
+    const int r0 = g.h * band / bands, r1 = g.h * (band + 1) / bands;  // input rows
+    if (b0 >= b1 || r0 >= r1) return;
+    // Output rows oy whose window rows oy*sh - pt + [0, eff_kh) meet [r0, r1).
+    const int oy0 = bands == 1 ? 0 : std::max(0, floor_div(r0 + g.pt - g.eff_kh(), g.sh) + 1);
+    const int oy1 = bands == 1 ? g.oh : std::min(g.oh, floor_div(r1 - 1 + g.pt, g.sh) + 1);
+    for (int b = b0; b < b1; b++) std::memset(dx + b * imgSize + r0 * rowSize, 0, static_cast<size_t>(r1 - r0) * rowSize * sizeof(float));
+    if (oy0 >= oy1) return;
+    const long pix0 = b0 * imgPix + static_cast<long>(oy0) * g.ow, pix1 = (b1 - 1) * imgPix + static_cast<long>(oy1) * g.ow;
     const int rowsPerBlock = std::max<long>(1, std::min<long>(pix1 - pix0, (1 << 16) / std::max(K, 1)));
     Workspace& ws = workspace();
     float* dc = Workspace::grow(ws.c, ws.cc, static_cast<size_t>(rowsPerBlock) * K);
-    for (long r0 = pix0; r0 < pix1; r0 += rowsPerBlock) {
-      const int rows = static_cast<int>(std::min<long>(rowsPerBlock, pix1 - r0));
-      DenseA A{dy + r0 * co, co, false};
+    for (long p0 = pix0; p0 < pix1; p0 += rowsPerBlock) {
+      const int rows = static_cast<int>(std::min<long>(rowsPerBlock, pix1 - p0));
+      DenseA A{dy + p0 * co, co, false};
       gemm_block(A, B, 0, rows, 0, K, co, 1.f, 0.f, dc, K, nullptr, 0);
       for (int r = 0; r < rows; r++) {
-        const long pix = r0 + r;
+        const long pix = p0 + r;
         const int ox = static_cast<int>(pix % g.ow);
         const long q = pix / g.ow;
         const int oy = static_cast<int>(q % g.oh);
@@ -1051,7 +1067,7 @@ void conv_backprop_input(const ConvGeom& g, const KTable& t, const float* dy, co
         const int by = oy * g.sh, bx = ox * g.sw;
         for (int k = 0; k < K; k += g.c) {
           const int iy = by + t.dy[k], ix = bx + t.dx[k];
-          if (static_cast<unsigned>(iy) >= static_cast<unsigned>(g.h) || static_cast<unsigned>(ix) >= static_cast<unsigned>(g.w)) continue;
+          if (static_cast<unsigned>(iy - r0) >= static_cast<unsigned>(r1 - r0) || static_cast<unsigned>(ix) >= static_cast<unsigned>(g.w)) continue;
           float* d = img + (static_cast<long>(iy) * g.w + ix) * g.c;
           const float* s = src + k;
           for (int c = 0; c < g.c; c++) d[c] += s[c];

@@ -84,6 +84,28 @@ describe('native reductions: the same bits on any thread count', { skip }, () =>
     }
   });
 
+  it('conv2d input gradient of fewer images than threads (cut into bands of input rows)', () => {
+    const addon = getAddon();
+    // [n, h, w, c, kh, kw, oh, ow, sh, sw, pt, pl, dh, dw]: one image of a 3x3 same conv
+    // 64 -> 64; W4's power-iteration conv 32 -> 64 /2; a 5x5 conv with dilation 2, stride 2
+    // and padding 4, whose first band's windows start above the image.
+    const cases = [
+      [[1, 32, 32, 64, 3, 3, 32, 32, 1, 1, 1, 1, 1, 1], 64],
+      [[1, 28, 28, 32, 3, 3, 14, 14, 2, 2, 0, 0, 1, 1], 64],
+      [[1, 40, 27, 16, 5, 5, 20, 14, 2, 2, 4, 4, 2, 2], 48],
+    ] as const;
+    for (const [geom, co] of cases) {
+      const [n, h, w, c, kh, kw, oh, ow] = geom;
+      const dyLen = n * oh * ow * co, fLen = kh * kw * c * co, dxLen = n * h * w * c;
+      // At least 4 MFLOP, or the pool would not be used and nothing would be tested.
+      assert.ok(2 * n * oh * ow * kh * kw * c * co >= 4e6, geom.join('x'));
+      const heap = randArray([dyLen + fLen + dxLen]);
+      const g = Int32Array.from(geom);
+      const diffs = runsThatDiffer(addon, heap, dyLen + fLen, dxLen, () => addon.conv2dBackpropInput(heap, g, 0, dyLen, co, dyLen + fLen), 6);
+      assert.deepEqual(diffs, [], `input gradient ${geom.join('x')} -> ${co}`);
+    }
+  });
+
   it('column sums (bias gradients)', () => {
     const addon = getAddon();
     for (const [rows, cols] of [[4096, 512], [100_352, 32], [70_000, 10]] as const) {
