@@ -4,10 +4,12 @@
  * GFLOP/s of the native addon's SGEMM on 1024³ and the shapes MLP training issues
  * (forward X·W, weight gradient Xᵀ·dY, input gradient dY·Wᵀ at batch 128-256), against two
  * FMA peaks: the nominal one (flops/cycle of the ISA × "cpu MHz" from /proc/cpuinfo, the
- * base clock, which boost exceeds) and a measured one, a register-only FMA loop timed next
- * to each GEMM sample on the same core (fmaPeak), so clock boost and a neighbour's load
- * cancel out of the ratio (single-threaded runs only). `--peer` times
- * torch.matmul on the same shapes with the same thread count (bench/peer_gemm.py).
+ * base clock, which boost exceeds) and a measured one, a register-only FMA loop (fmaPeak)
+ * timed just before and just after each GEMM sample, so clock boost, a neighbour's load
+ * and this VM's slow phases cancel out of the ratio. On one thread both are timed in
+ * process CPU time; on several, the loop runs on every pool thread at once and both are
+ * timed on the wall clock. `--peer` times torch.matmul on the same shapes with the same
+ * thread count (bench/peer_gemm.py, run before ours: its ratio is not paired).
  * For a single-core figure pin the process: `taskset -c 0 npm run bench:gemm -- --threads 1`.
  */
 import { spawnSync } from 'node:child_process';
@@ -61,18 +63,26 @@ function main(): void {
   const peak = peakGflops(isa, mhz, threads);
   console.log(`native sgemm: ${isa}, ${threads} thread(s); peak ${peak.toFixed(1)} GFLOP/s = ${isa === 'avx512' ? 16 : isa === 'avx2' ? 8 : 4} lanes x 2 flops x 2 FMA pipes x ${(mhz / 1000).toFixed(3)} GHz (nominal "cpu MHz") x ${threads}`);
   const peer = argv.includes('--peer') ? runPeer(threads) : undefined;
-  const header = ['shape', 'tA', 'tB', 'median GF/s', 'best GF/s', '% nominal', ...(threads === 1 ? ['CPU-time GF/s', '% measured'] : []), ...(peer ? ['torch GF/s', 'torch/ours', ...(threads === 1 ? ['torch CPU-time GF/s', 'torch/ours CPU'] : [])] : [])];
+  const header = ['shape', 'tA', 'tB', 'median GF/s', 'best GF/s', '% nominal', ...(threads === 1 ? ['CPU-time GF/s'] : []), '% measured', ...(peer ? ['torch GF/s', 'torch/ours', ...(threads === 1 ? ['torch CPU-time GF/s', 'torch/ours CPU'] : [])] : [])];
   /** Process CPU microseconds: with one thread, the time this process actually ran, whatever its neighbours do. */
   const cpu = (): number => {
     const u = process.cpuUsage();
     return u.user + u.system;
   };
+  /** The FMA loop's GFLOP/s: on one thread per CPU second, on the pool per wall second. */
   const burn = (): number => {
-    const t = cpu();
-    const f = addon.fmaPeak(isa === 'generic' ? 0 : 4e6);
-    return f / ((cpu() - t) * 1e3);
+    const iters = isa === 'generic' ? 0 : 4e6;
+    if (threads === 1) {
+      const t = cpu();
+      const f = addon.fmaPeak(iters);
+      return f / ((cpu() - t) * 1e3);
+    }
+    const t = performance.now();
+    const f = addon.fmaPeak(iters, threads);
+    return f / ((performance.now() - t) * 1e6);
   };
-  if (threads === 1) console.log(`measured FMA peak (CPU time): ${median(Array.from({ length: 5 }, burn)).toFixed(1)} GFLOP/s`);
+  burn();
+  console.log(`measured FMA peak (${threads === 1 ? 'CPU time' : `wall clock, ${threads} threads`}): ${median(Array.from({ length: 5 }, burn)).toFixed(1)} GFLOP/s`);
   const rows: string[][] = [];
   for (const s of SHAPES) {
     const aLen = s.m * s.k, bLen = s.k * s.n, cLen = s.m * s.n;
@@ -89,19 +99,19 @@ function main(): void {
     const gfCpu: number[] = [];
     const ratios: number[] = [];
     for (let r = 0; r < reps; r++) {
-      const before = threads === 1 ? burn() : NaN;
+      const before = burn();
       t0 = performance.now();
       const c0 = cpu();
       for (let i = 0; i < inner; i++) call();
       gfCpu.push((flops * inner) / ((cpu() - c0) * 1e3));
       gf.push((flops * inner) / ((performance.now() - t0) * 1e6));
-      ratios.push(gfCpu[r] / Math.max(before, threads === 1 ? burn() : NaN));
+      ratios.push((threads === 1 ? gfCpu[r] : gf[r]) / Math.max(before, burn()));
     }
     const med = median(gf);
     const p = peer?.get(s.what);
     const pc = peer?.get(`${s.what} cpu`);
     rows.push([s.what, String(s.ta), String(s.tb), med.toFixed(1), Math.max(...gf).toFixed(1), ((100 * med) / peak).toFixed(0),
-      ...(threads === 1 ? [median(gfCpu).toFixed(1), (100 * median(ratios)).toFixed(0)] : []),
+      ...(threads === 1 ? [median(gfCpu).toFixed(1)] : []), (100 * median(ratios)).toFixed(0),
       ...(peer ? [p ? p.toFixed(1) : '-', p ? (p / med).toFixed(2) : '-'] : []),
       ...(peer && threads === 1 ? [pc ? pc.toFixed(1) : '-', pc ? (pc / median(gfCpu)).toFixed(2) : '-'] : [])]);
   }

@@ -2013,15 +2013,23 @@ napi_value js_set_isa(napi_env env, napi_callback_info info) {
 }
 
 // fmaPeak(iters): flops of a register-only FMA loop on the current ISA (0 for generic).
+// fmaPeak(iters[, threads]): flops of the register-only FMA loop, run once on each of
+// `threads` pool threads at the same time (default 1: the calling thread); the caller times it.
 napi_value js_fma_peak(napi_env env, napi_callback_info info) {
   return guarded(env, [&]() -> napi_value {
-    Args<1> a(env, info, 1);
+    Args<2> a(env, info, 1);
     const long iters = get_int(env, a.v[0]);
+    const int want = a.argc > 1 ? static_cast<int>(get_int(env, a.v[1])) : 1;
+    if (want < 1) throw ArgError("bad thread count");
     double flops = 0;
 #ifdef LB_X86
     const std::string isa = g_isa.name;
-    if (isa == "avx512") flops = fma_burn_avx512(iters);
-    else if (isa == "avx2") flops = fma_burn_avx2(iters);
+    auto burn = [&]() { return isa == "avx512" ? fma_burn_avx512(iters) : isa == "avx2" ? fma_burn_avx2(iters) : 0.0; };
+    const int nt = std::min(want, g_threads);
+    std::vector<double> done(static_cast<size_t>(nt), 0.0);
+    if (nt == 1) done[0] = burn();
+    else g_pool->run(nt, [&](int tid) { done[static_cast<size_t>(tid)] = burn(); });
+    for (double d : done) flops += d;
 #endif
     napi_value r;
     napi_create_double(env, flops, &r);

@@ -65,8 +65,12 @@ export interface NativeAddon {
    * LIPBENCH_NATIVE_THREADS (null when unset). `quota` is the cgroup CPU limit found (0 = none).
    */
   planThreads(affinity: number, hw: number, cgroupRoot: string, selfCgroup: string, env: string | null): { threads: number; quota: number };
-  /** Flops done by a register-only FMA loop of `iters` iterations on the current ISA (0 on generic); time it for a measured peak. */
-  fmaPeak(iters: number): number;
+  /**
+   * Flops done by a register-only FMA loop of `iters` iterations on the current ISA (0 on
+   * generic), run once on each of `threads` pool threads at once (default 1, the calling
+   * thread); time it for a measured peak.
+   */
+  fmaPeak(iters: number, threads?: number): number;
 }
 
 /**
