@@ -463,8 +463,8 @@ inline int balanced_kc(int k) {
 // Rows of A per block, a multiple of MR (4, 6, 14): 336 x KC floats (344 KB) stay in a
 // 1 MB L2 beside the B panels. 336 rather than 252 keeps a batch of 256 in one row block,
 // whose items pack their own B panels just before use instead of all of B in a shared
-// pass (4 MB for 256x1024x1024): 256x1024x1024 5-8% faster in three interleaved A/B runs,
-// other shapes -6% to +1%, the same bits.
+// pass (4 MB for 256x1024x1024): that shape 3-8% faster in three interleaved A/B runs,
+// the others between 6% faster and 4% slower (noise), the same bits.
 constexpr int MC = 336;
 constexpr int NC = 3072;  // multiple of 16 and 32
 
