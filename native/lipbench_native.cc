@@ -1814,19 +1814,29 @@ napi_value js_conv2d_bi(napi_env env, napi_callback_info info) {
   });
 }
 
-// sumRows(heap, xOff, rows, cols, outOff): out[j] = sum_i x[i, j]
+/** A reduction's arguments (heap, xOff, rows, cols, outOff) over a row-major [rows, cols] block, checked. */
+struct ReduceArgs {
+  Heap h;
+  long xOff, rows, cols, outOff;
+};
+
+/** Reads and checks a reduction's arguments; the output holds one float per row (perRow) or per column. */
+ReduceArgs reduce_args(napi_env env, napi_callback_info info, bool perRow) {
+  Args<5> a(env, info, 5);
+  const ReduceArgs r{get_heap(env, a.v[0]), get_int(env, a.v[1]), get_int(env, a.v[2]), get_int(env, a.v[3]), get_int(env, a.v[4])};
+  if (r.rows < 0 || r.cols < 0) throw ArgError("bad sizes");
+  check_span(r.h, r.xOff, r.rows, r.cols, r.cols, "x");
+  check_flat(r.h, r.outOff, perRow ? r.rows : r.cols, "out");
+  return r;
+}
+
+// sumRows(heap, xOff, rows, cols, outOff): out[j] = sum_i x[i, j]; see sum_rows
 napi_value js_sum_rows(napi_env env, napi_callback_info info) {
   return guarded(env, [&]() -> napi_value {
-    Args<5> a(env, info, 5);
-    const Heap h = get_heap(env, a.v[0]);
-    const long xOff = get_int(env, a.v[1]), rows = get_int(env, a.v[2]), cols = get_int(env, a.v[3]);
-    const long outOff = get_int(env, a.v[4]);
-    if (rows < 0 || cols < 0) throw ArgError("bad sizes");
-    check_span(h, xOff, rows, cols, cols, "x");
-    check_flat(h, outOff, cols, "out");
-    if (cols == 0) return undefined(env);
-    if (rows == 0) { std::memset(h.data + outOff, 0, cols * sizeof(float)); return undefined(env); }
-    sum_rows(h.data + xOff, rows, cols, h.data + outOff);
+    const ReduceArgs r = reduce_args(env, info, false);
+    if (r.cols == 0) return undefined(env);
+    if (r.rows == 0) { std::memset(r.h.data + r.outOff, 0, r.cols * sizeof(float)); return undefined(env); }
+    sum_rows(r.h.data + r.xOff, r.rows, r.cols, r.h.data + r.outOff);
     return undefined(env);
   });
 }
@@ -1834,15 +1844,9 @@ napi_value js_sum_rows(napi_env env, napi_callback_info info) {
 // sumInner(heap, xOff, rows, len, outOff): out[i] = sum_j x[i, j]; see sum_inner
 napi_value js_sum_inner(napi_env env, napi_callback_info info) {
   return guarded(env, [&]() -> napi_value {
-    Args<5> a(env, info, 5);
-    const Heap h = get_heap(env, a.v[0]);
-    const long xOff = get_int(env, a.v[1]), rows = get_int(env, a.v[2]), len = get_int(env, a.v[3]);
-    const long outOff = get_int(env, a.v[4]);
-    if (rows < 0 || len < 0) throw ArgError("bad sizes");
-    check_span(h, xOff, rows, len, len, "x");
-    check_flat(h, outOff, rows, "out");
-    if (rows == 0) return undefined(env);
-    sum_inner(h.data + xOff, rows, len, h.data + outOff);
+    const ReduceArgs r = reduce_args(env, info, true);
+    if (r.rows == 0) return undefined(env);
+    sum_inner(r.h.data + r.xOff, r.rows, r.cols, r.h.data + r.outOff);
     return undefined(env);
   });
 }
