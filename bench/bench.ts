@@ -113,7 +113,12 @@ export class Server {
     this.child.stderr!.on('data', (d: Buffer) => { this.err = (this.err + d.toString()).slice(-4000); });
     this.child.stdin!.on('error', () => {}); // a dead child's stdin: reported through 'close'
     this.child.on('error', (e) => this.onExit(e.message));
-    this.child.on('close', (code, signal) => this.onExit(`exited with ${signal ?? code}: ${this.err.trim().split('\n').slice(-3).join(' | ')}`));
+    this.child.on('close', (code, signal) => this.onExit(`exited with ${signal ?? code}: ${this.stderrTail()}`));
+  }
+
+  /** The child's last three stderr lines, on one line. */
+  private stderrTail(): string {
+    return this.err.trim().split('\n').slice(-3).join(' | ');
   }
 
   private onData(text: string): void {
@@ -181,7 +186,8 @@ function nativeThreads(): { threads?: number; line: string } {
 }
 
 function csvEscape(v: string): string {
-  return /[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
+  const quote = '"';
+  return [quote, ',', '\n'].some((c) => v.includes(c)) ? quote + v.split(quote).join(quote + quote) + quote : v;
 }
 
 /** One workload on one backend over all rounds: the median of the round medians and their range. */
@@ -196,7 +202,7 @@ export function aggregateRounds(rounds: BenchResult[][]): Aggregate[] {
   const groups = new Map<string, BenchResult[]>();
   for (const round of rounds) {
     for (const r of round) {
-      const key = `${r.backend}\u0000${r.workload}`;
+      const key = ratioKey(r);
       const group = groups.get(key);
       if (group) group.push(r);
       else groups.set(key, [r]);
