@@ -105,13 +105,14 @@ function main(): void {
       for (let i = 0; i < inner; i++) call();
       gfCpu.push((flops * inner) / ((cpu() - c0) * 1e3));
       gf.push((flops * inner) / ((performance.now() - t0) * 1e6));
-      ratios.push((threads === 1 ? gfCpu[r] : gf[r]) / Math.max(before, burn()));
+      const peakHere = Math.max(before, burn());
+      ratios.push(peakHere > 0 ? (threads === 1 ? gfCpu[r] : gf[r]) / peakHere : NaN); // 0 on the generic ISA: no loop to time
     }
     const med = median(gf);
     const p = peer?.get(s.what);
     const pc = peer?.get(`${s.what} cpu`);
     rows.push([s.what, String(s.ta), String(s.tb), med.toFixed(1), Math.max(...gf).toFixed(1), ((100 * med) / peak).toFixed(0),
-      ...(threads === 1 ? [median(gfCpu).toFixed(1)] : []), (100 * median(ratios)).toFixed(0),
+      ...(threads === 1 ? [median(gfCpu).toFixed(1)] : []), Number.isFinite(median(ratios)) ? (100 * median(ratios)).toFixed(0) : '-',
       ...(peer ? [p ? p.toFixed(1) : '-', p ? (p / med).toFixed(2) : '-'] : []),
       ...(peer && threads === 1 ? [pc ? pc.toFixed(1) : '-', pc ? (pc / median(gfCpu)).toFixed(2) : '-'] : [])]);
   }

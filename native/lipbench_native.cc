@@ -848,8 +848,8 @@ void gemm_block(const AAcc& A, const BAcc& B, int m0, int m1, int n0, int n1, in
   const int MR = isa.mr, NR = isa.nr;
   Workspace& ws = workspace();
   float* Ap = Workspace::grow(ws.a, ws.ca, static_cast<size_t>(MC + MR) * KC);
-  // Row blocks of equal size (a multiple of MR, at most MC + MR - 1): M = 256 runs as one
-  // block of 258 rather than 252 + 4, whose 4-row block would stream all of B for 4 rows.
+  // Row blocks of equal size (a multiple of MR, at most MC + MR - 1): M = 340 runs as two
+  // blocks of 174 rather than 336 + 4, whose 4-row block would stream all of B for 4 rows.
   const int mblocks = std::max(1, (m1 - m0 + MC - 1) / MC);
   const int mcb = ((m1 - m0 + mblocks - 1) / mblocks + MR - 1) / MR * MR;
   for (int jc = n0; jc < n1; jc += NC) {
@@ -1023,6 +1023,9 @@ void gemm(const AAcc& A, const BAcc& B, int M, int N, int K, float alpha, float 
  * dx = col2im(dy * W^T), image by image per thread so scatter-adds never race; pixel rows
  * are processed in blocks whose dcols stay in cache.
  */
+/** Convolution input gradients run in bands of input rows so far (info().bandedGradients). */
+std::atomic<uint64_t> g_banded{0};
+
 /** Floor of a / b for b > 0 and any a. */
 inline int floor_div(int a, int b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
 
@@ -1041,6 +1044,7 @@ void conv_backprop_input(const ConvGeom& g, const KTable& t, const float* dy, co
   const int perItem = bands > 1 ? 1 : std::max(1, g.n / (8 * ntp));
   const int items = (g.n + perItem - 1) / perItem * bands;
   const int nt = std::min(ntp, items);
+  if (bands > 1) g_banded.fetch_add(1, std::memory_order_relaxed);
   DenseB B{f, co, true};  // B(p = co, j = k) = f[k*co + p]
   auto work = [&](int, int item) {
     const int band = item % bands;
@@ -1327,14 +1331,15 @@ inline int sum_rows_ranges(long rows, long cols) {
       for (long j = c0; j < cols; j++) acc[j] += static_cast<double>(x[r * cols + j]);       \
   }
 LIPBENCH_SUM_ROWS_RANGE(sum_rows_range_generic, )
+#ifdef LB_X86
 LIPBENCH_SUM_ROWS_RANGE(sum_rows_range_avx2, __attribute__((target("avx2"))))
+#endif
+#undef LIPBENCH_SUM_ROWS_RANGE
 
 void sum_rows(const float* x, long rows, long cols, float* out) {
   constexpr long RB = SUM_ROWS_RB;
   const long blocks = (rows + RB - 1) / RB;
   const int items = sum_rows_ranges(rows, cols);
-  // Each column is its own chain of adds in either build: the same bits, AVX2 just wider.
-  static const bool avx2 = __builtin_cpu_supports("avx2");
   std::vector<double> partial(static_cast<size_t>(items) * cols, 0.0);
   run_items(row_threads(rows, cols), items, [&](int, int item) {
     double* acc = partial.data() + static_cast<long>(item) * cols;
@@ -1342,8 +1347,11 @@ void sum_rows(const float* x, long rows, long cols, float* out) {
     // Block by block, so that a block's rows are still in cache for the next strip.
     for (long rb = r0; rb < r1; rb += RB) {
       const long re = std::min(r1, rb + RB);
-      if (avx2) sum_rows_range_avx2(x, rb, re, cols, acc);
-      else sum_rows_range_generic(x, rb, re, cols, acc);
+      // Each column is its own chain of adds in either build: the same bits, AVX2 just wider.
+#ifdef LB_X86
+      if (g_has_avx2) { sum_rows_range_avx2(x, rb, re, cols, acc); continue; }
+#endif
+      sum_rows_range_generic(x, rb, re, cols, acc);
     }
   });
   for (long j = 0; j < cols; j++) {
@@ -1989,6 +1997,9 @@ napi_value js_info(napi_env env, napi_callback_info) {
   napi_set_named_property(env, o, "quotaCpus", quota);
   napi_set_named_property(env, o, "parallelJobs", jobs);
   napi_set_named_property(env, o, "workerJoins", joins);
+  napi_value banded;
+  napi_create_double(env, static_cast<double>(g_banded.load(std::memory_order_relaxed)), &banded);
+  napi_set_named_property(env, o, "bandedGradients", banded);
   return o;
 }
 
@@ -2021,24 +2032,33 @@ napi_value js_set_isa(napi_env env, napi_callback_info info) {
   });
 }
 
-// fmaPeak(iters): flops of a register-only FMA loop on the current ISA (0 for generic).
-// fmaPeak(iters[, threads]): flops of the register-only FMA loop, run once on each of
-// `threads` pool threads at the same time (default 1: the calling thread); the caller times it.
+// fmaPeak(iters[, threads]): flops of the register-only FMA loop, `iters` iterations per
+// thread for `threads` pool threads (default 1: the calling thread); the caller times it.
+// The work is cut into 8 items per thread, pulled as the GEMM pulls its items: a worker
+// that joins late or not at all shows as a longer time for the same flops, never as fewer
+// flops counted, so the measured peak is what the pool actually delivered.
 napi_value js_fma_peak(napi_env env, napi_callback_info info) {
   return guarded(env, [&]() -> napi_value {
     Args<2> a(env, info, 1);
     const long iters = get_int(env, a.v[0]);
     const int want = a.argc > 1 ? static_cast<int>(get_int(env, a.v[1])) : 1;
-    if (want < 1) throw ArgError("bad thread count");
+    if (want < 1 || iters < 0) throw ArgError("bad iterations or thread count");
     double flops = 0;
 #ifdef LB_X86
     const std::string isa = g_isa.name;
-    auto burn = [&]() { return isa == "avx512" ? fma_burn_avx512(iters) : isa == "avx2" ? fma_burn_avx2(iters) : 0.0; };
+    auto burn = [&](long n) { return isa == "avx512" ? fma_burn_avx512(n) : isa == "avx2" ? fma_burn_avx2(n) : 0.0; };
     const int nt = std::min(want, g_threads);
-    std::vector<double> done(static_cast<size_t>(nt), 0.0);
-    if (nt == 1) done[0] = burn();
-    else g_pool->run(nt, [&](int tid) { done[static_cast<size_t>(tid)] = burn(); });
-    for (double d : done) flops += d;
+    if (nt == 1) {
+      flops = burn(iters);
+    } else {
+      const int items = 8 * nt;
+      std::vector<double> done(static_cast<size_t>(items), 0.0);
+      run_items(nt, items, [&](int, int item) {
+        const long k = item % 8;  // eighths of one thread's iterations, so nt * iters in all
+        done[static_cast<size_t>(item)] = burn(iters * (k + 1) / 8 - iters * k / 8);
+      });
+      for (double d : done) flops += d;
+    }
 #endif
     napi_value r;
     napi_create_double(env, flops, &r);

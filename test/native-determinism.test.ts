@@ -101,8 +101,12 @@ describe('native reductions: the same bits on any thread count', { skip }, () =>
       assert.ok(2 * n * oh * ow * kh * kw * c * co >= 4e6, geom.join('x'));
       const heap = randArray([dyLen + fLen + dxLen]);
       const g = Int32Array.from(geom);
+      const banded = addon.info().bandedGradients;
       const diffs = runsThatDiffer(addon, heap, dyLen + fLen, dxLen, () => addon.conv2dBackpropInput(heap, g, 0, dyLen, co, dyLen + fLen), 6);
       assert.deepEqual(diffs, [], `input gradient ${geom.join('x')} -> ${co}`);
+      // The pool's runs really were banded and the 1-thread ones were not: runsThatDiffer
+      // runs 1 thread first, then reps 0-5 on the pool except every third (2, 5): 4 banded.
+      assert.equal(addon.info().bandedGradients - banded, 4, `${geom.join('x')}: banded runs`);
     }
   });
 

@@ -240,6 +240,22 @@ function assertCalled(...names: string[]): void {
   calls.clear();
 }
 
+describe('fmaPeak', { skip }, () => {
+  it('does the same flops whether one thread or the pool runs them: a late worker shows as time, not as fewer flops', () => {
+    const addon = getAddon();
+    const one = addon.fmaPeak(1003);
+    const pool = addon.info().threads;
+    if (addon.info().isa === 'generic') {
+      assert.equal(one, 0);
+      return;
+    }
+    assert.ok(one > 0);
+    for (let r = 0; r < 5; r++) assert.equal(addon.fmaPeak(1003, pool), pool * one, `run ${r}`);
+    assert.equal(addon.fmaPeak(1003, 1), one);
+    assert.throws(() => addon.fmaPeak(10, 0), /thread count/);
+  });
+});
+
 describe('tfjs kernels on wasm+native', { skip }, () => {
   before(async () => {
     const require = createRequire(import.meta.url);

@@ -18,6 +18,8 @@ export interface NativeInfo {
   /** Parallel jobs issued so far, and how many times a worker thread joined one. */
   readonly parallelJobs: number;
   readonly workerJoins: number;
+  /** Convolution input gradients run in bands of input rows (fewer images than two per thread) so far. */
+  readonly bandedGradients: number;
 }
 
 /**
