@@ -100,25 +100,47 @@ export class Server {
   private readonly child: ChildProcess;
   private buf = '';
   private err = '';
-  private pending?: { workload: string; resolve: (r: BenchResult) => void };
+  private pending?: { workload: string; resolve: (r: BenchResult) => void; timer: NodeJS.Timeout };
   private exited?: string;
+  private closed = false;
   private onReady?: () => void;
+  /** The backend name the child's results carry (the peer's is torch-<version>-<n>t), once one came. */
+  private backend: string;
   /** Settles when the child has printed READY (its backend is up), or has died. */
   readonly ready: Promise<void>;
 
-  constructor(readonly name: string, cmd: string, args: string[], env: NodeJS.ProcessEnv) {
+  /**
+   * `timeouts.readyMs`: how long the child may take to print READY; `timeouts.measureMs`:
+   * how long one measurement may take (stock wasm's W3 takes minutes a repetition). Past
+   * either, the child is killed and reported as such.
+   */
+  constructor(readonly name: string, cmd: string, args: string[], env: NodeJS.ProcessEnv,
+    private readonly timeouts: { readyMs: number; measureMs: number } = { readyMs: 300_000, measureMs: 3_600_000 }) {
+    this.backend = name;
     this.ready = new Promise((resolve) => { this.onReady = resolve; });
     this.child = spawn(cmd, args, { cwd: root, env, stdio: ['pipe', 'pipe', 'pipe'] });
-    this.child.stdout!.on('data', (d: Buffer) => this.onData(d.toString()));
-    this.child.stderr!.on('data', (d: Buffer) => { this.err = (this.err + d.toString()).slice(-4000); });
+    const readyTimer = setTimeout(() => this.kill(`printed no READY in ${timeouts.readyMs / 1000} s`), timeouts.readyMs);
+    void this.ready.then(() => clearTimeout(readyTimer));
+    this.child.stdout!.setEncoding('utf8');
+    this.child.stderr!.setEncoding('utf8');
+    this.child.stdout!.on('data', (d: string) => this.onData(d));
+    this.child.stderr!.on('data', (d: string) => { this.err = (this.err + d).slice(-4000); });
     this.child.stdin!.on('error', () => {}); // a dead child's stdin: reported through 'close'
     this.child.on('error', (e) => this.onExit(e.message));
-    this.child.on('close', (code, signal) => this.onExit(`exited with ${signal ?? code}: ${this.stderrTail()}`));
+    this.child.on('close', (code, signal) => {
+      this.closed = true;
+      this.onExit(`exited with ${signal ?? code}: ${this.stderrTail()}`);
+    });
   }
 
   /** The child's last three stderr lines, on one line. */
   private stderrTail(): string {
     return this.err.trim().split('\n').slice(-3).join(' | ');
+  }
+
+  private kill(why: string): void {
+    this.exited ??= why;
+    this.child.kill('SIGKILL');
   }
 
   private onData(text: string): void {
@@ -129,35 +151,52 @@ export class Server {
       this.buf = this.buf.slice(nl + 1);
       if (line === 'READY') this.onReady?.();
       if (!line.startsWith('RESULT ') || !this.pending) continue;
-      const r = JSON.parse(line.slice(7)) as BenchResult;
-      const p = this.pending;
-      this.pending = undefined;
-      p.resolve({ ...r, medianMs: typeof r.medianMs === 'number' ? r.medianMs : NaN });
+      let r: BenchResult;
+      try {
+        r = JSON.parse(line.slice(7)) as BenchResult;
+      } catch {
+        this.settle({ ...this.failed(this.pending.workload), error: `${this.name} sent an unreadable result: ${line.slice(0, 120)}` });
+        continue;
+      }
+      if (r.workload !== this.pending.workload) {
+        this.settle({ ...this.failed(this.pending.workload), error: `${this.name} answered ${r.workload} when asked for ${this.pending.workload}` });
+        continue;
+      }
+      this.backend = r.backend;
+      this.settle({ ...r, medianMs: typeof r.medianMs === 'number' ? r.medianMs : NaN });
     }
+  }
+
+  private settle(r: BenchResult): void {
+    const p = this.pending;
+    this.pending = undefined;
+    if (!p) return;
+    clearTimeout(p.timer);
+    p.resolve(r);
   }
 
   private onExit(why: string): void {
     this.exited ??= why;
     this.onReady?.();
-    const p = this.pending;
-    this.pending = undefined;
-    p?.resolve(this.failed(p.workload));
+    if (this.pending) this.settle(this.failed(this.pending.workload));
   }
 
   private failed(workload: string): BenchResult {
-    return { workload, backend: this.name, medianMs: NaN, reps: 0, description: '', error: `${this.name} ${this.exited}` };
+    return { workload, backend: this.backend, medianMs: NaN, reps: 0, description: '', error: `${this.name} ${this.exited ?? 'failed'}` };
   }
 
   measure(workload: string, reps: number): Promise<BenchResult> {
     if (this.exited) return Promise.resolve(this.failed(workload));
     return new Promise((resolve) => {
-      this.pending = { workload, resolve };
+      const timer = setTimeout(() => this.kill(`took over ${this.timeouts.measureMs / 1000} s on ${workload}`), this.timeouts.measureMs);
+      this.pending = { workload, resolve, timer };
       this.child.stdin!.write(`${JSON.stringify({ workload, reps })}\n`);
     });
   }
 
   close(): Promise<void> {
-    if (this.exited) return Promise.resolve();
+    // Closed already, or never started (spawn failed: no 'close' to wait for).
+    if (this.closed || this.child.pid === undefined) return Promise.resolve();
     return new Promise((resolve) => {
       this.child.once('close', () => resolve());
       this.child.stdin!.end();

@@ -72,6 +72,7 @@ async function main(): Promise<void> {
   const measure = (cmd: ChildCommand): BenchResult => {
     const w = all.find((x) => x.id === cmd.workload);
     if (!w) return result(undefined, cmd.workload, NaN, 0, `no workload ${cmd.workload}`);
+    if (!(Number.isInteger(cmd.reps) && cmd.reps >= 1)) return result(w, w.id, NaN, 0, 'reps must be at least 1');
     const warmup = req.warmup[w.id] ?? 1;
     // A workload just set up gets its full warm-up; one measured again gets a short one,
     // since the process sat idle while the peer ran (caches and the clock are cold).

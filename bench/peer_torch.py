@@ -119,17 +119,28 @@ def main():
             continue
         flops, make = makers[wid]
         warmup = req["warmup"].get(wid, 1)
-        if wid != current:
-            current, run = wid, make()
-        else:
-            warmup = min(REWARM, warmup)
-        for _ in range(warmup):
-            run()
-        times = []
-        for _ in range(cmd["reps"]):
-            t0 = time.perf_counter()
-            run()
-            times.append((time.perf_counter() - t0) * 1e3)
+        try:
+            if wid != current:
+                current, run = None, None
+                run = make()
+                current = wid
+            else:
+                warmup = min(REWARM, warmup)
+            for _ in range(warmup):
+                run()
+            times = []
+            for _ in range(cmd["reps"]):
+                t0 = time.perf_counter()
+                run()
+                times.append((time.perf_counter() - t0) * 1e3)
+            if not times:
+                raise ValueError("reps must be at least 1")
+        except Exception as e:  # one failed measurement, reported as bench/child.ts does; the server goes on
+            current = None
+            msg = (str(e).splitlines() or [type(e).__name__])[0]
+            print("RESULT " + json.dumps({"workload": wid, "backend": BACKEND, "medianMs": None, "reps": 0,
+                                          "description": "pytorch peer", "error": msg}), flush=True)
+            continue
         med = statistics.median(times)
         res = {"workload": wid, "backend": BACKEND, "medianMs": med, "reps": len(times), "description": "pytorch peer"}
         if flops:

@@ -54,7 +54,7 @@ async function converse(cmd: string, args: string[]): Promise<{ lines: string[];
   const child = spawn(cmd, args, { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
   const lines: string[] = [];
   let buf = '';
-  const commands = [{ workload: 'W5', reps: 3 }, { workload: 'W5', reps: 2 }, { workload: 'W9', reps: 1 }, { workload: 'W1', reps: 2 }];
+  const commands = [{ workload: 'W5', reps: 3 }, { workload: 'W5', reps: 2 }, { workload: 'W9', reps: 1 }, { workload: 'W5', reps: 0 }, { workload: 'W1', reps: 2 }];
   child.stdout.on('data', (d: Buffer) => {
     buf += d.toString();
     let nl: number;
@@ -75,15 +75,18 @@ function checkConversation(lines: string[], code: number | null): void {
   assert.equal(code, 0);
   assert.equal(lines[0], 'READY');
   const results = lines.slice(1).filter((l) => l.startsWith('RESULT ')).map((l) => JSON.parse(l.slice(7)) as BenchResult);
-  assert.deepEqual(results.map((x) => [x.workload, x.reps]), [['W5', 3], ['W5', 2], ['W9', 0], ['W1', 2]]);
-  for (const x of [results[0], results[1], results[3]]) {
+  // A failed measurement is one error result; the server goes on serving.
+  assert.deepEqual(results.map((x) => [x.workload, x.reps]), [['W5', 3], ['W5', 2], ['W9', 0], ['W5', 0], ['W1', 2]]);
+  assert.match(results[3].error ?? '', /reps must be at least 1/);
+  assert.ok(results[3].medianMs === null || Number.isNaN(results[3].medianMs));
+  for (const x of [results[0], results[1], results[4]]) {
     assert.equal(x.error, undefined);
     assert.ok(Number.isFinite(x.medianMs) && x.medianMs > 0, `${x.workload}: ${x.medianMs}`);
   }
   assert.match(results[2].error ?? '', /no workload W9/);
   // GFLOP/s for the matMul only: 2·32³ FLOP over the median time.
   assert.ok(Math.abs((results[0].gflops ?? NaN) - (2 * 32 ** 3) / results[0].medianMs / 1e6) < 1e-9);
-  assert.equal(results[3].gflops, undefined);
+  assert.equal(results[4].gflops, undefined);
 }
 
 test('bench/child.ts serves measurements: READY, one RESULT per command, errors as results, exit on EOF', async () => {
@@ -116,4 +119,46 @@ test('a server that never says READY still settles ready when it dies', async ()
   const s = new Server('broken', process.execPath, ['-e', 'process.exit(1)'], process.env);
   await s.ready;
   assert.match((await s.measure('W5', 1)).error ?? '', /broken exited with 1/);
+});
+
+/** A stand-in child: prints READY (unless told not to), then answers each stdin line by `reply(workload, n)`. */
+function fakeChild(name: string, reply: string, ready = true, timeouts?: { readyMs: number; measureMs: number }): Server {
+  const script = `
+    const rl = require('node:readline').createInterface({ input: process.stdin });
+    ${ready ? "process.stdout.write('READY\\n');" : ''}
+    let n = 0;
+    rl.on('line', (l) => { const workload = JSON.parse(l).workload; n++; ${reply} });`;
+  return new Server(name, process.execPath, ['-e', script], process.env, timeouts);
+}
+
+test('a server\'s failures carry the backend name its results gave (the peer\'s torch-<version>-<n>t), not the server\'s', async () => {
+  const s = fakeChild('torch', `if (n === 1) process.stdout.write('RESULT ' + JSON.stringify({ workload, backend: 'torch-9.9-2t', medianMs: 3, reps: 1, description: '' }) + '\\n'); else process.exit(5);`);
+  await s.ready;
+  assert.equal((await s.measure('W1', 1)).backend, 'torch-9.9-2t');
+  const dead = await s.measure('W2', 1);
+  assert.equal(dead.backend, 'torch-9.9-2t');
+  assert.match(dead.error ?? '', /torch exited with 5/);
+  await s.close();
+});
+
+test('a server that answers the wrong workload, or unreadable JSON, gives an error result and the bench goes on', async () => {
+  const s = fakeChild('odd', `process.stdout.write(n === 1 ? 'RESULT {not json\\n' : 'RESULT ' + JSON.stringify({ workload: 'W9', backend: 'odd', medianMs: 1, reps: 1, description: '' }) + '\\n');`);
+  await s.ready;
+  assert.match((await s.measure('W1', 1)).error ?? '', /odd sent an unreadable result/);
+  assert.match((await s.measure('W2', 1)).error ?? '', /odd answered W9 when asked for W2/);
+  await s.close();
+});
+
+test('a server that hangs in a measurement, or never says READY, is killed past its deadline', async () => {
+  const hung = fakeChild('hung', '', true, { readyMs: 10_000, measureMs: 300 });
+  await hung.ready;
+  const t0 = performance.now();
+  assert.match((await hung.measure('W3', 1)).error ?? '', /hung took over 0.3 s on W3/);
+  assert.ok(performance.now() - t0 < 5000);
+  assert.match((await hung.measure('W4', 1)).error ?? '', /hung took over 0.3 s on W3/); // dead from then on
+  await hung.close();
+  const mute = fakeChild('mute', '', false, { readyMs: 300, measureMs: 10_000 });
+  await mute.ready;
+  assert.match((await mute.measure('W1', 1)).error ?? '', /mute printed no READY in 0.3 s/);
+  await mute.close();
 });

@@ -13,6 +13,8 @@ import { runStock } from '../src/kernels/wasm/stock.js';
 import { asWasmBackend } from '../src/kernels/wasm/wasm-backend.js';
 import { rand } from './helpers/kernel-check.js';
 import { MODES, setupModes, useMode, type Mode } from './helpers/three-backends.js';
+import { getAddon } from './helpers/native.js';
+import { activateNative, type NativeAddon } from '../src/kernels/native/index.js';
 
 interface Case { shape: number[]; axis?: number | number[]; keepDims?: boolean }
 
@@ -42,8 +44,19 @@ function oneRange(c: Case): boolean {
 /** Values near 1 with a spread, where float addition drifts. */
 const data = (n: number): Float32Array => Float32Array.from({ length: n }, () => 1 + (rand() - 0.5) * 0.75);
 
+/** Calls of the addon's two sums, so the wasm+native runs are known to have used them. */
+const calls = { sumInner: 0, sumRows: 0 };
+
 async function sumOn(mode: Mode, c: Case, x: Float32Array): Promise<{ values: Float32Array; shape: number[] }> {
   await useMode(mode);
+  if (mode === 'wasm+native') {
+    const addon = getAddon();
+    activateNative({
+      ...addon,
+      sumInner: (...a: Parameters<NativeAddon['sumInner']>) => { calls.sumInner++; addon.sumInner(...a); },
+      sumRows: (...a: Parameters<NativeAddon['sumRows']>) => { calls.sumRows++; addon.sumRows(...a); },
+    });
+  }
   const before = tf.memory().numTensors;
   const t = tf.tensor(x, c.shape);
   const s = tf.sum(t, c.axis, c.keepDims);
@@ -95,6 +108,7 @@ describe('Sum on wasm: double, one order, addon and fallback alike', () => {
       // A leading sum over one row range adds each column in cpu's order: the same bits.
       if (oneRange(c)) for (const mode of MODES) assert.deepEqual(got.get(mode)!.values, cpu.values, `${mode} ${JSON.stringify(c)}`);
     }
+    if (MODES.includes('wasm+native')) assert.ok(calls.sumInner > 0 && calls.sumRows > 0, `the addon's sums ran: ${JSON.stringify(calls)}`);
   });
 
   it('trailing sums are the exact sum rounded once (within an ulp; stock wasm\'s float sum is not)', async () => {
