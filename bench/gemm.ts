@@ -7,7 +7,7 @@
  * base clock, which boost exceeds) and a measured one, a register-only FMA loop (fmaPeak)
  * timed just before and just after each GEMM sample, so clock boost, a neighbour's load
  * and this VM's slow phases cancel out of the ratio. On one thread both are timed in
- * process CPU time; on several, the loop runs on every pool thread at once and both are
+ * process CPU time; on several, the loop's work is pulled by the pool's threads and both are
  * timed on the wall clock. `--peer` times torch.matmul on the same shapes with the same
  * thread count (bench/peer_gemm.py, run before ours: its ratio is not paired).
  * For a single-core figure pin the process: `taskset -c 0 npm run bench:gemm -- --threads 1`.
