@@ -100,6 +100,12 @@ def workloads(p):
 REWARM = 2
 
 
+def failed(wid, msg):
+    """One measurement's error result, as bench/child.ts writes it."""
+    print("RESULT " + json.dumps({"workload": wid, "backend": BACKEND, "medianMs": None, "reps": 0,
+                                  "description": "pytorch peer", "error": msg}), flush=True)
+
+
 def main():
     req = json.loads(sys.argv[1])
     makers = {wid: (flops, make) for wid, flops, make in workloads(req["params"])}
@@ -114,8 +120,7 @@ def main():
         cmd = json.loads(line)
         wid = cmd["workload"]
         if wid not in makers:
-            print("RESULT " + json.dumps({"workload": wid, "backend": BACKEND, "medianMs": None, "reps": 0,
-                                          "description": "", "error": f"no workload {wid}"}), flush=True)
+            failed(wid, f"no workload {wid}")
             continue
         flops, make = makers[wid]
         warmup = req["warmup"].get(wid, 1)
@@ -137,9 +142,7 @@ def main():
                 raise ValueError("reps must be at least 1")
         except Exception as e:  # one failed measurement, reported as bench/child.ts does; the server goes on
             current = None
-            msg = (str(e).splitlines() or [type(e).__name__])[0]
-            print("RESULT " + json.dumps({"workload": wid, "backend": BACKEND, "medianMs": None, "reps": 0,
-                                          "description": "pytorch peer", "error": msg}), flush=True)
+            failed(wid, (str(e).splitlines() or [type(e).__name__])[0])
             continue
         med = statistics.median(times)
         res = {"workload": wid, "backend": BACKEND, "medianMs": med, "reps": len(times), "description": "pytorch peer"}

@@ -2048,17 +2048,14 @@ napi_value js_fma_peak(napi_env env, napi_callback_info info) {
     const std::string isa = g_isa.name;
     auto burn = [&](long n) { return isa == "avx512" ? fma_burn_avx512(n) : isa == "avx2" ? fma_burn_avx2(n) : 0.0; };
     const int nt = std::min(want, g_threads);
-    if (nt == 1) {
-      flops = burn(iters);
-    } else {
-      const int items = 8 * nt;
-      std::vector<double> done(static_cast<size_t>(items), 0.0);
-      run_items(nt, items, [&](int, int item) {
-        const long k = item % 8;  // eighths of one thread's iterations, so nt * iters in all
-        done[static_cast<size_t>(item)] = burn(iters * (k + 1) / 8 - iters * k / 8);
-      });
-      for (double d : done) flops += d;
-    }
+    // One thread runs all the items itself.
+    const int items = 8 * nt;
+    std::vector<double> done(static_cast<size_t>(items), 0.0);
+    run_items(nt, items, [&](int, int item) {
+      const long k = item % 8;  // eighths of one thread's iterations, so nt * iters in all
+      done[static_cast<size_t>(item)] = burn(iters * (k + 1) / 8 - iters * k / 8);
+    });
+    for (double d : done) flops += d;
 #endif
     napi_value r;
     napi_create_double(env, flops, &r);

@@ -45,9 +45,9 @@ function sumChunk(x: Float32Array, off: number, n: number): number {
 export function sumInner(x: Float32Array, xOff: number, rows: number, len: number, out: Float32Array, outOff: number): void {
   for (let r = 0; r < rows; r++) {
     const base = xOff + r * len;
+    // A chunk's sum is never −0 (its lanes start at +0), so 0 + the first chunk is that chunk.
     let v = 0;
-    if (len <= SUM_CHUNK) v = sumChunk(x, base, len);
-    else for (let c = 0; c < len; c += SUM_CHUNK) v += sumChunk(x, base + c, Math.min(SUM_CHUNK, len - c));
+    for (let c = 0; c < len; c += SUM_CHUNK) v += sumChunk(x, base + c, Math.min(SUM_CHUNK, len - c));
     out[outOff + r] = v;
   }
 }
