@@ -895,13 +895,19 @@ constexpr long A_SHARED_BUDGET = 1L << 20;  // floats of A packed once per super
 // k ranges of a split contraction: enough to share among 8 threads, few enough that the
 // partial products (at most 8 x 128K floats) stay cheap to sum on one.
 constexpr int K_SPLIT_ITEMS = 8;
+// Columns per thread from which a parallel GEMM splits C by columns only (see gemm). The
+// split was measured on ranges of 256-2048 columns; narrower ones keep the item path.
+constexpr int COL_SPLIT_MIN = 256;
+std::atomic<uint64_t> g_col_splits{0};  // parallel GEMMs split by columns so far (info().columnSplits)
 
 /**
- * Parallel GEMM. B is packed once per super-block of k (sized to stay in the last-level
- * cache) by all threads together, and so is A when several items share a row block;
- * then work items (an MC row block x a group of NR panels) run every KC block of that
- * super-block. With a single row block each item packs its own B panels instead. Items
- * are pulled dynamically; which thread runs an item never changes a result's bits.
+ * Parallel GEMM. When C has at least COL_SPLIT_MIN columns per thread, each thread runs
+ * gemm_block on its own column range. Otherwise B is packed once per super-block of k
+ * (sized to stay in the last-level cache) by all threads together, and so is A when
+ * several items share a row block; then work items (an MC row block x a group of NR
+ * panels) run every KC block of that super-block. With a single row block each item packs
+ * its own B panels instead. Items are pulled dynamically; which thread runs an item never
+ * changes a result's bits, and every path adds each element's k blocks in the same order.
  */
 template <class AAcc, class BAcc>
 void gemm(const AAcc& A, const BAcc& B, int M, int N, int K, float alpha, float beta, float* C, long ldc,
@@ -942,6 +948,19 @@ void gemm(const AAcc& A, const BAcc& B, int M, int N, int K, float alpha, float 
   if (nt == 1) { gemm_block(A, B, 0, M, 0, N, K, alpha, beta, C, ldc, bias, act); return; }
   const Isa isa = g_isa;
   const int MR = isa.mr, NR = isa.nr;
+  if (N >= COL_SPLIT_MIN * nt) {
+    // Column split: each thread runs the one-thread GEMM on its own range of whole panels,
+    // so its packed B stays in its own core's caches and no packed operand crosses cores.
+    // Sharing packed B through the L3 (below) cost up to 1.5x in the VM's slow phases.
+    const int npan = (N + NR - 1) / NR;
+    g_col_splits.fetch_add(1, std::memory_order_relaxed);
+    run_items(nt, nt, [&](int, int item) {
+      const int j0 = static_cast<int>(static_cast<long>(npan) * item / nt) * NR;
+      const int j1 = std::min(N, static_cast<int>(static_cast<long>(npan) * (item + 1) / nt) * NR);
+      gemm_block(A, B, 0, M, j0, j1, K, alpha, beta, C, ldc, bias, act);
+    });
+    return;
+  }
   int mblocks = (M + MC - 1) / MC;
   const int mc = ((M + mblocks - 1) / mblocks + MR - 1) / MR * MR;
   mblocks = (M + mc - 1) / mc;
@@ -2000,6 +2019,9 @@ napi_value js_info(napi_env env, napi_callback_info) {
   napi_value banded;
   napi_create_double(env, static_cast<double>(g_banded.load(std::memory_order_relaxed)), &banded);
   napi_set_named_property(env, o, "bandedGradients", banded);
+  napi_value splits;
+  napi_create_double(env, static_cast<double>(g_col_splits.load(std::memory_order_relaxed)), &splits);
+  napi_set_named_property(env, o, "columnSplits", splits);
   return o;
 }
 

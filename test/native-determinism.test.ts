@@ -61,13 +61,20 @@ describe('native reductions: the same bits on any thread count', { skip }, () =>
     }
   });
 
-  it('sgemm on the row/column-block path (training shapes)', () => {
+  it('sgemm split by columns (N >= 256 per thread) and in row/column-block items (narrower N)', () => {
     const addon = getAddon();
-    for (const [m, n, k] of [[128, 512, 784], [300, 1000, 1300]] as const) {
+    const pool = addon.info().threads;
+    // [m, n, k, split by columns on the pool]: training shapes and 1024^3 split by
+    // columns; a tall narrow product (several row blocks, B packed once for all threads)
+    // and a batch of 128 over 300 columns (one row block, column groups) in items.
+    for (const [m, n, k, split] of [[128, 512, 784, pool <= 2], [300, 1000, 1300, pool <= 3], [700, 300, 600, false], [128, 300, 800, false]] as const) {
       const aOff = 0, bOff = m * k, cOff = bOff + k * n;
       const heap = randArray([cOff + m * n]);
+      const before = addon.info().columnSplits;
       const diffs = runsThatDiffer(addon, heap, cOff, m * n, () => addon.sgemm(heap, false, false, m, n, k, 1, aOff, k, bOff, n, 0, cOff, n, -1, 0), 4);
       assert.deepEqual(diffs, [], `${m}x${k}x${n}`);
+      // runsThatDiffer: 1 thread, then reps 0-3 on the pool except rep 2: 3 pool runs.
+      assert.equal(addon.info().columnSplits - before, split ? 3 : 0, `${m}x${k}x${n}: runs split by columns`);
     }
   });
 

@@ -20,6 +20,8 @@ export interface NativeInfo {
   readonly workerJoins: number;
   /** Convolution input gradients run in bands of input rows (fewer images than two per thread) so far. */
   readonly bandedGradients: number;
+  /** Parallel GEMMs split by columns only, each thread on its own column range (see native gemm()), so far. */
+  readonly columnSplits: number;
 }
 
 /**
