@@ -471,7 +471,7 @@ constexpr int NC = 3072;  // multiple of 16 and 32
 struct Workspace {
   float* a = nullptr;
   float* b = nullptr;
-  float* c = nullptr;  // scratch for col2im
+  float* c = nullptr;  // scratch: col2im's (per thread), a split contraction's partial products (g_shared)
   size_t ca = 0, cb = 0, cc = 0;
   static float* grow(float*& p, size_t& cap, size_t need) {
     if (need > cap) {
@@ -923,11 +923,13 @@ void gemm(const AAcc& A, const BAcc& B, int M, int N, int K, float alpha, float 
     // the same bits on 1 core or 64 and from run to run.
     const int items = std::min((K + KC - 1) / KC, K_SPLIT_ITEMS);
     const long mn = static_cast<long>(M) * N;
-    std::vector<float> partial(static_cast<size_t>(items) * mn);
+    // Kept between calls: a fresh 2 MB vector was zeroed and page-faulted on every call.
+    // No zeroing needed, as every item's first k block stores without reading (beta 0).
+    float* const partial = Workspace::grow(g_shared.c, g_shared.cc, static_cast<size_t>(items) * mn);
     run_items(nt, items, [&](int, int item) {
       const int ka = static_cast<int>(static_cast<long>(K) * item / items / KC * KC);
       const int kb = item + 1 == items ? K : static_cast<int>(static_cast<long>(K) * (item + 1) / items / KC * KC);
-      gemm_block(A, B, 0, M, 0, N, kb, alpha, 0.f, partial.data() + item * mn, N, nullptr, 0, ka);
+      gemm_block(A, B, 0, M, 0, N, kb, alpha, 0.f, partial + item * mn, N, nullptr, 0, ka);
     });
     // The sum over ranges, split by rows (each element still adds its ranges in order).
     const int rowItems = std::min(M, mn >= (1L << 15) ? 4 * nt : 1);
@@ -936,7 +938,7 @@ void gemm(const AAcc& A, const BAcc& B, int M, int N, int K, float alpha, float 
         float* c = C + static_cast<long>(i) * ldc;
         for (int j = 0; j < N; j++) c[j] = beta == 0.f ? 0.f : beta * c[j];
         for (int t = 0; t < items; t++) {
-          const float* p = partial.data() + t * mn + static_cast<long>(i) * N;
+          const float* p = partial + t * mn + static_cast<long>(i) * N;
           for (int j = 0; j < N; j++) c[j] += p[j];
         }
         if (bias) for (int j = 0; j < N; j++) c[j] += bias[j];
