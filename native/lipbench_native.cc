@@ -622,7 +622,12 @@ struct DenseB {
       for (int p = 0; p < kc; p++) {
         const float* src = b + static_cast<long>(p0 + p) * ldb + j0;
         float* d = dst + static_cast<long>(p) * NR;
-        for (int jp = 0; jp < n; jp += NR, d += static_cast<long>(NR) * kc) {
+        int jp = 0;
+        // Whole panels by constant-size copies (inlined moves; a memcpy call per 64 bytes
+        // cost more than the copy itself).
+        if (NR == 16) for (; jp + 16 <= n; jp += 16, d += 16L * kc) std::memcpy(d, src + jp, 16 * sizeof(float));
+        if (NR == 32) for (; jp + 32 <= n; jp += 32, d += 32L * kc) std::memcpy(d, src + jp, 32 * sizeof(float));
+        for (; jp < n; jp += NR, d += static_cast<long>(NR) * kc) {
           const int nr = std::min(NR, n - jp);
           std::memcpy(d, src + jp, nr * sizeof(float));
           for (int j = nr; j < NR; j++) d[j] = 0.f;
