@@ -900,14 +900,18 @@ constexpr long A_SHARED_BUDGET = 1L << 20;  // floats of A packed once per super
 // k ranges of a split contraction: enough to share among 8 threads, few enough that the
 // partial products (at most 8 x 128K floats) stay cheap to sum on one.
 constexpr int K_SPLIT_ITEMS = 8;
-// Columns per thread from which a parallel GEMM splits C by columns only (see gemm). The
-// split was measured on ranges of 256-2048 columns; narrower ones keep the item path.
-constexpr int COL_SPLIT_MIN = 256;
+// A parallel GEMM splits C by columns only (see gemm) when every thread gets at least
+// COL_SPLIT_MIN columns and M <= COL_SPLIT_TALL * N. Each thread then packs all of A, so a
+// tall product keeps the item path, which packs A once: in interleaved A/B on 2 threads
+// the split took 0.57-0.93x the time for M = 128-1024 and N = 128-1024, but 1.05-1.30x
+// for 4096 x 512 x 128 (M x K x N), 25088 x 576 x 128-512 and 8192 x 1152 x 128-512.
+constexpr int COL_SPLIT_MIN = 64;
+constexpr int COL_SPLIT_TALL = 8;
 std::atomic<uint64_t> g_col_splits{0};  // parallel GEMMs split by columns so far (info().columnSplits)
 
 /**
- * Parallel GEMM. When C has at least COL_SPLIT_MIN columns per thread, each thread runs
- * gemm_block on its own column range. Otherwise B is packed once per super-block of k
+ * Parallel GEMM. When C is wide enough for a column split (COL_SPLIT_MIN, COL_SPLIT_TALL),
+ * each thread runs gemm_block on its own column range. Otherwise B is packed once per super-block of k
  * (sized to stay in the last-level cache) by all threads together, and so is A when
  * several items share a row block; then work items (an MC row block x a group of NR
  * panels) run every KC block of that super-block. With a single row block each item packs
@@ -955,7 +959,7 @@ void gemm(const AAcc& A, const BAcc& B, int M, int N, int K, float alpha, float 
   if (nt == 1) { gemm_block(A, B, 0, M, 0, N, K, alpha, beta, C, ldc, bias, act); return; }
   const Isa isa = g_isa;
   const int MR = isa.mr, NR = isa.nr;
-  if (N >= COL_SPLIT_MIN * nt) {
+  if (N >= COL_SPLIT_MIN * nt && M <= static_cast<long>(COL_SPLIT_TALL) * N) {
     // Column split: each thread runs the one-thread GEMM on its own range of whole panels,
     // so its packed B stays in its own core's caches and no packed operand crosses cores.
     // Sharing packed B through the L3 (below) cost up to 1.5x in the VM's slow phases.

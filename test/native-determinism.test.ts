@@ -61,13 +61,13 @@ describe('native reductions: the same bits on any thread count', { skip }, () =>
     }
   });
 
-  it('sgemm split by columns (N >= 256 per thread) and in row/column-block items (narrower N)', () => {
+  it('sgemm split by columns (N >= 64 per thread, M <= 8N) and in row/column-block items', () => {
     const addon = getAddon();
     const pool = addon.info().threads;
-    // [m, n, k, split by columns on the pool]: training shapes and 1024^3 split by
-    // columns; a tall narrow product (several row blocks, B packed once for all threads)
-    // and a batch of 128 over 300 columns (one row block, column groups) in items.
-    for (const [m, n, k, split] of [[128, 512, 784, pool <= 2], [300, 1000, 1300, pool <= 3], [700, 300, 600, false], [128, 300, 800, false]] as const) {
+    // [m, n, k, split by columns on the pool]: dense layers at batch 128 and a wider
+    // product split by columns; a tall product (several row blocks, B packed once for all
+    // threads) and a narrow one (one row block, column groups) in items.
+    for (const [m, n, k, split] of [[128, 512, 784, pool <= 8], [128, 256, 784, pool <= 4], [300, 1000, 1300, pool <= 15], [2000, 100, 300, false], [128, 100, 800, false]] as const) {
       const aOff = 0, bOff = m * k, cOff = bOff + k * n;
       const heap = randArray([cOff + m * n]);
       const before = addon.info().columnSplits;

@@ -121,12 +121,15 @@ describe('native SGEMM vs a float64 reference', { skip }, () => {
       { m: 257, n: 130, k: 300, ta: true, tb: false, alpha: 1, beta: 1, bias: false, relu: false, pad: 0 },
       { m: 129, n: 600, k: 270, ta: false, tb: true, alpha: 0.5, beta: 0, bias: false, relu: false, pad: 2 },
       { m: 70, n: 3100, k: 20, ta: true, tb: true, alpha: 1, beta: 0, bias: true, relu: false, pad: 0 },
-      // Wide enough (N >= 256 per thread) to split C by columns, each thread on its own
-      // range (M=128 is a dense layer at batch 128); the second has a remainder k block.
+      // Wide enough to split C by columns, each thread on its own range (M=128 is a dense
+      // layer at batch 128); the second has a remainder k block.
       { m: 128, n: 512, k: 784, ta: false, tb: false, alpha: 1, beta: 0, bias: true, relu: true, pad: 0 },
       { m: 300, n: 1000, k: 1300, ta: true, tb: false, alpha: -0.5, beta: 1, bias: true, relu: false, pad: 1 },
-      // Several row blocks of a narrow product: B packed once for both threads, row-block items.
-      { m: 700, n: 300, k: 600, ta: false, tb: true, alpha: 1, beta: 0.5, bias: true, relu: true, pad: 1 },
+      // Too tall (M > 8N) or too narrow (N < 64 per thread) for the column split: items.
+      // The first has several row blocks sharing one packed B, the second one row block
+      // whose column groups share one packed A.
+      { m: 2000, n: 100, k: 300, ta: false, tb: true, alpha: 1, beta: 0.5, bias: true, relu: true, pad: 1 },
+      { m: 128, n: 100, k: 800, ta: true, tb: false, alpha: 1, beta: 0, bias: true, relu: true, pad: 0 },
       // Small output, long contraction: split over k between threads.
       { m: 20, n: 33, k: 2600, ta: true, tb: false, alpha: 1, beta: 0.5, bias: true, relu: true, pad: 1 },
     ];
