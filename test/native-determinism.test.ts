@@ -61,20 +61,24 @@ describe('native reductions: the same bits on any thread count', { skip }, () =>
     }
   });
 
-  it('sgemm split by columns (N >= 64 per thread, M <= 8N) and in row/column-block items', () => {
+  it('sgemm split by columns (N >= 64 per thread, M <= 8N), by rows, and in row/column-block items', () => {
     const addon = getAddon();
     const pool = addon.info().threads;
-    // [m, n, k, split by columns on the pool]: dense layers at batch 128 and a wider
-    // product split by columns; a tall product (several row blocks, B packed once for all
-    // threads) and a narrow one (one row block, column groups) in items.
-    for (const [m, n, k, split] of [[128, 512, 784, pool <= 8], [128, 256, 784, pool <= 4], [300, 1000, 1300, pool <= 15], [2000, 100, 300, false], [128, 100, 800, false]] as const) {
+    // [m, n, k, path on a pool of 2-4 threads]: dense layers at batch 128 and a wider
+    // product split by columns; a tall product split by rows; a small one in items.
+    const cases = [[128, 512, 784, 'columns'], [128, 256, 784, 'columns'], [300, 1000, 1300, 'columns'],
+      [2000, 100, 300, 'rows'], [5000, 40, 700, 'rows'], [100, 100, 900, 'items']] as const;
+    for (const [m, n, k, path] of cases) {
       const aOff = 0, bOff = m * k, cOff = bOff + k * n;
       const heap = randArray([cOff + m * n]);
-      const before = addon.info().columnSplits;
+      const before = addon.info();
       const diffs = runsThatDiffer(addon, heap, cOff, m * n, () => addon.sgemm(heap, false, false, m, n, k, 1, aOff, k, bOff, n, 0, cOff, n, -1, 0), 4);
       assert.deepEqual(diffs, [], `${m}x${k}x${n}`);
+      if (pool > 4) continue;  // the paths above are worked out for 2-4 threads
       // runsThatDiffer: 1 thread, then reps 0-3 on the pool except rep 2: 3 pool runs.
-      assert.equal(addon.info().columnSplits - before, split ? 3 : 0, `${m}x${k}x${n}: runs split by columns`);
+      const after = addon.info();
+      const got = { columns: after.columnSplits - before.columnSplits, rows: after.rowSplits - before.rowSplits };
+      assert.deepEqual(got, { columns: path === 'columns' ? 3 : 0, rows: path === 'rows' ? 3 : 0 }, `${m}x${k}x${n}: runs split by columns, by rows`);
     }
   });
 

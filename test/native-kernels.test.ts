@@ -125,11 +125,14 @@ describe('native SGEMM vs a float64 reference', { skip }, () => {
       // layer at batch 128); the second has a remainder k block.
       { m: 128, n: 512, k: 784, ta: false, tb: false, alpha: 1, beta: 0, bias: true, relu: true, pad: 0 },
       { m: 300, n: 1000, k: 1300, ta: true, tb: false, alpha: -0.5, beta: 1, bias: true, relu: false, pad: 1 },
-      // Too tall (M > 8N) or too narrow (N < 64 per thread) for the column split: items.
-      // The first has several row blocks sharing one packed B, the second one row block
-      // whose column groups share one packed A.
+      // Too tall (M > 8N) for the column split: split by rows, each thread's rows in
+      // several row blocks that run all their k blocks back to back (C stays in L2); the
+      // second has more k blocks than one super-block of packed B holds (64 x 2600 > 2^17).
       { m: 2000, n: 100, k: 300, ta: false, tb: true, alpha: 1, beta: 0.5, bias: true, relu: true, pad: 1 },
-      { m: 128, n: 100, k: 800, ta: true, tb: false, alpha: 1, beta: 0, bias: true, relu: true, pad: 0 },
+      { m: 2100, n: 64, k: 2600, ta: true, tb: false, alpha: -1, beta: 1, bias: true, relu: false, pad: 2 },
+      // Too narrow for either split (M, N < 64 per thread): items, whose column groups
+      // share one packed A.
+      { m: 100, n: 100, k: 900, ta: true, tb: false, alpha: 1, beta: 0, bias: true, relu: true, pad: 0 },
       // Small output, long contraction: split over k between threads.
       { m: 20, n: 33, k: 2600, ta: true, tb: false, alpha: 1, beta: 0.5, bias: true, relu: true, pad: 1 },
     ];

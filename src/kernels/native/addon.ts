@@ -22,6 +22,8 @@ export interface NativeInfo {
   readonly bandedGradients: number;
   /** Parallel GEMMs split by columns only, each thread on its own column range (see native gemm()), so far. */
   readonly columnSplits: number;
+  /** Parallel GEMMs split by rows only, each thread on its own row range, so far. */
+  readonly rowSplits: number;
 }
 
 /**
