@@ -948,12 +948,14 @@ std::atomic<uint64_t> g_row_splits{0};  // and by rows (info().rowSplits)
 
 /**
  * Parallel GEMM. When C is wide enough for a column split (COL_SPLIT_MIN, COL_SPLIT_TALL),
- * each thread runs gemm_block on its own column range. Otherwise B is packed once per super-block of k
- * (sized to stay in the last-level cache) by all threads together, and so is A when
- * several items share a row block; then work items (an MC row block x a group of NR
- * panels) run every KC block of that super-block. With a single row block each item packs
- * its own B panels instead. Items are pulled dynamically; which thread runs an item never
- * changes a result's bits, and every path adds each element's k blocks in the same order.
+ * each thread runs gemm_block on its own column range; else, with ROW_SPLIT_MIN rows per
+ * thread, on its own row range. Only a product too small for both (M and N under 64 per
+ * thread) runs in items: B is packed once per super-block of k (sized to stay in the
+ * last-level cache) by all threads together, and so is A when several items share a row
+ * block; then work items (an MC row block x a group of NR panels) run every KC block of
+ * that super-block. With a single row block each item packs its own B panels instead.
+ * Items are pulled dynamically; which thread runs an item never changes a result's bits,
+ * and every path adds each element's k blocks in the same order.
  */
 template <class AAcc, class BAcc>
 void gemm(const AAcc& A, const BAcc& B, int M, int N, int K, float alpha, float beta, float* C, long ldc,
