@@ -27,6 +27,8 @@
 #include <new>
 #include <string>
 #include <thread>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -48,6 +50,10 @@ struct Isa {
   int mr;
   int nr;
   KernFn kern;
+  // edge[r] computes only the first r < mr rows of a tile (A still packed mr wide), so a
+  // batch of 128 rows on a 6-row kernel does not run 6 rows' FMAs for its last 2; null
+  // where an ISA has none (the full kernel then runs into a scratch tile).
+  KernFn edge[16];
 };
 
 static void kern_generic(int kc, const float* A, const float* B, float* C, long ldc, float beta) {
@@ -70,11 +76,13 @@ static void kern_generic(int kc, const float* A, const float* B, float* C, long 
 }
 
 #ifdef LB_X86
+// R rows of a tile packed MR wide: R == MR is the full kernel, R < MR an edge kernel. Each
+// element is one FMA chain over k in the same order whatever R is, so the bits agree.
+template <int R, int MR = 6>
 __attribute__((target("avx2,fma"))) static void kern_avx2(int kc, const float* A, const float* B, float* C, long ldc, float beta) {
-  constexpr int MR = 6;
-  __m256 c0[MR], c1[MR];
+  __m256 c0[R], c1[R];
 #pragma GCC unroll 8
-  for (int i = 0; i < MR; i++) {
+  for (int i = 0; i < R; i++) {
     c0[i] = _mm256_setzero_ps();
     c1[i] = _mm256_setzero_ps();
     // The tile's 16 floats may straddle two lines; fetch both while the k loop runs.
@@ -86,7 +94,7 @@ __attribute__((target("avx2,fma"))) static void kern_avx2(int kc, const float* A
     const __m256 b0 = _mm256_load_ps(B);
     const __m256 b1 = _mm256_load_ps(B + 8);
 #pragma GCC unroll 8
-    for (int i = 0; i < MR; i++) {
+    for (int i = 0; i < R; i++) {
       const __m256 a = _mm256_broadcast_ss(A + i);
       c0[i] = _mm256_fmadd_ps(a, b0, c0[i]);
       c1[i] = _mm256_fmadd_ps(a, b1, c1[i]);
@@ -96,7 +104,7 @@ __attribute__((target("avx2,fma"))) static void kern_avx2(int kc, const float* A
   }
   const __m256 vb = _mm256_set1_ps(beta);
 #pragma GCC unroll 8
-  for (int i = 0; i < MR; i++) {
+  for (int i = 0; i < R; i++) {
     float* c = C + i * ldc;
     if (beta == 0.f) {
       _mm256_storeu_ps(c, c0[i]);
@@ -111,17 +119,17 @@ __attribute__((target("avx2,fma"))) static void kern_avx2(int kc, const float* A
   }
 }
 
-template <int MR>
+template <int R, int MR = R>
 __attribute__((target("avx512f"))) static void kern_avx512(int kc, const float* A, const float* B, float* C, long ldc, float beta) {
-  __m512 c0[MR], c1[MR];
+  __m512 c0[R], c1[R];
 #pragma GCC unroll 16
-  for (int i = 0; i < MR; i++) { c0[i] = _mm512_setzero_ps(); c1[i] = _mm512_setzero_ps(); }
+  for (int i = 0; i < R; i++) { c0[i] = _mm512_setzero_ps(); c1[i] = _mm512_setzero_ps(); }
   for (int p = 0; p < kc; p++) {
     const __m512 b0 = _mm512_load_ps(B);
     const __m512 b1 = _mm512_load_ps(B + 16);
     _mm_prefetch(reinterpret_cast<const char*>(B + 32 * 8), _MM_HINT_T0);
 #pragma GCC unroll 16
-    for (int i = 0; i < MR; i++) {
+    for (int i = 0; i < R; i++) {
       const __m512 a = _mm512_set1_ps(A[i]);
       c0[i] = _mm512_fmadd_ps(a, b0, c0[i]);
       c1[i] = _mm512_fmadd_ps(a, b1, c1[i]);
@@ -131,7 +139,7 @@ __attribute__((target("avx512f"))) static void kern_avx512(int kc, const float* 
   }
   const __m512 vb = _mm512_set1_ps(beta);
 #pragma GCC unroll 16
-  for (int i = 0; i < MR; i++) {
+  for (int i = 0; i < R; i++) {
     float* c = C + i * ldc;
     if (beta == 0.f) {
       _mm512_storeu_ps(c, c0[i]);
@@ -201,16 +209,33 @@ bool avx2_preferred() {
 }
 #endif
 
+template <class Make, int... r>
+void fill_edges(Isa& isa, Make make, std::integer_sequence<int, r...>) {
+  ((isa.edge[r + 1] = make(std::integral_constant<int, r + 1>{})), ...);
+}
+
+/** isa with edge[r] = make(integral_constant<r>) for r = 1 .. MR-1. */
+template <int MR, class Make>
+Isa with_edges(Isa isa, Make make) {
+  static_assert(MR <= 16, "edge[] holds 16 row counts");
+  fill_edges(isa, make, std::make_integer_sequence<int, MR - 1>{});
+  return isa;
+}
+
 Isa pick_isa(const std::string& f) {
 #ifdef LB_X86
   __builtin_cpu_init();
   const bool want512 = f == "avx512" || (f.empty() && !avx2_preferred());
-  if (want512 && __builtin_cpu_supports("avx512f")) return {"avx512", LB_AVX512_MR, 32, kern_avx512<LB_AVX512_MR>};
+  if (want512 && __builtin_cpu_supports("avx512f")) {
+    return with_edges<LB_AVX512_MR>({"avx512", LB_AVX512_MR, 32, kern_avx512<LB_AVX512_MR>, {}}, [](auto r) {
+      return kern_avx512<decltype(r)::value, LB_AVX512_MR>;
+    });
+  }
   if ((f.empty() || f == "avx512" || f == "avx2") && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-    return {"avx2", 6, 16, kern_avx2};
+    return with_edges<6>({"avx2", 6, 16, kern_avx2<6>, {}}, [](auto r) { return kern_avx2<decltype(r)::value, 6>; });
   }
 #endif
-  return {"generic", 4, 16, kern_generic};
+  return {"generic", 4, 16, kern_generic, {}};
 }
 
 Isa detect_isa() {
@@ -844,11 +869,12 @@ struct Im2colAT {
 inline void compute_tile(const Isa& isa, int kc, const float* ap, const float* bp, float* c, long ldc, int mr, int nr,
                          float b, bool last, const float* bias, int act) {
   const int MR = isa.mr, NR = isa.nr;
-  if (mr == MR && nr == NR) {
-    isa.kern(kc, ap, bp, c, ldc, b);
+  const KernFn kern = mr == MR ? isa.kern : isa.edge[mr] ? isa.edge[mr] : nullptr;
+  if (nr == NR && kern) {
+    kern(kc, ap, bp, c, ldc, b);
   } else {
     float tmp[16 * 32] __attribute__((aligned(64)));
-    isa.kern(kc, ap, bp, tmp, NR, 0.f);
+    (kern ? kern : isa.kern)(kc, ap, bp, tmp, NR, 0.f);
     for (int i = 0; i < mr; i++) {
       float* ci = c + static_cast<long>(i) * ldc;
       const float* ti = tmp + i * NR;
