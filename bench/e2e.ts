@@ -161,7 +161,7 @@ export async function main(argv: string[]): Promise<void> {
     // (its GEMMs are small here; torch's pool parallelizes the rest). A competent user
     // would find that, so the peer gets it unless the caller sets its own value.
     const env = peerEnv(threads);
-    env.OPENBLAS_NUM_THREADS ??= '1';
+    env.OPENBLAS_NUM_THREADS = process.env.OPENBLAS_NUM_THREADS ?? '1';
     console.error(`[torch] OPENBLAS_NUM_THREADS=${env.OPENBLAS_NUM_THREADS}`);
     peer = await runSide(PYTHON, [path.join(here, 'peer_e2e.py'), json], env, 'torch peer');
   }

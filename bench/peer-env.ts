@@ -2,8 +2,8 @@
 import { readFileSync } from 'node:fs';
 
 /**
- * The peer's environment: its thread count, and its instruction set matched to the
- * addon's. Debian's OpenBLAS misdetects this CPU family, so the kernel set is pinned:
+ * The peer's environment: its thread count (torch's and OpenBLAS's), and its instruction
+ * set matched to the addon's. Debian's OpenBLAS misdetects this CPU family, so the kernel set is pinned:
  * SkylakeX only where the CPU has AVX-512 and the addon uses it, Haswell (AVX2) otherwise.
  */
 export function peerEnv(threads: number | undefined, base: NodeJS.ProcessEnv = process.env, cpuinfo = readCpuinfo()): NodeJS.ProcessEnv {
@@ -20,7 +20,13 @@ export function peerEnv(threads: number | undefined, base: NodeJS.ProcessEnv = p
       env.ATEN_CPU_CAPABILITY = 'avx2';
     }
   }
-  if (threads) env.LIPBENCH_PEER_THREADS = String(threads);
+  if (threads) {
+    env.LIPBENCH_PEER_THREADS = String(threads);
+    // torch.set_num_threads does not reach OpenBLAS, which starts one thread per CPU: a
+    // "1-thread" torch.matmul ran on both cores of the 2-core Zen 3 VM (146 GFLOP/s wall,
+    // 74 per CPU second). The caller's own setting wins.
+    env.OPENBLAS_NUM_THREADS ??= String(threads);
+  }
   return env;
 }
 

@@ -627,7 +627,31 @@ struct DenseA {
   const float* a;
   long lda;
   bool trans;  // logical A(i, p) = trans ? a[p*lda + i] : a[i*lda + p]
+  /**
+   * A transposed A, row by row: each stored row (one p) is read once, contiguously, and
+   * scattered MR floats into each panel. Panel by panel, the same copy read MR floats from
+   * each of kc rows lda apart: on the Zen 3 VM that made 1024³ with transposeA 7-10% slower.
+   */
+  template <int R>
+  void pack_trans(float* dst, int i0, int m, int p0, int kc, float alpha) const {
+    for (int p = 0; p < kc; p++) {
+      const float* src = a + static_cast<long>(p0 + p) * lda + i0;
+      float* d = dst + static_cast<long>(p) * R;
+      int ip = 0;
+      for (; ip + R <= m; ip += R, d += static_cast<long>(R) * kc) {
+        for (int i = 0; i < R; i++) d[i] = alpha * src[ip + i];
+      }
+      if (ip < m) {
+        int i = 0;
+        for (; i < m - ip; i++) d[i] = alpha * src[ip + i];
+        for (; i < R; i++) d[i] = 0.f;
+      }
+    }
+  }
   void pack(float* dst, int i0, int m, int p0, int kc, float alpha, int MR) const {
+    if (trans && MR == 6) return pack_trans<6>(dst, i0, m, p0, kc, alpha);
+    if (trans && MR == LB_AVX512_MR) return pack_trans<LB_AVX512_MR>(dst, i0, m, p0, kc, alpha);
+    if (trans && MR == 4) return pack_trans<4>(dst, i0, m, p0, kc, alpha);
     for (int ip = 0; ip < m; ip += MR) {
       const int mr = std::min(MR, m - ip);
       if (trans) {

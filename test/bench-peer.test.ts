@@ -26,4 +26,8 @@ test('an AVX-512 CPU measured as AVX2 caps the peer\'s oneDNN and ATen kernels t
 test('the thread count reaches the peer, and no count leaves torch its default', () => {
   assert.equal(peerEnv(3, {}, AVX2).LIPBENCH_PEER_THREADS, '3');
   assert.equal(peerEnv(undefined, {}, AVX2).LIPBENCH_PEER_THREADS, undefined);
+  // OpenBLAS's own pool gets the same count, unless the caller set it.
+  assert.equal(peerEnv(1, {}, AVX2).OPENBLAS_NUM_THREADS, '1');
+  assert.equal(peerEnv(1, { OPENBLAS_NUM_THREADS: '4' }, AVX2).OPENBLAS_NUM_THREADS, '4');
+  assert.equal(peerEnv(undefined, {}, AVX2).OPENBLAS_NUM_THREADS, undefined);
 });
