@@ -2107,36 +2107,28 @@ napi_value js_clip(napi_env env, napi_callback_info info) {
   });
 }
 
+/** o[name] = a JavaScript number. */
+void set_number(napi_env env, napi_value o, const char* name, double v) {
+  napi_value n;
+  napi_create_double(env, v, &n);
+  napi_set_named_property(env, o, name, n);
+}
+
 napi_value js_info(napi_env env, napi_callback_info) {
-  napi_value o, isa, thr, mr, nr;
+  napi_value o, isa;
   napi_create_object(env, &o);
   napi_create_string_utf8(env, g_isa.name, NAPI_AUTO_LENGTH, &isa);
-  napi_create_int32(env, g_threads, &thr);
-  napi_create_int32(env, g_isa.mr, &mr);
-  napi_create_int32(env, g_isa.nr, &nr);
   napi_set_named_property(env, o, "isa", isa);
-  napi_set_named_property(env, o, "threads", thr);
-  napi_set_named_property(env, o, "mr", mr);
-  napi_set_named_property(env, o, "nr", nr);
-  napi_value jobs, joins;
-  napi_create_double(env, static_cast<double>(g_pool ? g_pool->jobs() : 0), &jobs);
-  napi_create_double(env, static_cast<double>(g_pool ? g_pool->joins() : 0), &joins);
-  napi_value aff, quota;
-  napi_create_int32(env, g_plan.affinity, &aff);
-  napi_create_int32(env, g_plan.quota, &quota);
-  napi_set_named_property(env, o, "affinityCpus", aff);
-  napi_set_named_property(env, o, "quotaCpus", quota);
-  napi_set_named_property(env, o, "parallelJobs", jobs);
-  napi_set_named_property(env, o, "workerJoins", joins);
-  napi_value banded;
-  napi_create_double(env, static_cast<double>(g_banded.load(std::memory_order_relaxed)), &banded);
-  napi_set_named_property(env, o, "bandedGradients", banded);
-  napi_value splits;
-  napi_create_double(env, static_cast<double>(g_col_splits.load(std::memory_order_relaxed)), &splits);
-  napi_set_named_property(env, o, "columnSplits", splits);
-  napi_value rsplits;
-  napi_create_double(env, static_cast<double>(g_row_splits.load(std::memory_order_relaxed)), &rsplits);
-  napi_set_named_property(env, o, "rowSplits", rsplits);
+  set_number(env, o, "threads", g_threads);
+  set_number(env, o, "mr", g_isa.mr);
+  set_number(env, o, "nr", g_isa.nr);
+  set_number(env, o, "affinityCpus", g_plan.affinity);
+  set_number(env, o, "quotaCpus", g_plan.quota);
+  set_number(env, o, "parallelJobs", static_cast<double>(g_pool ? g_pool->jobs() : 0));
+  set_number(env, o, "workerJoins", static_cast<double>(g_pool ? g_pool->joins() : 0));
+  set_number(env, o, "bandedGradients", static_cast<double>(g_banded.load(std::memory_order_relaxed)));
+  set_number(env, o, "columnSplits", static_cast<double>(g_col_splits.load(std::memory_order_relaxed)));
+  set_number(env, o, "rowSplits", static_cast<double>(g_row_splits.load(std::memory_order_relaxed)));
   return o;
 }
 
