@@ -917,6 +917,16 @@ inline void compute_tile(const Isa& isa, int kc, const float* ap, const float* b
   }
 }
 
+/**
+ * Rows per row block for m rows: blocks of equal size, a multiple of MR, at most
+ * MC + MR - 1. M = 340 runs as two blocks of 174 rather than 336 + 4, whose 4-row block
+ * would stream all of B for 4 rows.
+ */
+inline int row_block(int m, int MR) {
+  const int mblocks = std::max(1, (m + MC - 1) / MC);
+  return ((m + mblocks - 1) / mblocks + MR - 1) / MR * MR;
+}
+
 // Single-threaded GEMM over rows [m0, m1) and columns [n0, n1) of C:
 // C = alpha*A*B + beta*C, then + bias[j] and ReLU when act == 1.
 
@@ -927,10 +937,7 @@ void gemm_block(const AAcc& A, const BAcc& B, int m0, int m1, int n0, int n1, in
   const int MR = isa.mr, NR = isa.nr;
   Workspace& ws = workspace();
   float* Ap = Workspace::grow(ws.a, ws.ca, static_cast<size_t>(MC + MR) * KC);
-  // Row blocks of equal size (a multiple of MR, at most MC + MR - 1): M = 340 runs as two
-  // blocks of 174 rather than 336 + 4, whose 4-row block would stream all of B for 4 rows.
-  const int mblocks = std::max(1, (m1 - m0 + MC - 1) / MC);
-  const int mcb = ((m1 - m0 + mblocks - 1) / mblocks + MR - 1) / MR * MR;
+  const int mcb = row_block(m1 - m0, MR);
   const int kcb = balanced_kc(K - k0);
   for (int jc = n0; jc < n1; jc += NC) {
     const int nc = std::min(NC, n1 - jc);
@@ -1074,9 +1081,8 @@ void gemm(const AAcc& A, const BAcc& B, int M, int N, int K, float alpha, float 
     });
     return;
   }
-  int mblocks = (M + MC - 1) / MC;
-  const int mc = ((M + mblocks - 1) / mblocks + MR - 1) / MR * MR;
-  mblocks = (M + mc - 1) / mc;
+  const int mc = row_block(M, MR);
+  const int mblocks = (M + mc - 1) / mc;
   for (int jc = 0; jc < N; jc += NC) {
     const int nc = std::min(NC, N - jc);
     const int npan = (nc + NR - 1) / NR;
