@@ -632,9 +632,9 @@ struct DenseA {
    * scattered MR floats into each panel. Panel by panel, the same copy read MR floats from
    * each of kc rows lda apart: on the Zen 3 VM (interleaved A/B) 1024³ with transposeA took
    * 1.06x the time on one thread, and 128x784·784x512 with transposeA 1.2x on two.
+   * Inlined with R a constant for each kernel's MR, so the inner copy has a fixed length.
    */
-  template <int R>
-  void pack_trans(float* dst, int i0, int m, int p0, int kc, float alpha) const {
+  __attribute__((always_inline)) inline void pack_trans(float* dst, int i0, int m, int p0, int kc, float alpha, int R) const {
     for (int p = 0; p < kc; p++) {
       const float* src = a + static_cast<long>(p0 + p) * lda + i0;
       float* d = dst + static_cast<long>(p) * R;
@@ -650,38 +650,34 @@ struct DenseA {
     }
   }
   void pack(float* dst, int i0, int m, int p0, int kc, float alpha, int MR) const {
-    if (trans && MR == 6) return pack_trans<6>(dst, i0, m, p0, kc, alpha);
-    if (trans && MR == LB_AVX512_MR) return pack_trans<LB_AVX512_MR>(dst, i0, m, p0, kc, alpha);
-    if (trans && MR == 4) return pack_trans<4>(dst, i0, m, p0, kc, alpha);
+    if (trans) {
+      switch (MR) {
+        case 4: return pack_trans(dst, i0, m, p0, kc, alpha, 4);
+        case 6: return pack_trans(dst, i0, m, p0, kc, alpha, 6);
+#if LB_AVX512_MR != 4 && LB_AVX512_MR != 6
+        case LB_AVX512_MR: return pack_trans(dst, i0, m, p0, kc, alpha, LB_AVX512_MR);
+#endif
+        default: return pack_trans(dst, i0, m, p0, kc, alpha, MR);
+      }
+    }
     for (int ip = 0; ip < m; ip += MR) {
       const int mr = std::min(MR, m - ip);
-      if (trans) {
-        for (int p = 0; p < kc; p++) {
-          const float* src = a + static_cast<long>(p0 + p) * lda + i0 + ip;
-          float* d = dst + p * MR;
-          int i = 0;
-          for (; i < mr; i++) d[i] = alpha * src[i];
-          for (; i < MR; i++) d[i] = 0.f;
-        }
-      } else {
 #ifdef LB_X86
-        if (mr == MR && MR >= 4 && MR <= 8 && g_has_avx2) {
-          pack_a_8x8(dst, a, lda, i0 + ip, p0, kc, alpha, MR);
-          dst += static_cast<long>(MR) * kc;
-          continue;
-        }
-#endif
-        for (int i = 0; i < mr; i++) {
-          const float* src = a + static_cast<long>(i0 + ip + i) * lda + p0;
-          for (int p = 0; p < kc; p++) dst[p * MR + i] = alpha * src[p];
-        }
-        for (int i = mr; i < MR; i++) for (int p = 0; p < kc; p++) dst[p * MR + i] = 0.f;
+      if (mr == MR && MR >= 4 && MR <= 8 && g_has_avx2) {
+        pack_a_8x8(dst, a, lda, i0 + ip, p0, kc, alpha, MR);
+        dst += static_cast<long>(MR) * kc;
+        continue;
       }
+#endif
+      for (int i = 0; i < mr; i++) {
+        const float* src = a + static_cast<long>(i0 + ip + i) * lda + p0;
+        for (int p = 0; p < kc; p++) dst[p * MR + i] = alpha * src[p];
+      }
+      for (int i = mr; i < MR; i++) for (int p = 0; p < kc; p++) dst[p * MR + i] = 0.f;
       dst += static_cast<long>(MR) * kc;
     }
   }
 };
-
 
 struct DenseB {
   const float* b;
