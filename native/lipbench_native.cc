@@ -923,6 +923,21 @@ inline int row_block(int m, int MR) {
   return ((m + mblocks - 1) / mblocks + MR - 1) / MR * MR;
 }
 
+/**
+ * One k block of an mc x nc block of C from packed A (MR-row panels) and packed B (NR-column
+ * panels): B panels outer, so each stays in L1 while A's panels stream from L2.
+ */
+inline void block_tiles(const Isa& isa, int kc, const float* ap, int mc, const float* bp, int nc, float* c, long ldc,
+                        float b, bool last, const float* bias, int act) {
+  const int MR = isa.mr, NR = isa.nr;
+  for (int jr = 0; jr < nc; jr += NR) {
+    for (int ir = 0; ir < mc; ir += MR) {
+      compute_tile(isa, kc, ap + static_cast<long>(ir) * kc, bp + static_cast<long>(jr) * kc, c + static_cast<long>(ir) * ldc + jr,
+                   ldc, std::min(MR, mc - ir), std::min(NR, nc - jr), b, last, bias ? bias + jr : nullptr, act);
+    }
+  }
+}
+
 // Single-threaded GEMM over rows [m0, m1) and columns [n0, n1) of C:
 // C = alpha*A*B + beta*C, then + bias[j] and ReLU when act == 1.
 
@@ -956,14 +971,8 @@ void gemm_block(const AAcc& A, const BAcc& B, int m0, int m1, int n0, int n1, in
           const bool last = pc + kc >= K;
           const float b = pc == k0 ? beta : 1.f;
           A.pack(Ap, ic, mc, pc, kc, alpha, MR);
-          const float* bk = Bp + static_cast<long>(pc - ks) * ncp;
-          for (int jr = 0; jr < nc; jr += NR) {
-            const float* bp = bk + static_cast<long>(jr) * kc;
-            for (int ir = 0; ir < mc; ir += MR) {
-              compute_tile(isa, kc, Ap + static_cast<long>(ir) * kc, bp, C + static_cast<long>(ic + ir) * ldc + jc + jr, ldc,
-                           std::min(MR, mc - ir), std::min(NR, nc - jr), b, last, bias ? bias + jc + jr : nullptr, act);
-            }
-          }
+          block_tiles(isa, kc, Ap, mc, Bp + static_cast<long>(pc - ks) * ncp, nc, C + static_cast<long>(ic) * ldc + jc, ldc, b,
+                      last, bias ? bias + jc : nullptr, act);
         }
       }
     }
@@ -1001,9 +1010,103 @@ std::atomic<uint64_t> g_col_splits{0};  // parallel GEMMs split by columns so fa
 std::atomic<uint64_t> g_row_splits{0};  // and by rows (info().rowSplits)
 
 /**
+ * Column ranges of a parallel GEMM, claimed while the threads run: guided sizes (a share of
+ * what is left, between CLAIM_MIN and CLAIM_MAX panels), so a thread on a slower core
+ * claims less. On the Zen 3 VM one of the two cores ran 14-16% slower than the other for
+ * seconds at a time, and with a fixed half each the product waited for it.
+ */
+constexpr int CLAIM_MIN = 2, CLAIM_MAX = 8;
+// Floats of the operand each claiming thread packs whole (A for columns, B for rows): 4 MiB,
+// so that every range's sweep over it stays in the last-level cache.
+constexpr long CLAIM_BUDGET = 1L << 20;
+// Row ranges of a tall product: from 4 MR-row panels up to a row block (MC rows).
+constexpr int ROW_CLAIM_MIN = 4;
+struct PanelClaims {
+  std::atomic<int> next{0};
+  int npan = 0, nt = 1, lo = CLAIM_MIN, hi = CLAIM_MAX;
+  bool claim(int& p0, int& p1) {
+    int cur = next.load(std::memory_order_relaxed);
+    for (;;) {
+      if (cur >= npan) return false;
+      const int rem = npan - cur;
+      const int sz = std::min(rem, std::max(lo, std::min(hi, rem / (2 * nt))));
+      if (next.compare_exchange_weak(cur, cur + sz, std::memory_order_relaxed)) { p0 = cur; p1 = cur + sz; return true; }
+    }
+  }
+};
+
+/**
+ * One thread's part of a column-split GEMM: it packs all of A once, then claims ranges of
+ * NR-column panels and runs each through every k block in order, its B packed just before
+ * use. Every element still adds its k blocks in the same order as gemm_block, so which
+ * thread claims which range never changes a bit.
+ */
+template <class AAcc, class BAcc>
+void gemm_cols_claimed(const AAcc& A, const BAcc& B, int M, int N, int K, float alpha, float beta, float* C, long ldc,
+                       const float* bias, int act, PanelClaims& claims) {
+  const Isa isa = g_isa;
+  const int MR = isa.mr, NR = isa.nr;
+  Workspace& ws = workspace();
+  const int mcb = row_block(M, MR), kcb = balanced_kc(K);
+  const int mblocks = (M + mcb - 1) / mcb, nkb = (K + kcb - 1) / kcb;
+  const long ablk = static_cast<long>(mcb) * kcb;
+  float* Ap = Workspace::grow(ws.a, ws.ca, static_cast<size_t>(mblocks) * nkb * ablk);
+  for (int ib = 0; ib < mblocks; ib++)
+    for (int kb = 0; kb < nkb; kb++)
+      A.pack(Ap + (static_cast<long>(ib) * nkb + kb) * ablk, ib * mcb, std::min(mcb, M - ib * mcb), kb * kcb,
+             std::min(kcb, K - kb * kcb), alpha, MR);
+  float* Bp = Workspace::grow(ws.b, ws.cb, static_cast<size_t>(CLAIM_MAX) * NR * K);
+  for (int p0, p1; claims.claim(p0, p1);) {
+    const int j0 = p0 * NR, nc = std::min(p1 * NR, N) - j0;
+    const long wp = static_cast<long>(p1 - p0) * NR;  // floats per packed k-row of the range
+    for (int ib = 0; ib < mblocks; ib++) {
+      const int ic = ib * mcb, mc = std::min(mcb, M - ic);
+      for (int kb = 0; kb < nkb; kb++) {
+        const int pc = kb * kcb, kc = std::min(kcb, K - pc);
+        const bool last = pc + kc >= K;
+        const float b = pc == 0 ? beta : 1.f;
+        float* bk = Bp + static_cast<long>(pc) * wp;
+        if (ib == 0) B.pack(bk, pc, kc, j0, nc, NR);
+        block_tiles(isa, kc, Ap + (static_cast<long>(ib) * nkb + kb) * ablk, mc, bk, nc, C + static_cast<long>(ic) * ldc + j0, ldc,
+                    b, last, bias ? bias + j0 : nullptr, act);
+      }
+    }
+  }
+}
+
+/**
+ * One thread's part of a row-split GEMM (a tall product): it packs all of B once, then
+ * claims ranges of MR-row panels and runs each through every k block in order, packing
+ * that range's A just before use. The same k-block order per element as gemm_block.
+ */
+template <class AAcc, class BAcc>
+void gemm_rows_claimed(const AAcc& A, const BAcc& B, int M, int N, int K, float alpha, float beta, float* C, long ldc,
+                       const float* bias, int act, PanelClaims& claims) {
+  const Isa isa = g_isa;
+  const int MR = isa.mr, NR = isa.nr;
+  Workspace& ws = workspace();
+  const int kcb = balanced_kc(K);
+  const long ncp = static_cast<long>(N + NR - 1) / NR * NR;
+  float* Bp = Workspace::grow(ws.b, ws.cb, static_cast<size_t>(ncp) * K);
+  for (int pc = 0; pc < K; pc += kcb) B.pack(Bp + pc * ncp, pc, std::min(kcb, K - pc), 0, N, NR);
+  float* Ap = Workspace::grow(ws.a, ws.ca, static_cast<size_t>(claims.hi) * MR * KC);
+  for (int p0, p1; claims.claim(p0, p1);) {
+    const int i0 = p0 * MR, mc = std::min(p1 * MR, M) - i0;
+    for (int pc = 0; pc < K; pc += kcb) {
+      const int kc = std::min(kcb, K - pc);
+      A.pack(Ap, i0, mc, pc, kc, alpha, MR);
+      block_tiles(isa, kc, Ap, mc, Bp + pc * ncp, N, C + static_cast<long>(i0) * ldc, ldc, pc == 0 ? beta : 1.f, pc + kc >= K,
+                  bias, act);
+    }
+  }
+}
+
+/**
  * Parallel GEMM. When C is wide enough for a column split (COL_SPLIT_MIN, COL_SPLIT_TALL),
- * each thread runs gemm_block on its own column range; else, with ROW_SPLIT_MIN rows per
- * thread, on its own row range. Only a product too small for both (M and N under 64 per
+ * the threads claim column ranges as they go (gemm_cols_claimed); else, with ROW_SPLIT_MIN
+ * rows per thread, row ranges (gemm_rows_claimed). When the operand each thread packs whole
+ * would not fit the last-level cache, each takes a fixed share through gemm_block instead.
+ * Only a product too small for both (M and N under 64 per
  * thread) runs in items: B is packed once per super-block of k (sized to stay in the
  * last-level cache) by all threads together, and so is A when several items share a row
  * block; then work items (an MC row block x a group of NR panels) run every KC block of
@@ -1053,11 +1156,18 @@ void gemm(const AAcc& A, const BAcc& B, int M, int N, int K, float alpha, float 
   const Isa isa = g_isa;
   const int MR = isa.mr, NR = isa.nr;
   if (N >= COL_SPLIT_MIN * nt && M <= static_cast<long>(COL_SPLIT_TALL) * N) {
-    // Column split: each thread runs the one-thread GEMM on its own range of whole panels,
-    // so its packed B stays in its own core's caches and no packed operand crosses cores.
-    // Sharing packed B through the L3 (below) cost up to 1.5x in the VM's slow phases.
+    // Column split: each thread packs its own B panels, so they stay in its own core's
+    // caches and no packed operand crosses cores. Sharing packed B through the L3 (below)
+    // cost up to 1.5x in the VM's slow phases.
     const int npan = (N + NR - 1) / NR;
     g_col_splits.fetch_add(1, std::memory_order_relaxed);
+    if (static_cast<long>(M) * K <= CLAIM_BUDGET) {
+      PanelClaims claims;
+      claims.npan = npan;
+      claims.nt = nt;
+      run_items(nt, nt, [&](int, int) { gemm_cols_claimed(A, B, M, N, K, alpha, beta, C, ldc, bias, act, claims); });
+      return;
+    }
     run_items(nt, nt, [&](int, int item) {
       const int j0 = static_cast<int>(static_cast<long>(npan) * item / nt) * NR;
       const int j1 = std::min(N, static_cast<int>(static_cast<long>(npan) * (item + 1) / nt) * NR);
@@ -1066,10 +1176,20 @@ void gemm(const AAcc& A, const BAcc& B, int M, int N, int K, float alpha, float 
     return;
   }
   if (M >= ROW_SPLIT_MIN * nt) {
-    // Row split, the same for a tall product: each thread on its own rows packs all of B
-    // (the smaller operand here) and shares nothing.
+    // Row split, the same for a tall product: each thread packs all of B (the smaller
+    // operand here) and shares nothing but the claim counter.
     const int mpan = (M + MR - 1) / MR;
     g_row_splits.fetch_add(1, std::memory_order_relaxed);
+    if (static_cast<long>(N) * K <= CLAIM_BUDGET) {
+      PanelClaims claims;
+      claims.npan = mpan;
+      claims.nt = nt;
+      claims.lo = ROW_CLAIM_MIN;
+      claims.hi = std::max(ROW_CLAIM_MIN, MC / MR);
+      run_items(nt, nt, [&](int, int) { gemm_rows_claimed(A, B, M, N, K, alpha, beta, C, ldc, bias, act, claims); });
+      return;
+    }
+    // Too much B to pack whole on each thread: fixed shares, B packed a super-block at a time.
     run_items(nt, nt, [&](int, int item) {
       const int i0 = static_cast<int>(static_cast<long>(mpan) * item / nt) * MR;
       const int i1 = std::min(M, static_cast<int>(static_cast<long>(mpan) * (item + 1) / nt) * MR);

@@ -66,14 +66,21 @@ describe('native reductions: the same bits on any thread count', { skip }, () =>
     const pool = addon.info().threads;
     // [m, n, k, path on a pool of 2-4 threads]: dense layers at batch 128 and a wider
     // product split by columns; a tall product split by rows; a small one in items.
+    // The threads claim column or row ranges while they run, so each run hands them out
+    // differently. Also: several row blocks (M > 336), transposed operands, a bias with
+    // ReLU and beta != 0 (applied on the first and last k block of each range), and a
+    // tall product whose B is too large to pack whole per thread (split rows statically).
     const cases = [[128, 512, 784, 'columns'], [128, 256, 784, 'columns'], [300, 1000, 1300, 'columns'],
-      [2000, 100, 300, 'rows'], [5000, 40, 700, 'rows'], [100, 100, 900, 'items']] as const;
-    for (const [m, n, k, path] of cases) {
-      const aOff = 0, bOff = m * k, cOff = bOff + k * n;
-      const heap = randArray([cOff + m * n]);
+      [784, 512, 128, 'columns', true, false, true], [1000, 300, 600, 'columns', false, true, true],
+      [2000, 100, 300, 'rows'], [5000, 40, 700, 'rows'], [3000, 70, 500, 'rows', true, true, true],
+      [2100, 256, 4100, 'rows'], [100, 100, 900, 'items']] as const;
+    for (const [m, n, k, path, ta = false, tb = false, epilogue = false] of cases) {
+      const aOff = 0, bOff = m * k, cOff = bOff + k * n, biasOff = cOff + m * n;
+      const heap = randArray([biasOff + n]);
       const before = addon.info();
-      const diffs = runsThatDiffer(addon, heap, cOff, m * n, () => addon.sgemm(heap, false, false, m, n, k, 1, aOff, k, bOff, n, 0, cOff, n, -1, 0), 4);
-      assert.deepEqual(diffs, [], `${m}x${k}x${n}`);
+      const diffs = runsThatDiffer(addon, heap, cOff, m * n, () => addon.sgemm(heap, ta, tb, m, n, k, 1, aOff, ta ? m : k, bOff,
+        tb ? k : n, epilogue ? 0.5 : 0, cOff, n, epilogue ? biasOff : -1, epilogue ? 1 : 0), 4);
+      assert.deepEqual(diffs, [], `${m}x${k}x${n} tA=${ta} tB=${tb} epilogue=${epilogue}`);
       if (pool > 4) continue;  // the paths above are worked out for 2-4 threads
       // runsThatDiffer: 1 thread, then reps 0-3 on the pool except rep 2: 3 pool runs.
       const after = addon.info();
