@@ -125,6 +125,10 @@ describe('native SGEMM vs a float64 reference', { skip }, () => {
       // layer at batch 128); the second has a remainder k block.
       { m: 128, n: 512, k: 784, ta: false, tb: false, alpha: 1, beta: 0, bias: true, relu: true, pad: 0 },
       { m: 300, n: 1000, k: 1300, ta: true, tb: false, alpha: -0.5, beta: 1, bias: true, relu: false, pad: 1 },
+      // The threads claim column ranges over several row blocks (M > 336); then an A too
+      // large to pack whole per thread (M*K > 2^20 floats): fixed column shares.
+      { m: 700, n: 300, k: 400, ta: false, tb: false, alpha: 2, beta: 0.5, bias: true, relu: true, pad: 1 },
+      { m: 1100, n: 300, k: 1000, ta: true, tb: true, alpha: 1, beta: 0, bias: true, relu: false, pad: 0 },
       // Too tall (M > 8N) for the column split: split by rows, each thread's rows in
       // several row blocks that run all their k blocks back to back (C stays in L2); the
       // second has more k blocks than one super-block of packed B holds (64 x 2600 > 2^17).
