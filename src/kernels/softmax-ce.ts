@@ -41,18 +41,31 @@ export function softmaxCERows(z: ArrayLike<number>, zOff: number, labels: ArrayL
   }
 }
 
+/** exp(zⱼ − m) of the row being differentiated, kept so each is computed once (grown as needed). */
+let rowExps = new Float64Array(16);
+
 /** dz[r, j] = dy[r]·(softmax(z_r)ⱼ − [j = y_r]). */
 export function softmaxCEGradRows(
   z: ArrayLike<number>, zOff: number, labels: ArrayLike<number>, lOff: number, dy: ArrayLike<number>, dyOff: number,
   rows: number, c: number, dz: Out, dzOff: number,
 ): void {
+  if (rowExps.length < c) rowExps = new Float64Array(c);
+  const e = rowExps;
   for (let r = 0; r < rows; r++) {
     const base = zOff + r * c;
-    const [m, s] = shiftedSum(z, base, c);
+    let m = -Infinity;
+    for (let j = 0; j < c; j++) m = Math.max(m, z[base + j]!);
+    // The same exponentials and sum, in the same order, as shiftedSum: the same bits as
+    // computing each exponential twice, which cost a third of an attack step's CE gradient.
+    let s = 0;
+    for (let j = 0; j < c; j++) {
+      e[j] = Math.exp(z[base + j]! - m);
+      s += e[j]!;
+    }
     const y = labels[lOff + r]!;
     const g = dy[dyOff + r]!;
     const o = dzOff + r * c;
-    for (let j = 0; j < c; j++) dz[o + j] = g * (Math.exp(z[base + j]! - m) / s - (j === y ? 1 : 0));
+    for (let j = 0; j < c; j++) dz[o + j] = g * (e[j]! / s - (j === y ? 1 : 0));
   }
 }
 
