@@ -1552,6 +1552,30 @@ void clip_values(const float* x, long n, float lo, float hi, float* out) {
 }
 
 /**
+ * One PGD-L-infinity step as the wasm backend composes it from tfjs ops, each rounded to
+ * float32 in that order: s = clamp((g * 2^127) * 2^127, -1, 1) (the exact sign), then
+ * u = xa + s*alpha, d = clamp(u - x, -eps, eps), out = clamp(x + d, 0, 1), every clamp as
+ * clip_values' (the stock XNNPACK clamp). One pass instead of eight over the batch.
+ */
+void linf_step(const float* x, const float* xa, const float* g, long n, float alpha, float eps, float* out) {
+  const float big = 0x1p127f;
+  auto clamp = [](float v, float lo, float hi) {
+    const float w = lo < v ? v : lo;
+    return w < hi ? w : hi;
+  };
+  for_row_ranges(elementwise_threads(n, 1L << 16), n, [&](int, long i0, long i1) {
+    for (long i = i0; i < i1; i++) {
+      const float g1 = g[i] * big;
+      const float s = clamp(g1 * big, -1.f, 1.f);
+      const float t = s * alpha;
+      const float u = xa[i] + t;
+      const float d = clamp(u - x[i], -eps, eps);
+      out[i] = clamp(x[i] + d, 0.f, 1.f);
+    }
+  });
+}
+
+/**
  * out[j] = sum_i x[i*cols + j]: a leading-axes reduction (bias gradients), in double. Each
  * column adds its rows in order within fixed row ranges (one range below 256K elements,
  * else up to 16 of whole RB-row blocks), the ranges' partials added in range order,
@@ -2229,6 +2253,24 @@ napi_value js_clip(napi_env env, napi_callback_info info) {
   });
 }
 
+// linfStep(heap, xOff, xaOff, gOff, n, alpha, eps, outOff): see linf_step
+napi_value js_linf_step(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args<8> a(env, info, 8);
+    const Heap h = get_heap(env, a.v[0]);
+    const long xOff = get_int(env, a.v[1]), xaOff = get_int(env, a.v[2]), gOff = get_int(env, a.v[3]), n = get_int(env, a.v[4]);
+    const float alpha = static_cast<float>(get_num(env, a.v[5])), eps = static_cast<float>(get_num(env, a.v[6]));
+    const long outOff = get_int(env, a.v[7]);
+    if (n < 0) throw ArgError("bad size");
+    check_flat(h, xOff, n, "x");
+    check_flat(h, xaOff, n, "xAdv");
+    check_flat(h, gOff, n, "g");
+    check_flat(h, outOff, n, "out");
+    if (n > 0) linf_step(h.data + xOff, h.data + xaOff, h.data + gOff, n, alpha, eps, h.data + outOff);
+    return undefined(env);
+  });
+}
+
 /** o[name] = a JavaScript number. */
 void set_number(napi_env env, napi_value o, const char* name, double v) {
   napi_value n;
@@ -2370,6 +2412,7 @@ NAPI_MODULE_INIT() {
       {"adamUpdate", js_adam_update},
       {"binary", js_binary},
       {"clip", js_clip},
+      {"linfStep", js_linf_step},
       {"info", js_info},
       {"setThreads", js_set_threads},
       {"setIsa", js_set_isa},

@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Norm } from './types.js';
 import { tfSeed } from '../util/rng.js';
+import { LINF_STEP } from '../kernels/linf-step.js';
 
 /** Guards divisions by a norm; far below any gradient or perturbation we care about. */
 const TINY = 1e-12;
@@ -114,6 +115,18 @@ export function projectToFeasible(x: tf.Tensor4D, xAdv: tf.Tensor4D, norm: Norm,
     const delta = clipEta(tf.sub(xAdv, x) as tf.Tensor4D, norm, eps);
     return tf.clipByValue(tf.add(x, delta), 0, 1) as tf.Tensor4D;
   });
+}
+
+/**
+ * One L∞ ascent step, Π(xAdv + α·sign(g)) onto the ε-ball around x and the box: the
+ * composition above, as one kernel where the backend has it (wasm, kernels/linf-step.ts,
+ * the same values bit for bit) and composed elsewhere. ε = 0 always composes.
+ */
+export function linfAscentStep(x: tf.Tensor4D, xAdv: tf.Tensor4D, g: tf.Tensor4D, stepSize: number, eps: number): tf.Tensor4D {
+  if (Math.fround(-eps) < Math.fround(eps) && x.dtype === 'float32' && tf.getKernel(LINF_STEP, tf.getBackend())) {
+    return tf.engine().runKernel(LINF_STEP, { x, xAdv, g }, { stepSize, eps } as never) as tf.Tensor4D;
+  }
+  return tf.tidy(() => projectToFeasible(x, tf.add(xAdv, tf.mul(normalizeLinf(g), stepSize)) as tf.Tensor4D, 'linf', eps));
 }
 
 /**

@@ -61,6 +61,8 @@ export interface NativeAddon {
   binary(heap: Float32Array, op: number, aOff: number, aLen: number, bOff: number, bLen: number, n: number, outOff: number): void;
   /** out = clamp(x, lo, hi) over n floats, as the wasm backend's XNNPACK clamp (NaN → lo; [0, +inf) as its ReLU). */
   clip(heap: Float32Array, xOff: number, n: number, lo: number, hi: number, outOff: number): void;
+  /** One PGD-L∞ step over n floats (kernels/linf-step.ts): out = Π(xAdv + stepSize·sign(g)), ε > 0. */
+  linfStep(heap: Float32Array, xOff: number, xAdvOff: number, gOff: number, n: number, stepSize: number, eps: number, outOff: number): void;
   info(): NativeInfo;
   setThreads(n: number): number;
   /** Switches the micro-kernel (avx512, avx2, generic); returns the one in force (lower when the CPU lacks it). */
@@ -86,7 +88,7 @@ export interface NativeAddon {
  */
 export const NATIVE_FUNCTIONS = [
   'sgemm', 'conv2d', 'conv2dBackpropFilter', 'conv2dBackpropInput', 'sumRows', 'sumInner', 'maxPoolGrad', 'avgPoolGrad', 'maxMin',
-  'maxMinGrad', 'adamUpdate', 'binary', 'clip', 'info', 'setThreads', 'setIsa', 'planThreads', 'fmaPeak',
+  'maxMinGrad', 'adamUpdate', 'binary', 'clip', 'linfStep', 'info', 'setThreads', 'setIsa', 'planThreads', 'fmaPeak',
 ] as const satisfies readonly (keyof NativeAddon)[];
 const everyFunctionListed: [Exclude<keyof NativeAddon, (typeof NATIVE_FUNCTIONS)[number]>] extends [never] ? true : never = true;
 void everyFunctionListed;

@@ -15,6 +15,7 @@ import { comparisonConfigs } from './compare.js';
 import { wasmMaxMinConfig, wasmMaxMinGradConfig } from './max-min.js';
 import { avgPoolGradConfig, maxPoolGradConfig } from './pool-grad.js';
 import { wasmAdamUpdateConfig } from './adam-update.js';
+import { wasmLinfStepConfig } from './linf-step.js';
 import { wasmSoftmaxCEConfig, wasmSoftmaxCEGradConfig } from './softmax-ce.js';
 import { registerMissing } from '../register.js';
 import { overrideKernel } from './stock.js';
@@ -31,5 +32,5 @@ export function registerWasmKernels(): void {
     overrideKernel(cfg);
   }
   // lipbench's own kernels (no stock one to replace).
-  registerMissing([wasmMaxMinConfig, wasmMaxMinGradConfig, wasmAdamUpdateConfig, wasmSoftmaxCEConfig, wasmSoftmaxCEGradConfig]);
+  registerMissing([wasmMaxMinConfig, wasmMaxMinGradConfig, wasmAdamUpdateConfig, wasmSoftmaxCEConfig, wasmSoftmaxCEGradConfig, wasmLinfStepConfig]);
 }
