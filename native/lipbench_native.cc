@@ -1055,7 +1055,10 @@ void gemm_cols_claimed(const AAcc& A, const BAcc& B, int M, int N, int K, float 
     for (int kb = 0; kb < nkb; kb++)
       A.pack(Ap + (static_cast<long>(ib) * nkb + kb) * ablk, ib * mcb, std::min(mcb, M - ib * mcb), kb * kcb,
              std::min(kcb, K - kb * kcb), alpha, MR);
-  float* Bp = Workspace::grow(ws.b, ws.cb, static_cast<size_t>(CLAIM_MAX) * NR * K);
+  // A range's packed B is kept for all its k blocks only when several row blocks reuse it
+  // (then M*K <= CLAIM_BUDGET bounds K); with one row block, one k block at a time.
+  const bool keepB = mblocks > 1;
+  float* Bp = Workspace::grow(ws.b, ws.cb, static_cast<size_t>(CLAIM_MAX) * NR * (keepB ? K : kcb));
   for (int p0, p1; claims.claim(p0, p1);) {
     const int j0 = p0 * NR, nc = std::min(p1 * NR, N) - j0;
     const long wp = static_cast<long>(p1 - p0) * NR;  // floats per packed k-row of the range
@@ -1065,7 +1068,7 @@ void gemm_cols_claimed(const AAcc& A, const BAcc& B, int M, int N, int K, float 
         const int pc = kb * kcb, kc = std::min(kcb, K - pc);
         const bool last = pc + kc >= K;
         const float b = pc == 0 ? beta : 1.f;
-        float* bk = Bp + static_cast<long>(pc) * wp;
+        float* bk = keepB ? Bp + static_cast<long>(pc) * wp : Bp;
         if (ib == 0) B.pack(bk, pc, kc, j0, nc, NR);
         block_tiles(isa, kc, Ap + (static_cast<long>(ib) * nkb + kb) * ablk, mc, bk, nc, C + static_cast<long>(ic) * ldc + j0, ldc,
                     b, last, bias ? bias + j0 : nullptr, act);
