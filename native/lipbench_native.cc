@@ -1010,15 +1010,16 @@ std::atomic<uint64_t> g_col_splits{0};  // parallel GEMMs split by columns so fa
 std::atomic<uint64_t> g_row_splits{0};  // and by rows (info().rowSplits)
 
 /**
- * Column ranges of a parallel GEMM, claimed while the threads run: guided sizes (a share of
- * what is left, between CLAIM_MIN and CLAIM_MAX panels), so a thread on a slower core
- * claims less. On the Zen 3 VM one of the two cores ran 14-16% slower than the other for
+ * Panel ranges of a parallel GEMM (columns, or for a tall product rows), claimed while the
+ * threads run: guided sizes (a share of what is left, between lo and hi panels), so a
+ * thread on a slower core claims less. On the Zen 3 VM one of the two cores ran 14-16% slower than the other for
  * seconds at a time, and with a fixed half each the product waited for it.
  */
 constexpr int CLAIM_MIN = 2, CLAIM_MAX = 8;
-// Floats of the operand each claiming thread packs whole (A for columns, B for rows): 4 MiB,
-// so that every range's sweep over it stays in the last-level cache.
-constexpr long CLAIM_BUDGET = 1L << 20;
+// Floats of the operand each claiming thread packs whole (A for columns, B for rows, padded
+// to whole panels): 5 MiB, so that every range's sweep over it stays in the last-level
+// cache and 1024³'s A (4 MiB, 4.008 padded to 6-row or 14-row panels) still fits.
+constexpr long CLAIM_BUDGET = 5L << 18;
 // Row ranges of a tall product: from 4 MR-row panels up to a row block (MC rows).
 constexpr int ROW_CLAIM_MIN = 4;
 struct PanelClaims {
@@ -1050,6 +1051,10 @@ void gemm_cols_claimed(const AAcc& A, const BAcc& B, int M, int N, int K, float 
   const int mcb = row_block(M, MR), kcb = balanced_kc(K);
   const int mblocks = (M + mcb - 1) / mcb, nkb = (K + kcb - 1) / kcb;
   const long ablk = static_cast<long>(mcb) * kcb;
+  // Claim before packing: a thread that arrives after the others took every range (a late
+  // worker, the caller on its second item) packs nothing.
+  int p0, p1;
+  if (!claims.claim(p0, p1)) return;
   float* Ap = Workspace::grow(ws.a, ws.ca, static_cast<size_t>(mblocks) * nkb * ablk);
   for (int ib = 0; ib < mblocks; ib++)
     for (int kb = 0; kb < nkb; kb++)
@@ -1059,7 +1064,7 @@ void gemm_cols_claimed(const AAcc& A, const BAcc& B, int M, int N, int K, float 
   // (then M*K <= CLAIM_BUDGET bounds K); with one row block, one k block at a time.
   const bool keepB = mblocks > 1;
   float* Bp = Workspace::grow(ws.b, ws.cb, static_cast<size_t>(CLAIM_MAX) * NR * (keepB ? K : kcb));
-  for (int p0, p1; claims.claim(p0, p1);) {
+  do {
     const int j0 = p0 * NR, nc = std::min(p1 * NR, N) - j0;
     const long wp = static_cast<long>(p1 - p0) * NR;  // floats per packed k-row of the range
     for (int ib = 0; ib < mblocks; ib++) {
@@ -1074,7 +1079,7 @@ void gemm_cols_claimed(const AAcc& A, const BAcc& B, int M, int N, int K, float 
                     b, last, bias ? bias + j0 : nullptr, act);
       }
     }
-  }
+  } while (claims.claim(p0, p1));
 }
 
 /**
@@ -1090,10 +1095,12 @@ void gemm_rows_claimed(const AAcc& A, const BAcc& B, int M, int N, int K, float 
   Workspace& ws = workspace();
   const int kcb = balanced_kc(K);
   const long ncp = static_cast<long>(N + NR - 1) / NR * NR;
+  int p0, p1;
+  if (!claims.claim(p0, p1)) return;  // as in gemm_cols_claimed: no packing for nothing
   float* Bp = Workspace::grow(ws.b, ws.cb, static_cast<size_t>(ncp) * K);
   for (int pc = 0; pc < K; pc += kcb) B.pack(Bp + pc * ncp, pc, std::min(kcb, K - pc), 0, N, NR);
   float* Ap = Workspace::grow(ws.a, ws.ca, static_cast<size_t>(claims.hi) * MR * KC);
-  for (int p0, p1; claims.claim(p0, p1);) {
+  do {
     const int i0 = p0 * MR, mc = std::min(p1 * MR, M) - i0;
     for (int pc = 0; pc < K; pc += kcb) {
       const int kc = std::min(kcb, K - pc);
@@ -1101,7 +1108,7 @@ void gemm_rows_claimed(const AAcc& A, const BAcc& B, int M, int N, int K, float 
       block_tiles(isa, kc, Ap, mc, Bp + pc * ncp, N, C + static_cast<long>(i0) * ldc, ldc, pc == 0 ? beta : 1.f, pc + kc >= K,
                   bias, act);
     }
-  }
+  } while (claims.claim(p0, p1));
 }
 
 /**
@@ -1164,7 +1171,7 @@ void gemm(const AAcc& A, const BAcc& B, int M, int N, int K, float alpha, float 
     // cost up to 1.5x in the VM's slow phases.
     const int npan = (N + NR - 1) / NR;
     g_col_splits.fetch_add(1, std::memory_order_relaxed);
-    if (static_cast<long>(M) * K <= CLAIM_BUDGET) {
+    if (static_cast<long>(M + MR - 1) / MR * MR * K <= CLAIM_BUDGET) {
       PanelClaims claims;
       claims.npan = npan;
       claims.nt = nt;
@@ -1183,7 +1190,7 @@ void gemm(const AAcc& A, const BAcc& B, int M, int N, int K, float alpha, float 
     // operand here) and shares nothing but the claim counter.
     const int mpan = (M + MR - 1) / MR;
     g_row_splits.fetch_add(1, std::memory_order_relaxed);
-    if (static_cast<long>(N) * K <= CLAIM_BUDGET) {
+    if (static_cast<long>(N + NR - 1) / NR * NR * K <= CLAIM_BUDGET) {
       PanelClaims claims;
       claims.npan = mpan;
       claims.nt = nt;
@@ -1192,7 +1199,7 @@ void gemm(const AAcc& A, const BAcc& B, int M, int N, int K, float alpha, float 
       run_items(nt, nt, [&](int, int) { gemm_rows_claimed(A, B, M, N, K, alpha, beta, C, ldc, bias, act, claims); });
       return;
     }
-    // Too much B to pack whole on each thread: fixed shares, B packed a super-block at a time.
+    // Too much B to pack whole on each thread: fixed shares through gemm_block.
     run_items(nt, nt, [&](int, int item) {
       const int i0 = static_cast<int>(static_cast<long>(mpan) * item / nt) * MR;
       const int i1 = std::min(M, static_cast<int>(static_cast<long>(mpan) * (item + 1) / nt) * MR);

@@ -73,7 +73,7 @@ describe('native reductions: the same bits on any thread count', { skip }, () =>
     const cases = [[128, 512, 784, 'columns'], [128, 256, 784, 'columns'], [300, 1000, 1300, 'columns'],
       [784, 512, 128, 'columns', true, false, true], [1000, 300, 600, 'columns', false, true, true],
       [2000, 100, 300, 'rows'], [5000, 40, 700, 'rows'], [3000, 70, 500, 'rows', true, true, true],
-      [2100, 256, 4100, 'rows'], [100, 100, 900, 'items']] as const;
+      [2100, 256, 5200, 'rows'], [100, 100, 900, 'items']] as const;
     for (const [m, n, k, path, ta = false, tb = false, epilogue = false] of cases) {
       const aOff = 0, bOff = m * k, cOff = bOff + k * n, biasOff = cOff + m * n;
       const heap = randArray([biasOff + n]);

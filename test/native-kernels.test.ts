@@ -25,7 +25,7 @@ import {
 const skip = nativeSkip;
 
 describe('native SGEMM vs a float64 reference', { skip }, () => {
-  interface Case { m: number; n: number; k: number; ta: boolean; tb: boolean; alpha: number; beta: number; bias: boolean; relu: boolean; pad: number }
+  interface Case { m: number; n: number; k: number; ta: boolean; tb: boolean; alpha: number; beta: number; bias: boolean; relu: boolean; pad: number; threads?: number }
 
   function check(addon: NativeAddon, c: Case): void {
     const { m, n, k, ta, tb, alpha, beta, bias, relu, pad } = c;
@@ -60,10 +60,16 @@ describe('native SGEMM vs a float64 reference', { skip }, () => {
       for (const isa of isas(addon)) {
         addon.setIsa(isa);
         heap.set(before);
-        addon.sgemm(heap, ta, tb, m, n, k, alpha, aOff, lda, bOff, ldb, beta, cOff, ldc, bias ? biasOff : -1, relu ? 1 : 0);
+        const pool = addon.info().threads;
+        if (c.threads) addon.setThreads(c.threads);
+        try {
+          addon.sgemm(heap, ta, tb, m, n, k, alpha, aOff, lda, bOff, ldb, beta, cOff, ldc, bias ? biasOff : -1, relu ? 1 : 0);
+        } finally {
+          addon.setThreads(pool);
+        }
         const actual = new Float64Array(m * n);
         for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) actual[i * n + j] = heap[cOff + i * ldc + j];
-        const what = `sgemm[${isa}] ${m}x${k}x${n} tA=${ta} tB=${tb} alpha=${alpha} beta=${beta} bias=${bias} relu=${relu} pad=${pad}`;
+        const what = `sgemm[${isa}]${c.threads ? ` on ${c.threads} thread(s)` : ''} ${m}x${k}x${n} tA=${ta} tB=${tb} alpha=${alpha} beta=${beta} bias=${bias} relu=${relu} pad=${pad}`;
         assertClose(actual, expected, what, 1e-5, 1e-5 * Math.sqrt(Math.max(k, 1)));
         // Nothing outside C's rows/columns changed (padding columns included).
         for (let idx = 0; idx < heap.length; idx++) {
@@ -121,19 +127,21 @@ describe('native SGEMM vs a float64 reference', { skip }, () => {
       { m: 257, n: 130, k: 300, ta: true, tb: false, alpha: 1, beta: 1, bias: false, relu: false, pad: 0 },
       { m: 129, n: 600, k: 270, ta: false, tb: true, alpha: 0.5, beta: 0, bias: false, relu: false, pad: 2 },
       { m: 70, n: 3100, k: 20, ta: true, tb: true, alpha: 1, beta: 0, bias: true, relu: false, pad: 0 },
-      // Wide enough to split C by columns, each thread on its own range (M=128 is a dense
-      // layer at batch 128); the second has a remainder k block.
+      // Wide enough to split C by columns, the threads claiming column ranges (M=128 is a
+      // dense layer at batch 128); the second has a remainder k block.
       { m: 128, n: 512, k: 784, ta: false, tb: false, alpha: 1, beta: 0, bias: true, relu: true, pad: 0 },
       { m: 300, n: 1000, k: 1300, ta: true, tb: false, alpha: -0.5, beta: 1, bias: true, relu: false, pad: 1 },
       // The threads claim column ranges over several row blocks (M > 336); then an A too
-      // large to pack whole per thread (M*K > 2^20 floats): fixed column shares.
+      // large to pack whole per thread (over 5 MiB): fixed column shares.
       { m: 700, n: 300, k: 400, ta: false, tb: false, alpha: 2, beta: 0.5, bias: true, relu: true, pad: 1 },
-      { m: 1100, n: 300, k: 1000, ta: true, tb: true, alpha: 1, beta: 0, bias: true, relu: false, pad: 0 },
-      // Too tall (M > 8N) for the column split: split by rows, each thread's rows in
-      // several row blocks that run all their k blocks back to back (C stays in L2); the
-      // second has more k blocks than one super-block of packed B holds (64 x 2600 > 2^17).
+      { m: 1100, n: 300, k: 1200, ta: true, tb: true, alpha: 1, beta: 0, bias: true, relu: false, pad: 0 },
+      // Too tall (M > 8N) for the column split: split by rows, the threads claiming row
+      // ranges over all of B packed once. On one thread the second runs gemm_block's rows
+      // in row blocks that take all their k blocks back to back (C stays in L2), over more
+      // k blocks than one super-block of packed B holds (64 x 2600 > 2^17).
       { m: 2000, n: 100, k: 300, ta: false, tb: true, alpha: 1, beta: 0.5, bias: true, relu: true, pad: 1 },
       { m: 2100, n: 64, k: 2600, ta: true, tb: false, alpha: -1, beta: 1, bias: true, relu: false, pad: 2 },
+      { m: 2100, n: 64, k: 2600, ta: true, tb: false, alpha: -1, beta: 1, bias: true, relu: false, pad: 2, threads: 1 },
       // Too narrow for either split (M, N < 64 per thread): items, whose column groups
       // share one packed A.
       { m: 100, n: 100, k: 900, ta: true, tb: false, alpha: 1, beta: 0, bias: true, relu: true, pad: 0 },

@@ -117,13 +117,32 @@ export function projectToFeasible(x: tf.Tensor4D, xAdv: tf.Tensor4D, norm: Norm,
   });
 }
 
+/** Per backend: whether its clipByValue maps NaN to the lower bound, as the fused step does. */
+const nanToLower = new Map<string, boolean>();
+
+/**
+ * XNNPACK's clamp, under the wasm backend, maps NaN to the lower bound in its x86 build
+ * but keeps it in its ARM build (f32x4.max/min); asked once per backend.
+ */
+function clampSendsNaNToLower(): boolean {
+  const backend = tf.getBackend();
+  let v = nanToLower.get(backend);
+  if (v === undefined) {
+    v = tf.tidy(() => tf.clipByValue(tf.tensor1d([NaN]), -1, 1).dataSync()[0] === -1);
+    nanToLower.set(backend, v);
+  }
+  return v;
+}
+
 /**
  * One L∞ ascent step, Π(xAdv + α·sign(g)) onto the ε-ball around x and the box: the
  * composition above, as one kernel where the backend has it (wasm, kernels/linf-step.ts,
- * the same values bit for bit) and composed elsewhere. ε = 0 always composes.
+ * the same values bit for bit) and composed elsewhere. ε = 0, other dtypes or shapes, and
+ * a clamp that keeps NaN always compose.
  */
 export function linfAscentStep(x: tf.Tensor4D, xAdv: tf.Tensor4D, g: tf.Tensor4D, stepSize: number, eps: number): tf.Tensor4D {
-  if (Math.fround(-eps) < Math.fround(eps) && x.dtype === 'float32' && tf.getKernel(LINF_STEP, tf.getBackend())) {
+  const fusable = Math.fround(-eps) < Math.fround(eps) && [x, xAdv, g].every((t) => t.dtype === 'float32' && tf.util.arraysEqual(t.shape, x.shape));
+  if (fusable && tf.getKernel(LINF_STEP, tf.getBackend()) && clampSendsNaNToLower()) {
     return tf.engine().runKernel(LINF_STEP, { x, xAdv, g }, { stepSize, eps } as never) as tf.Tensor4D;
   }
   return tf.tidy(() => projectToFeasible(x, tf.add(xAdv, tf.mul(normalizeLinf(g), stepSize)) as tf.Tensor4D, 'linf', eps));

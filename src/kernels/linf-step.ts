@@ -5,9 +5,10 @@
  * clip): on wasm+native about 2 ms of a 13 ms PGD step on a batch of 1000 MNIST images.
  *
  * Each operation is rounded to float32 in the order the composition runs them, and every
- * clamp is the wasm backend's (XNNPACK's: a NaN becomes the lower bound), so on wasm the
- * kernel equals the composition bit for bit. The cpu backend clamps NaN differently
- * (it stays NaN), so there and on the other backends attacks/geometry.ts keeps composing.
+ * clamp is the wasm backend's (XNNPACK's x86 build: a NaN becomes the lower bound), so on
+ * wasm the kernel equals the composition bit for bit. The cpu backend keeps NaN, and so
+ * does XNNPACK's ARM build: attacks/geometry.ts asks the backend's clamp once and keeps
+ * composing where a NaN survives it, and on every backend without this kernel.
  * Kernels: wasm, in wasm/linf-step.ts (the native addon while active, else this
  * JavaScript over the heap).
  */

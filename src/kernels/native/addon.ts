@@ -20,9 +20,9 @@ export interface NativeInfo {
   readonly workerJoins: number;
   /** Convolution input gradients run in bands of input rows (fewer images than two per thread) so far. */
   readonly bandedGradients: number;
-  /** Parallel GEMMs split by columns only, each thread on its own column range (see native gemm()), so far. */
+  /** Parallel GEMMs split by columns only, the threads claiming column ranges as they run (see native gemm()), so far. */
   readonly columnSplits: number;
-  /** Parallel GEMMs split by rows only, each thread on its own row range, so far. */
+  /** Parallel GEMMs split by rows only, the threads claiming row ranges, so far. */
   readonly rowSplits: number;
 }
 
