@@ -1,6 +1,6 @@
 /**
  * The fused PGD-L∞ step (kernels/linf-step.ts, used by attacks/geometry.ts's
- * linfAscentStep) against the tfjs composition it replaces, bit for bit, on cpu (where it
+ * ascentStep) against the tfjs composition it replaces, bit for bit, on cpu (where it
  * composes), on wasm (one JavaScript pass over the heap) and on wasm+native (the addon's
  * threads): values spread over the ball's and the box's edges, gradients that are zero,
  * subnormal, infinite or NaN, points outside the box, a small and a large batch. Also:
@@ -9,7 +9,7 @@
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import { linfAscentStep, normalizeLinf, projectToFeasible } from '../src/attacks/geometry.js';
+import { ascentStep, normalizeLinf, projectToFeasible } from '../src/attacks/geometry.js';
 import { LINF_STEP } from '../src/kernels/linf-step.js';
 import { MODES, setupModes, useMode } from './helpers/three-backends.js';
 
@@ -45,7 +45,7 @@ describe('fused L∞ attack step', () => {
         const { x, xa, g } = data(n, n);
         const [tx, txa, tg] = [x, xa, g].map((v) => tf.tensor4d(v, shape)) as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
         const want = composed(tx, txa, tg, alpha, eps);
-        const prof = await tf.profile(() => linfAscentStep(tx, txa, tg, alpha, eps));
+        const prof = await tf.profile(() => ascentStep(tx, txa, tg, 'linf', alpha, eps));
         const got = prof.result as tf.Tensor4D;
         const ran = prof.kernelNames.includes(LINF_STEP);
         assert.equal(ran, mode !== 'cpu', `${mode}: the fused kernel ${mode === 'cpu' ? 'must not run' : 'must run'}`);
@@ -70,13 +70,13 @@ describe('fused L∞ attack step', () => {
       await useMode(mode);
       const x = tf.fill([2, 28, 28, 1], 0.5) as tf.Tensor4D;
       const g = tf.randomNormal([2, 28, 28, 1], 0, 1, 'float32', 1) as tf.Tensor4D;
-      const zero = await tf.profile(() => linfAscentStep(x, x, g, 0.1, 0));
+      const zero = await tf.profile(() => ascentStep(x, x, g, 'linf', 0.1, 0));
       assert.ok(!zero.kernelNames.includes(LINF_STEP));
       assert.deepEqual(Array.from((zero.result as tf.Tensor).dataSync()), Array.from(x.dataSync()));
       (zero.result as tf.Tensor).dispose();
-      linfAscentStep(x, x, g, 0.1, 0.2).dispose();
+      ascentStep(x, x, g, 'linf', 0.1, 0.2).dispose();
       const n0 = tf.memory().numTensors;
-      for (let i = 0; i < 3; i++) linfAscentStep(x, x, g, 0.1, 0.2).dispose();
+      for (let i = 0; i < 3; i++) ascentStep(x, x, g, 'linf', 0.1, 0.2).dispose();
       assert.equal(tf.memory().numTensors, n0);
       tf.dispose([x, g]);
     });

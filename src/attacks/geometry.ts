@@ -135,17 +135,18 @@ function clampSendsNaNToLower(): boolean {
 }
 
 /**
- * One L∞ ascent step, Π(xAdv + α·sign(g)) onto the ε-ball around x and the box: the
- * composition above, as one kernel where the backend has it (wasm, kernels/linf-step.ts,
- * the same values bit for bit) and composed elsewhere. ε = 0, other dtypes or shapes, and
- * a clamp that keeps NaN always compose.
+ * One ascent step, Π(xAdv + α·dir(g)) onto the ε-ball of `norm` around x and the box. For
+ * L∞, one kernel where the backend has it (wasm, kernels/linf-step.ts, the same values bit
+ * for bit as this composition); ε = 0, other dtypes or shapes, and a clamp that keeps NaN
+ * always compose.
  */
-export function linfAscentStep(x: tf.Tensor4D, xAdv: tf.Tensor4D, g: tf.Tensor4D, stepSize: number, eps: number): tf.Tensor4D {
-  const fusable = Math.fround(-eps) < Math.fround(eps) && [x, xAdv, g].every((t) => t.dtype === 'float32' && tf.util.arraysEqual(t.shape, x.shape));
+export function ascentStep(x: tf.Tensor4D, xAdv: tf.Tensor4D, g: tf.Tensor4D, norm: Norm, stepSize: number, eps: number): tf.Tensor4D {
+  const fusable = norm === 'linf' && Math.fround(-eps) < Math.fround(eps) &&
+    [x, xAdv, g].every((t) => t.dtype === 'float32' && tf.util.arraysEqual(t.shape, x.shape));
   if (fusable && tf.getKernel(LINF_STEP, tf.getBackend()) && clampSendsNaNToLower()) {
     return tf.engine().runKernel(LINF_STEP, { x, xAdv, g }, { stepSize, eps } as never) as tf.Tensor4D;
   }
-  return tf.tidy(() => projectToFeasible(x, tf.add(xAdv, tf.mul(normalizeLinf(g), stepSize)) as tf.Tensor4D, 'linf', eps));
+  return tf.tidy(() => projectToFeasible(x, tf.add(xAdv, tf.mul(steepestDirection(g, norm), stepSize)) as tf.Tensor4D, norm, eps));
 }
 
 /**

@@ -10,7 +10,7 @@
  * whatever the number of restarts, so adding restarts can only make the attack stronger.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { deriveSeed, linfAscentStep, projectToFeasible, randomInBall, steepestDirection } from './geometry.js';
+import { ascentStep, deriveSeed, projectToFeasible, randomInBall } from './geometry.js';
 import { z } from 'zod';
 import { attackObjective, lossOptionShape, resolveTargets, type AttackLoss, type TargetMode } from './losses.js';
 import type { Attack, Classifier, Norm, PerturbContext } from './types.js';
@@ -61,10 +61,7 @@ function runOnce(
     : x.clone();
   for (let s = 0; s < o.steps; s++) {
     const next = tf.tidy(() => {
-      const g = objectiveGradient(model, xAdv, y, o.loss, targets);
-      if (o.norm === 'linf') return linfAscentStep(x, xAdv, g, o.stepSize, eps);
-      const stepped = tf.add(xAdv, tf.mul(steepestDirection(g, o.norm), o.stepSize)) as tf.Tensor4D;
-      return projectToFeasible(x, stepped, o.norm, eps);
+      return ascentStep(x, xAdv, objectiveGradient(model, xAdv, y, o.loss, targets), o.norm, o.stepSize, eps);
     });
     xAdv.dispose();
     xAdv = next;
