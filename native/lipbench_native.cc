@@ -1024,7 +1024,8 @@ constexpr long CLAIM_BUDGET = 5L << 18;
 constexpr int ROW_CLAIM_MIN = 4;
 struct PanelClaims {
   std::atomic<int> next{0};
-  int npan = 0, nt = 1, lo = CLAIM_MIN, hi = CLAIM_MAX;
+  const int npan, nt, lo, hi;
+  PanelClaims(int npan_, int nt_, int lo_ = CLAIM_MIN, int hi_ = CLAIM_MAX) : npan(npan_), nt(nt_), lo(lo_), hi(hi_) {}
   bool claim(int& p0, int& p1) {
     int cur = next.load(std::memory_order_relaxed);
     for (;;) {
@@ -1035,6 +1036,15 @@ struct PanelClaims {
     }
   }
 };
+
+/**
+ * Share `item` of `nt` when the operand each claiming thread would pack whole is too large:
+ * [first, end) in elements of `npan` panels `width` wide, the last one cut at `limit`.
+ */
+inline std::pair<int, int> fixed_share(int npan, int item, int nt, int width, int limit) {
+  const int first = static_cast<int>(static_cast<long>(npan) * item / nt) * width;
+  return {first, std::min(limit, static_cast<int>(static_cast<long>(npan) * (item + 1) / nt) * width)};
+}
 
 /**
  * One thread's part of a column-split GEMM: it packs all of A once, then claims ranges of
@@ -1172,15 +1182,12 @@ void gemm(const AAcc& A, const BAcc& B, int M, int N, int K, float alpha, float 
     const int npan = (N + NR - 1) / NR;
     g_col_splits.fetch_add(1, std::memory_order_relaxed);
     if (static_cast<long>(M + MR - 1) / MR * MR * K <= CLAIM_BUDGET) {
-      PanelClaims claims;
-      claims.npan = npan;
-      claims.nt = nt;
+      PanelClaims claims(npan, nt);
       run_items(nt, nt, [&](int, int) { gemm_cols_claimed(A, B, M, N, K, alpha, beta, C, ldc, bias, act, claims); });
       return;
     }
     run_items(nt, nt, [&](int, int item) {
-      const int j0 = static_cast<int>(static_cast<long>(npan) * item / nt) * NR;
-      const int j1 = std::min(N, static_cast<int>(static_cast<long>(npan) * (item + 1) / nt) * NR);
+      const auto [j0, j1] = fixed_share(npan, item, nt, NR, N);
       gemm_block(A, B, 0, M, j0, j1, K, alpha, beta, C, ldc, bias, act);
     });
     return;
@@ -1191,18 +1198,13 @@ void gemm(const AAcc& A, const BAcc& B, int M, int N, int K, float alpha, float 
     const int mpan = (M + MR - 1) / MR;
     g_row_splits.fetch_add(1, std::memory_order_relaxed);
     if (static_cast<long>(N + NR - 1) / NR * NR * K <= CLAIM_BUDGET) {
-      PanelClaims claims;
-      claims.npan = mpan;
-      claims.nt = nt;
-      claims.lo = ROW_CLAIM_MIN;
-      claims.hi = std::max(ROW_CLAIM_MIN, MC / MR);
+      PanelClaims claims(mpan, nt, ROW_CLAIM_MIN, std::max(ROW_CLAIM_MIN, MC / MR));
       run_items(nt, nt, [&](int, int) { gemm_rows_claimed(A, B, M, N, K, alpha, beta, C, ldc, bias, act, claims); });
       return;
     }
     // Too much B to pack whole on each thread: fixed shares through gemm_block.
     run_items(nt, nt, [&](int, int item) {
-      const int i0 = static_cast<int>(static_cast<long>(mpan) * item / nt) * MR;
-      const int i1 = std::min(M, static_cast<int>(static_cast<long>(mpan) * (item + 1) / nt) * MR);
+      const auto [i0, i1] = fixed_share(mpan, item, nt, MR, M);
       gemm_block(A, B, i0, i1, 0, N, K, alpha, beta, C, ldc, bias, act);
     });
     return;
@@ -1544,6 +1546,12 @@ void relu_values(const float* x, long n, float* out) {
   });
 }
 
+/** The stock XNNPACK clamp: max then min, each "a < b ? b : a" (NaN becomes lo). */
+inline float xnn_clamp(float v, float lo, float hi) {
+  const float w = lo < v ? v : lo;
+  return w < hi ? w : hi;
+}
+
 /**
  * out = clamp(x, lo, hi) over n floats, written as the wasm backend's XNNPACK clamp
  * computes it (max then min, each "a < b ? b : a"): NaN becomes lo and a −0 input with
@@ -1554,33 +1562,26 @@ void relu_values(const float* x, long n, float* out) {
 void clip_values(const float* x, long n, float lo, float hi, float* out) {
   if (lo == 0.f && hi == std::numeric_limits<float>::infinity()) { relu_values(x, n, out); return; }
   for_row_ranges(elementwise_threads(n, 1L << 16), n, [&](int, long i0, long i1) {
-    for (long i = i0; i < i1; i++) {
-      const float v = lo < x[i] ? x[i] : lo;
-      out[i] = v < hi ? v : hi;
-    }
+    for (long i = i0; i < i1; i++) out[i] = xnn_clamp(x[i], lo, hi);
   });
 }
 
 /**
  * One PGD-L-infinity step as the wasm backend composes it from tfjs ops, each rounded to
  * float32 in that order: s = clamp((g * 2^127) * 2^127, -1, 1) (the exact sign), then
- * u = xa + s*alpha, d = clamp(u - x, -eps, eps), out = clamp(x + d, 0, 1), every clamp as
- * clip_values' (the stock XNNPACK clamp). One pass instead of eight over the batch.
+ * u = xa + s*alpha, d = clamp(u - x, -eps, eps), out = clamp(x + d, 0, 1), every clamp
+ * xnn_clamp, as clip_values' (the stock XNNPACK clamp). One pass instead of eight over the batch.
  */
 void linf_step(const float* x, const float* xa, const float* g, long n, float alpha, float eps, float* out) {
   const float big = 0x1p127f;
-  auto clamp = [](float v, float lo, float hi) {
-    const float w = lo < v ? v : lo;
-    return w < hi ? w : hi;
-  };
   for_row_ranges(elementwise_threads(n, 1L << 16), n, [&](int, long i0, long i1) {
     for (long i = i0; i < i1; i++) {
       const float g1 = g[i] * big;
-      const float s = clamp(g1 * big, -1.f, 1.f);
+      const float s = xnn_clamp(g1 * big, -1.f, 1.f);
       const float t = s * alpha;
       const float u = xa[i] + t;
-      const float d = clamp(u - x[i], -eps, eps);
-      out[i] = clamp(x[i] + d, 0.f, 1.f);
+      const float d = xnn_clamp(u - x[i], -eps, eps);
+      out[i] = xnn_clamp(x[i] + d, 0.f, 1.f);
     }
   });
 }
