@@ -160,8 +160,7 @@ export async function main(argv: string[]): Promise<void> {
     // 2-core Zen 4 VM the peer took 102 s with both and 36.4 s with OPENBLAS_NUM_THREADS=1
     // (its GEMMs are small here; torch's pool parallelizes the rest). A competent user
     // would find that, so the peer gets it unless the caller sets its own value.
-    const env = peerEnv(threads);
-    env.OPENBLAS_NUM_THREADS = process.env.OPENBLAS_NUM_THREADS ?? '1';
+    const env = peerEnv(threads, { ...process.env, OPENBLAS_NUM_THREADS: process.env.OPENBLAS_NUM_THREADS ?? '1' });
     console.error(`[torch] OPENBLAS_NUM_THREADS=${env.OPENBLAS_NUM_THREADS}`);
     peer = await runSide(PYTHON, [path.join(here, 'peer_e2e.py'), json], env, 'torch peer');
   }
