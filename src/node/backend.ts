@@ -8,6 +8,7 @@
  */
 import { installLazyDenseGradients } from '../kernels/lazy-dense-grad.js';
 import { installLazyConvGradients } from '../kernels/lazy-conv-grad.js';
+import { registerCpuBroadcastKernels } from '../kernels/cpu/broadcast.js';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 // tfjs-core's Node bundle registers no gradients; tfjs-layers' import does, and every
@@ -111,6 +112,9 @@ export async function initBackend(choice: BackendChoice = 'auto'): Promise<Backe
   // Dense and conv layers under a gradient tape compute only the gradients asked for (same numbers; kernels/lazy-*-grad.ts).
   installLazyDenseGradients();
   installLazyConvGradients();
+  // cpu's Add/Sub/Multiply/RealDiv over a leading-axis broadcast (the attacks' per-example
+  // factors) without tfjs-cpu's index-by-index path; the same bits (kernels/cpu/broadcast.ts).
+  registerCpuBroadcastKernels();
   if (choice === 'auto' || choice === 'tfjs-node') {
     const why = await tryTfjsNode();
     if (!why) return (current = { name: 'tfjs-node', tfBackend: 'tensorflow', threads: null, notes });

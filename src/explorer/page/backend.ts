@@ -5,6 +5,7 @@
  * GPU-less browsers offer) is slower than wasm on these small models, so it counts as
  * no WebGL. `?backend=wasm|webgl|cpu` in the page's URL forces one.
  */
+import { registerCpuBroadcastKernels } from '../../kernels/cpu/broadcast.js';
 import { installLazyDenseGradients } from '../../kernels/lazy-dense-grad.js';
 import { installLazyConvGradients } from '../../kernels/lazy-conv-grad.js';
 import * as tf from '@tensorflow/tfjs-core';
@@ -54,6 +55,8 @@ async function startWasm(manifest: ExplorerManifest): Promise<boolean> {
 
 export async function startBackend(manifest: ExplorerManifest, forced: string | null): Promise<PageBackend> {
   tf.env().set('PROD', true);
+  // The cpu fallback's per-example broadcasts without tfjs-cpu's index-by-index path (same bits).
+  registerCpuBroadcastKernels();
   if (forced === 'cpu') {
     await tf.setBackend('cpu');
     return { name: 'cpu', why: 'forced by ?backend=cpu' };
