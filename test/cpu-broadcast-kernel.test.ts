@@ -1,7 +1,8 @@
 /**
  * kernels/cpu/broadcast.ts: the cpu backend's Add, Sub, Multiply and RealDiv of float32
  * tensors, broadcasting along any axes, equal the stock tfjs-cpu kernels bit for bit
- * (values with NaN, ±∞, ±0 and subnormals), leave other dtypes to them, and are
+ * (raw bits, NaN payloads included: fixed and 300 random shape pairs, every pair of
+ * special values), leave other dtypes to them, and are
  * what tf.add & co. run once registered (initBackend registers them). Also checked independently of tfjs: every element
  * against its own index arithmetic.
  */
@@ -46,8 +47,10 @@ function values(n: number, seed: number): Float32Array {
   return out;
 }
 
-function bits(v: Float32Array): number[] {
-  return Array.from(v, (x) => (Number.isNaN(x) ? -1 : new Uint32Array(new Float32Array([x]).buffer)[0]!));
+/** The raw bits, NaN sign and payload included; refuses anything but a Float32Array. */
+function bits(v: unknown): Uint32Array {
+  assert.ok(v instanceof Float32Array, `expected a Float32Array, got ${Object.prototype.toString.call(v)}`);
+  return new Uint32Array(v.buffer, v.byteOffset, v.length);
 }
 
 function size(shape: readonly number[]): number {
@@ -76,41 +79,102 @@ function reference(name: (typeof NAMES)[number], aShape: number[], a: Float32Arr
   return out;
 }
 
+// tfjs' own kernels, taken before anything of lipbench's is registered.
+import '@tensorflow/tfjs-backend-cpu';
+const TFJS_KERNELS = new Map(NAMES.map((n) => [n, tf.getKernel(n, 'cpu')!.kernelFunc]));
+
+/** A seeded generator of floats in [0, 1). */
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
+}
+
+function runStockOn(name: (typeof NAMES)[number], a: tf.Tensor, b: tf.Tensor): Float32Array {
+  const backend = tf.backend();
+  const out = stockCpuBinary(name)({ inputs: { a, b }, attrs: {}, backend }) as TensorInfo;
+  const vals = (backend.readSync(out.dataId) as Float32Array).slice();
+  backend.disposeData(out.dataId);
+  return vals;
+}
+
 describe('cpu broadcast kernels', () => {
   before(async () => {
     await initBackend('cpu');
     registerCpuBroadcastKernels();
   });
 
+  it('stockCpuBinary is tfjs\' own kernel, and registering twice changes nothing', () => {
+    for (const name of NAMES) assert.equal(stockCpuBinary(name), TFJS_KERNELS.get(name), name);
+    const now = NAMES.map((n) => tf.getKernel(n, 'cpu')!.kernelFunc);
+    registerCpuBroadcastKernels();
+    assert.deepEqual(NAMES.map((n) => tf.getKernel(n, 'cpu')!.kernelFunc), now);
+  });
+
+  it('every special value against every other, both ways round, as the stock kernels give them', () => {
+    const special = new Float32Array([NaN, -NaN, Infinity, -Infinity, 0, -0, 1e-45, -1e-45, 1.1754942e-38, 3.4028235e38, -3.4028235e38, 1, -1, 0.1, 3]);
+    const n = special.length;
+    const a = tf.tensor(special, [n, 1], 'float32'), b = tf.tensor(special, [1, n], 'float32');
+    for (const name of NAMES) {
+      for (const [x, y, xs, ys] of [[a, b, [n, 1], [1, n]], [b, a, [1, n], [n, 1]]] as const) {
+        const ours = broadcastBinary(name, xs, special, ys, special);
+        assert.deepEqual(bits(ours.values), bits(runStockOn(name, x, y)), `${name} ${JSON.stringify(xs)} ${JSON.stringify(ys)}`);
+      }
+    }
+    tf.dispose([a, b]);
+  });
+
+  it('300 random shape pairs (rank 0-5, size-1 axes anywhere, broadcasts on both sides) equal the stock kernels', () => {
+    const r = rng(7);
+    for (let t = 0; t < 300; t++) {
+      const rank = Math.floor(r() * 6);
+      const full = Array.from({ length: rank }, () => 1 + Math.floor(r() * 4));
+      const sub = (): number[] => full.slice(Math.floor(r() * (rank + 1))).map((d) => (r() < 0.4 ? 1 : d));
+      const aShape = sub(), bShape = sub();
+      const a = values(size(aShape), 1000 + 2 * t), b = values(size(bShape), 1001 + 2 * t);
+      const ta = tf.tensor(a, aShape, 'float32'), tb = tf.tensor(b, bShape, 'float32');
+      for (const name of NAMES) {
+        const ours = broadcastBinary(name, aShape, a, bShape, b);
+        assert.deepEqual(bits(ours.values), bits(runStockOn(name, ta, tb)), `${name} ${JSON.stringify(aShape)} ${JSON.stringify(bShape)}`);
+      }
+      tf.dispose([ta, tb]);
+    }
+  });
+
   it('equal the stock kernels and the definition, bit for bit, and are what tf.add & co. run', () => {
-    const backend = tf.backend();
     for (const [k, [aShape, bShape]] of PAIRS.entries()) {
       const a = values(size(aShape), 2 * k + 1), b = values(size(bShape), 2 * k + 2);
       const ta = tf.tensor(a, aShape, 'float32'), tb = tf.tensor(b, bShape, 'float32');
       for (const name of NAMES) {
         const ours = broadcastBinary(name, aShape, a, bShape, b);
-        const stockOut = stockCpuBinary(name)({ inputs: { a: ta, b: tb }, attrs: {}, backend }) as TensorInfo;
-        const stockVals = backend.readSync(stockOut.dataId) as Float32Array;
-        backend.disposeData(stockOut.dataId);
         const what = `${name} ${JSON.stringify(aShape)} ${JSON.stringify(bShape)}`;
-        assert.deepEqual(ours.shape, stockOut.shape, what);
-        assert.deepEqual(bits(ours.values), bits(stockVals), `${what}: against the stock kernel`);
-        assert.deepEqual(bits(ours.values), bits(reference(name, aShape, a, bShape, b)), `${what}: against the definition`);
         const op = name === Add ? tf.add : name === Sub ? tf.sub : name === Multiply ? tf.mul : tf.div;
         const viaTf = op(ta, tb);
-        assert.deepEqual(bits(viaTf.dataSync() as Float32Array), bits(ours.values), `${what}: through tf`);
+        assert.deepEqual(ours.shape, viaTf.shape, what);
+        assert.deepEqual(bits(ours.values), bits(runStockOn(name, ta, tb)), `${what}: against the stock kernel`);
+        assert.deepEqual(bits(ours.values), bits(reference(name, aShape, a, bShape, b)), `${what}: against the definition`);
+        assert.deepEqual(bits(viaTf.dataSync()), bits(ours.values), `${what}: through tf`);
         viaTf.dispose();
       }
       tf.dispose([ta, tb]);
     }
   });
 
-  it('leave int32 to the stock kernels, and leak no tensor', () => {
+  it('leave int32, complex64 and mixed dtypes to the stock kernels, take a float32 mask cast from bool, and leak no tensor', () => {
     const before = tf.memory().numTensors;
     tf.tidy(() => {
       const i = tf.mul(tf.tensor([[1, 2], [3, 4]], [2, 2], 'int32'), tf.tensor([[2], [3]], [2, 1], 'int32'));
       assert.equal(i.dtype, 'int32');
       assert.deepEqual(Array.from(i.dataSync()), [2, 4, 9, 12]);
+      const c = tf.mul(tf.complex([1, 2], [1, 0]), tf.complex([[3], [1]], [[0], [1]]));
+      assert.equal(c.dtype, 'complex64');
+      assert.deepEqual(Array.from(tf.real(c).dataSync()), [3, 6, 0, 2]);
+      assert.deepEqual(Array.from(tf.imag(c).dataSync()), [3, 0, 2, 2]);
+      const mixed = tf.engine().runKernel(Multiply, { a: tf.tensor([[1.5], [2]], [2, 1], 'float32'), b: tf.tensor([2, 3], [1, 2], 'int32') }) as tf.Tensor;
+      assert.equal(mixed.dtype, 'float32');
+      assert.deepEqual(Array.from(mixed.dataSync()), [3, 4.5, 4, 6]);
+      const mask = tf.cast(tf.tensor([true, false], [2, 1, 1, 1], 'bool'), 'float32');
+      const x = tf.tensor(values(8, 3), [2, 2, 2, 1]);
+      assert.deepEqual(bits(tf.mul(x, mask).dataSync()), bits(runStockOn(Multiply, x, mask)));
       const s = tf.add(tf.ones([3, 2]), tf.scalar(2));
       assert.deepEqual(Array.from(s.dataSync()), [3, 3, 3, 3, 3, 3]);
       tf.mul(tf.ones([4, 28, 28, 1]), tf.ones([4, 1, 1, 1]));

@@ -2,7 +2,8 @@
  * Backend selection. Order of preference: tfjs-node (native libtensorflow, when it
  * loads), then wasm + lipbench's native addon (GEMM and convolutions in C++ on the wasm
  * heap; built at install time when a compiler is present, LIPBENCH_NATIVE=0 disables it),
- * then wasm with lipbench's kernel fixes, then the stock cpu backend.
+ * then wasm with lipbench's kernel fixes, then the cpu backend (with lipbench's
+ * elementwise Add/Sub/Multiply/RealDiv, the stock kernels' bits).
  * tfjs-node is an optionalDependency: on machines where its install script cannot
  * download libtensorflow, it simply fails to load and we fall through.
  */

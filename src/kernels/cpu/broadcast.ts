@@ -23,8 +23,8 @@ type BinaryName = (typeof OPS)[number];
 /**
  * op(a, b) with NumPy broadcasting into a new Float32Array of the broadcast shape. The
  * dimensions are right-aligned; size-1 output dimensions are dropped and neighbours merged
- * while both operands step through them contiguously (or both repeat), so [B,28,28,1] ·
- * [B,1,1,1] is B runs of 784 against one repeated value.
+ * while each operand continues through them, contiguously or by repeating (each on its own),
+ * so [B,28,28,1] · [B,1,1,1] is B runs of 784 against one repeated value.
  */
 export function broadcastBinary(name: BinaryName, aShape: readonly number[], a: Float32Array, bShape: readonly number[], b: Float32Array): { shape: number[]; values: Float32Array } {
   const shape = backend_util.assertAndGetBroadcastShape([...aShape], [...bShape]);
@@ -108,10 +108,10 @@ let registered = false;
 /** Replaces the four cpu kernels (idempotent); the stock ones stay reachable through stockCpuBinary. */
 export function registerCpuBroadcastKernels(): void {
   if (registered) return;
-  registered = true;
-  for (const name of OPS) {
-    const cfg = stock(name);
-    tf.unregisterKernel(name, 'cpu');
-    tf.registerKernel({ ...cfg, kernelFunc: kernel(name) });
+  const configs = OPS.map(stock);  // all four captured before any is replaced
+  for (const cfg of configs) {
+    tf.unregisterKernel(cfg.kernelName, 'cpu');
+    tf.registerKernel({ ...cfg, kernelFunc: kernel(cfg.kernelName as BinaryName) });
   }
+  registered = true;
 }
