@@ -2,9 +2,9 @@
  * kernels/cpu/broadcast.ts: the cpu backend's Add, Sub, Multiply and RealDiv of float32
  * tensors, broadcasting along any axes, equal the stock tfjs-cpu kernels bit for bit
  * (raw bits, NaN payloads included: fixed and 300 random shape pairs, every pair of
- * special values), leave other dtypes to them, and are
- * what tf.add & co. run once registered (initBackend registers them). Also checked independently of tfjs: every element
- * against its own index arithmetic.
+ * special values), leave other dtypes to them, and are what tf.add & co. run once
+ * registered (initBackend registers them). Also checked independently of tfjs: every
+ * element against its own index arithmetic.
  */
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
