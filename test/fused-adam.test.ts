@@ -1,6 +1,7 @@
 /**
  * FusedAdam (train/fused-adam.ts) against tfjs' AdamOptimizer: the same weights bit for
  * bit after every step, through a learning-rate change and a variable with no gradient,
+ * and the same weights and β powers over 400 steps with a setWeights among them,
  * on cpu, on wasm (one JavaScript pass over the heap) and on wasm+native (the addon,
  * threaded for large variables); it runs its kernel, and it leaks no tensors.
  */
@@ -49,6 +50,36 @@ describe('FusedAdam', () => {
           if (!Object.is(a[k], e[k])) assert.fail(`${mode} variable ${i} [${SHAPES[i]}] element ${k}: ${a[k]} vs tfjs ${e[k]}`);
         }
       });
+    });
+
+    it(`${mode}: 400 steps, a setWeights after 150, the same weights and β powers as tfjs' Adam, bit for bit`, async () => {
+      await useMode(mode);
+      // β powers compound in float32 every step; 400 steps take β2 = 0.95 to ~1e-9.
+      const init = randArray([7]);
+      const grads = Array.from({ length: 400 }, () => randArray([7]));
+      const run = async (opt: tf.AdamOptimizer, tag: string): Promise<number[][]> => {
+        const v = tf.variable(tf.tensor(init, [7]), true, `long_${tag}_${mode}`);
+        const trace: number[][] = [];
+        for (const [t, g] of grads.entries()) {
+          if (t === 150) {
+            // A restore: tfjs recomputes the β powers from the iteration count (float32 pow).
+            const w = await opt.getWeights();
+            await opt.setWeights(w);
+            tf.dispose(w.map((x) => x.tensor));
+          }
+          tf.tidy(() => opt.applyGradients([{ name: v.name, tensor: tf.tensor(g, [7]) }]));
+          const s = opt as unknown as { accBeta1: tf.Variable; accBeta2: tf.Variable };
+          if (t % 25 === 24 || t === 150) trace.push([...v.dataSync(), s.accBeta1.dataSync()[0]!, s.accBeta2.dataSync()[0]!]);
+        }
+        v.dispose();
+        opt.dispose();
+        return trace;
+      };
+      const expected = await run(tf.train.adam(0.01, 0.8, 0.95), 'ref');
+      const actual = await run(new FusedAdam(0.01, 0.8, 0.95), 'fused');
+      expected.forEach((e, k) => e.forEach((x, i) => {
+        if (!Object.is(actual[k]![i], x)) assert.fail(`${mode} sample ${k} value ${i} (7 weights, then β1^t, β2^t): ${actual[k]![i]} vs tfjs ${x}`);
+      }));
     });
 
     it(`${mode}: runs its kernel and leaks no tensors`, async () => {
