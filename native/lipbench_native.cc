@@ -609,7 +609,7 @@ __attribute__((target("avx2"))) int transpose_rows_8(float* d, const float* cons
  * (the forward pass packs row-major activations this way).
  */
 __attribute__((target("avx2"))) void pack_a_8x8(float* dst, const float* a, long lda, int i0, int p0, int kc, float alpha, int MR) {
-  const float* rows[8];
+  const float* rows[8] = {};  // [MR, 8) unread (transpose_rows_8 repeats row MR-1); zeroed for -Wmaybe-uninitialized
   for (int i = 0; i < MR; i++) rows[i] = a + static_cast<long>(i0 + i) * lda + p0;
   for (int p = transpose_rows_8(dst, rows, kc, MR, true, alpha); p < kc; p++)
     for (int i = 0; i < MR; i++) dst[static_cast<long>(p) * MR + i] = alpha * rows[i][p];
