@@ -33,6 +33,7 @@ export class FusedAdam extends tf.AdamOptimizer {
   override applyGradients(variableGradients: Parameters<tf.AdamOptimizer['applyGradients']>[0]): void {
     if (!tf.getKernel(ADAM_UPDATE, tf.getBackend())) {
       super.applyGradients(variableGradients);
+      this.betaPowers = undefined;  // tfjs moved the β powers on; read them if a later step has the kernel
       return;
     }
     const s = this as unknown as AdamState;
