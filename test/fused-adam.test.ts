@@ -1,7 +1,8 @@
 /**
  * FusedAdam (train/fused-adam.ts) against tfjs' AdamOptimizer: the same weights bit for
  * bit after every step, through a learning-rate change and a variable with no gradient,
- * and the same weights and β powers over 400 steps with a setWeights among them,
+ * the same weights and β powers over 400 steps with a setWeights among them, and with
+ * steps on tfjs' own update (the kernel unregistered) in between,
  * on cpu, on wasm (one JavaScript pass over the heap) and on wasm+native (the addon,
  * threaded for large variables); it runs its kernel, and it leaks no tensors.
  */
@@ -21,6 +22,32 @@ const SHAPES = [[37, 19], [19], [3, 3, 2, 5], [300001]];
 describe('FusedAdam', () => {
   const modes = MODES;
   before(() => setupModes());
+
+  it('cpu: steps without the kernel in between (tfjs\' own update) leave the same weights as tfjs\' Adam', async () => {
+    await useMode('cpu');
+    const init = randArray([5]);
+    const grads = Array.from({ length: 8 }, () => randArray([5]));
+    const run = (opt: tf.Optimizer, tag: string, withoutKernel: (t: number) => boolean): Float32Array => {
+      const v = tf.variable(tf.tensor(init, [5]), true, `switch_${tag}`);
+      const cfg = tf.getKernel(ADAM_UPDATE, 'cpu')!;
+      grads.forEach((g, t) => {
+        const off = withoutKernel(t);
+        if (off) tf.unregisterKernel(ADAM_UPDATE, 'cpu');
+        try {
+          tf.tidy(() => opt.applyGradients([{ name: v.name, tensor: tf.tensor(g, [5]) }]));
+        } finally {
+          if (off) tf.registerKernel(cfg);
+        }
+      });
+      const out = Float32Array.from(v.dataSync());
+      v.dispose();
+      opt.dispose();
+      return out;
+    };
+    const expected = run(tf.train.adam(0.05, 0.8, 0.95), 'ref', () => false);
+    const actual = run(new FusedAdam(0.05, 0.8, 0.95), 'fused', (t) => t === 3 || t === 4);
+    assert.deepEqual(Array.from(actual), Array.from(expected));
+  });
 
   for (const mode of modes) {
     it(`${mode}: the same weights as tfjs' Adam, bit for bit, over 6 steps with a rate change and a missing gradient`, async () => {
