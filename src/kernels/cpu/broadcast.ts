@@ -11,11 +11,10 @@
  * (a double result stored to a Float32Array), so the bits are the stock kernel's. Other
  * dtypes go to the stock kernel.
  */
-import * as tf from '@tensorflow/tfjs-core';
 import { Add, Multiply, RealDiv, Sub, backend_util, util } from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import type { SyncBackend } from '../register.js';
+import { overrideKernel, stockKernel, type SyncBackend } from '../register.js';
 
 const OPS = [Add, Sub, Multiply, RealDiv] as const;
 type BinaryName = (typeof OPS)[number];
@@ -76,15 +75,9 @@ export function broadcastBinary(name: BinaryName, aShape: readonly number[], a: 
   return { shape, values: out };
 }
 
-const captured = new Map<string, KernelConfig>();
-
 function stock(name: BinaryName): KernelConfig {
-  let cfg = captured.get(name);
-  if (!cfg) {
-    cfg = tf.getKernel(name, 'cpu');
-    if (!cfg) throw new Error(`cpu backend has no ${name} kernel`);
-    captured.set(name, cfg);
-  }
+  const cfg = stockKernel(name, 'cpu');
+  if (!cfg) throw new Error(`cpu backend has no ${name} kernel`);
   return cfg;
 }
 
@@ -108,10 +101,6 @@ let registered = false;
 /** Replaces the four cpu kernels (idempotent); the stock ones stay reachable through stockCpuBinary. */
 export function registerCpuBroadcastKernels(): void {
   if (registered) return;
-  const configs = OPS.map(stock);  // all four captured before any is replaced
-  for (const cfg of configs) {
-    tf.unregisterKernel(cfg.kernelName, 'cpu');
-    tf.registerKernel({ ...cfg, kernelFunc: kernel(cfg.kernelName as BinaryName) });
-  }
+  for (const name of OPS) overrideKernel({ kernelName: name, backendName: 'cpu', kernelFunc: kernel(name) });
   registered = true;
 }

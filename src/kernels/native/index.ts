@@ -5,7 +5,7 @@
  * pure-wasm paths whenever no addon is active.
  */
 import { registerWasmKernels } from '../wasm/index.js';
-import { overrideKernel } from '../wasm/stock.js';
+import { overrideKernel } from '../register.js';
 import { activateNative, type NativeAddon } from './addon.js';
 import { nativeConv2DConfig, nativeFusedConv2DConfig } from './conv2d-kernels.js';
 
