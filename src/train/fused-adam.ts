@@ -45,8 +45,8 @@ export class FusedAdam extends tf.AdamOptimizer {
     // a double holds every product and difference of two floats before the one rounding).
     // tfjs ran seven scalar kernels and a read-back for them, ~65 µs of a 4 ms MLP step.
     const f = Math.fround;
-    this.betaPowers ??= [s.accBeta1.dataSync()[0]!, s.accBeta2.dataSync()[0]!];
-    const [p1, p2] = this.betaPowers;
+    const [p1, p2] = (this.betaPowers ??= [s.accBeta1.dataSync()[0]!, s.accBeta2.dataSync()[0]!]);
+    const [n1, n2] = (this.betaPowers = [f(p1 * f(s.beta1)), f(p2 * f(s.beta2))]);
     tf.tidy(() => {
       const params = adamParams(s.beta1, s.beta2, f(1 - p1), f(1 - p2), s.epsilon, s.learningRate);
       named.forEach(({ name, tensor: g }, i) => {
@@ -61,13 +61,9 @@ export class FusedAdam extends tf.AdamOptimizer {
         v.assign(nv!);
         value.assign(nw!);
       });
-    });
-    this.betaPowers = [f(p1 * f(s.beta1)), f(p2 * f(s.beta2))];
-    // The variables too, for anything that reads them (an assign runs no kernel).
-    const [b1, b2] = this.betaPowers;
-    tf.tidy(() => {
-      s.accBeta1.assign(tf.scalar(b1));
-      s.accBeta2.assign(tf.scalar(b2));
+      // The variables too, for anything that reads them (an assign runs no kernel).
+      s.accBeta1.assign(tf.scalar(n1));
+      s.accBeta2.assign(tf.scalar(n2));
     });
     s.incrementIterations();
   }
