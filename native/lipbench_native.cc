@@ -679,6 +679,9 @@ struct DenseA {
   }
 };
 
+// Widest row range (floats) whose next rows DenseB::pack prefetches by hand: 16 lines.
+constexpr int PREFETCH_ROW_FLOATS = 256;
+
 struct DenseB {
   const float* b;
   long ldb;
@@ -693,14 +696,20 @@ struct DenseB {
         float* d = dst + static_cast<long>(p) * NR;
         int jp = 0;
 #ifdef LB_X86
-        // A thread's columns of a row are a few lines, and its next row is ldb floats on,
-        // often in another 4 KB page, where the hardware's stream prefetch stops: fetch the
-        // row 4 ahead by hand. NTA, as every source line is read once. On the Zen 3 VM, 2
-        // threads, interleaved A/B (15-21 pairs): 0.93-1.00x the time on the 7 shapes that
-        // pack B this way, 1.00x on one thread; a T0 hint or 8 rows ahead within noise of it.
-        if (p + 4 < kc) {
+        // A claimed range of columns (gemm_cols_claimed: at most CLAIM_MAX panels, 512
+        // bytes) is a few lines of each row, and the next row is ldb floats on, often in
+        // another 4 KB page, where the hardware's stream prefetch stops: fetch the row 4
+        // ahead by hand, every line the range touches. NTA, as each source line is read
+        // once. Wider rows (one thread's blocked loop, a row split's whole B) are long
+        // streams the hardware follows, and 4 of them ahead would overrun L1: left alone.
+        // A small gain: on the Zen 3 VM, 2 threads, interleaved A/B (five runs of 15-21
+        // pairs), the 7 shapes that pack B this way took a median 0.975-0.989x the time per
+        // run (29 of 35 shape-runs under 1, range 0.93-1.005); one thread 0.97-1.02x.
+        if (n <= PREFETCH_ROW_FLOATS && p + 4 < kc) {
           const char* ahead = reinterpret_cast<const char*>(src + 4 * ldb);
-          for (long o = 0; o < static_cast<long>(n) * 4; o += 64) _mm_prefetch(ahead + o, _MM_HINT_NTA);
+          const char* end = reinterpret_cast<const char*>(src + 4 * ldb + n);
+          for (const char* q = reinterpret_cast<const char*>(reinterpret_cast<uintptr_t>(ahead) & ~uintptr_t(63)); q < end; q += 64)
+            _mm_prefetch(q, _MM_HINT_NTA);
         }
 #endif
         // Whole panels by constant-size copies (inlined moves; a memcpy call per 64 bytes
