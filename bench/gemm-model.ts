@@ -36,8 +36,10 @@ export function buildModel(): { exe: string; cleanup: () => void } {
     writeFileSync(path.join(dir, 'kern_avx2.inc'), extractKernel(readFileSync(path.join(here, '..', 'native', 'lipbench_native.cc'), 'utf8')));
     copyFileSync(path.join(here, 'gemm-model.cc'), path.join(dir, 'gemm-model.cc'));
     const exe = path.join(dir, 'gemm-model');
-    const cc = spawnSync(process.env.CXX || 'c++', ['-O3', '-std=c++17', '-o', exe, path.join(dir, 'gemm-model.cc')], { encoding: 'utf8' });
-    if (cc.status !== 0) throw new Error(`compiling the model failed: ${(cc.stderr || cc.error?.message || '').trim()}`);
+    // CXX may carry a launcher or flags ("ccache g++"), as make allows.
+    const [cxx, ...cxxArgs] = (process.env.CXX || 'c++').trim().split(/\s+/);
+    const cc = spawnSync(cxx, [...cxxArgs, '-O3', '-std=c++17', '-o', exe, path.join(dir, 'gemm-model.cc')], { encoding: 'utf8' });
+    if (cc.status !== 0) throw new Error(`compiling the model with ${cxx} failed: ${(cc.error?.message ?? cc.stderr ?? '').trim()}`);
     return { exe, cleanup };
   } catch (e) {
     cleanup();
@@ -47,6 +49,12 @@ export function buildModel(): { exe: string; cleanup: () => void } {
 
 function main(): void {
   const argv = process.argv.slice(2);
+  const known = ['m', 'k', 'n', 'ldb', 'kc', 'panels', 'reps'];
+  for (let i = 0; i < argv.length; i += 2) {
+    if (!known.includes(argv[i].replace(/^--/, '')) || !argv[i].startsWith('--')) {
+      throw new Error(`unknown argument ${argv[i]}: expected ${known.map((k) => `--${k} <n>`).join(', ')}`);
+    }
+  }
   const opt = (name: string, def: number): number => {
     const i = argv.indexOf(`--${name}`);
     const v = i >= 0 ? Number(argv[i + 1]) : def;
@@ -59,7 +67,10 @@ function main(): void {
   try {
     console.log(`one thread's share: ${m}x${k} · ${k}x${n} (B rows ${ldb} floats apart), k blocks of ${kc}, ranges of ${panels} panels, ${reps} rounds`);
     const run = spawnSync(exe, [m, k, n, ldb, kc, panels, reps].map(String), { encoding: 'utf8' });
-    if (run.status !== 0) throw new Error(`the model failed: ${run.stderr.trim()}`);
+    if (run.status !== 0) {
+      const why = run.error?.message ?? (run.signal ? `killed by ${run.signal}${run.signal === 'SIGILL' ? ' (no AVX2/FMA on this CPU?)' : ''}` : (run.stderr ?? '').trim());
+      throw new Error(`the model failed: ${why}`);
+    }
     const byMode = new Map<string, { us: number[]; pct: number[] }>();
     for (const line of run.stdout.trim().split('\n')) {
       const [, name, us, pct] = line.split('\t');
@@ -77,4 +88,11 @@ function main(): void {
   }
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) main();
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  try {
+    main();
+  } catch (e) {
+    console.error(`gemm-model: ${e instanceof Error ? e.message : String(e)}`);
+    process.exit(2);
+  }
+}

@@ -31,15 +31,19 @@ describe('bench/gemm-model', () => {
   it('computes the product it times', { skip: !avx2 || !hasCxx ? 'needs an AVX2+FMA CPU and a C++ compiler' : false, timeout: 120_000 }, () => {
     const { exe, cleanup } = buildModel();
     try {
-      // M = 20 (three 6-row panels and a 2-row edge), K = 70 in k blocks of 32 (a short
-      // last one), N = 96 in ranges of 4 panels (a short last range), B rows 100 apart.
-      for (const args of [[20, 70, 96, 100, 32, 4], [128, 784, 256, 512, 196, 4], [7, 16, 16, 16, 16, 1]]) {
+      // M = 20 (three 6-row panels and a 2-row edge), K = 71 in k blocks of 32 (a short
+      // last one), N = 96 in ranges of 4 panels (a short last range), B rows 100 apart;
+      // the README's default shape; one row past a panel, one k block, one panel a range.
+      for (const args of [[20, 71, 96, 100, 32, 4], [128, 784, 256, 512, 196, 4], [7, 16, 16, 16, 16, 1], [13, 45, 48, 53, 16, 2]]) {
         const r = spawnSync(exe, [...args, 1, 'check'].map(String), { encoding: 'utf8' });
         assert.equal(r.status, 0, r.stderr);
         const m = /max relative error (\S+)/.exec(r.stdout);
         assert.ok(m, r.stdout);
         assert.ok(Number(m[1]) < 1e-5, `${args.join(' ')}: ${r.stdout}`);
       }
+      const bad = spawnSync(exe, ['8', '8', '20', '20', '8', '1', '1'], { encoding: 'utf8' });
+      assert.equal(bad.status, 2, 'N not a multiple of 16 is refused');
+      assert.match(bad.stderr, /multiple of 16/);
     } finally {
       cleanup();
     }
