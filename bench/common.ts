@@ -1,7 +1,10 @@
 /**
- * What bench.ts (the light parent) and child.ts (which loads tfjs) share. Kept apart from
- * child.ts because importing that file runs the workloads.
+ * What bench.ts (the light parent) and child.ts (which loads tfjs) share, and the other
+ * bench scripts' helpers. Kept apart from child.ts because importing that file runs the
+ * workloads.
  */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /** The lipbench backend configurations a child process can run. */
 export const CONFIGS = ['wasm', 'wasm+lipbench', 'wasm+native', 'cpu'] as const;
@@ -19,3 +22,17 @@ export function median(xs: readonly number[]): number {
  * the same count.
  */
 export const REWARM = 2;
+
+/**
+ * Runs `main` when the module at `moduleUrl` is the script node was started with (not when
+ * a test imports it); an error ends the process with one line, `name: message`, and exit 2.
+ */
+export function runAsScript(moduleUrl: string, name: string, main: () => void): void {
+  if (!process.argv[1] || path.resolve(process.argv[1]) !== fileURLToPath(moduleUrl)) return;
+  try {
+    main();
+  } catch (e) {
+    console.error(`${name}: ${e instanceof Error ? e.message : String(e)}`);
+    process.exit(2);
+  }
+}

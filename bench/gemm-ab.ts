@@ -12,10 +12,9 @@
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { missingNativeFunctions, type NativeAddon } from '../src/kernels/native/addon.js';
 import { SHAPES } from './gemm.js';
-import { median } from './common.js';
+import { median, runAsScript } from './common.js';
 
 export interface AbShape { readonly m: number; readonly k: number; readonly n: number; readonly ta: boolean; readonly tb: boolean }
 
@@ -89,11 +88,4 @@ function main(): void {
   }
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  try {
-    main();
-  } catch (e) {
-    console.error(`gemm-ab: ${e instanceof Error ? e.message : String(e)}`);
-    process.exit(2);
-  }
-}
+runAsScript(import.meta.url, 'gemm-ab', main);

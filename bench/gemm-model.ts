@@ -14,7 +14,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync } from '
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { median } from './common.js';
+import { median, runAsScript } from './common.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -88,11 +88,4 @@ function main(): void {
   }
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  try {
-    main();
-  } catch (e) {
-    console.error(`gemm-model: ${e instanceof Error ? e.message : String(e)}`);
-    process.exit(2);
-  }
-}
+runAsScript(import.meta.url, 'gemm-model', main);
