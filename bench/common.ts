@@ -23,6 +23,12 @@ export function median(xs: readonly number[]): number {
  */
 export const REWARM = 2;
 
+/** Prints a header and rows as left-aligned columns two spaces apart. */
+export function printColumns(header: readonly string[], rows: readonly (readonly string[])[]): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  for (const r of [header, ...rows]) console.log(r.map((c, i) => c.padEnd(widths[i])).join('  '));
+}
+
 /**
  * Runs `main` when the module at `moduleUrl` is the script node was started with (not when
  * a test imports it); an error ends the process with one line, `name: message`, and exit 2.

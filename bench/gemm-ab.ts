@@ -13,7 +13,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { missingNativeFunctions, type NativeAddon } from '../src/kernels/native/addon.js';
-import { SHAPES } from './gemm.js';
+import { SHAPES, sgemmOn } from './gemm.js';
 import { median, runAsScript } from './common.js';
 
 export interface AbShape { readonly m: number; readonly k: number; readonly n: number; readonly ta: boolean; readonly tb: boolean }
@@ -52,7 +52,7 @@ function main(): void {
   };
   const [oldAddon, newAddon] = files.map(load);
   const threads = int('threads', 2), pairs = int('pairs', 15), rotate = int('rotate', 1);
-  const shapes = opt('shapes') ? parseShapes(opt('shapes') as string) : SHAPES.map(({ m, k, n, ta, tb }) => ({ m, k, n, ta, tb }));
+  const shapes: readonly AbShape[] = opt('shapes') ? parseShapes(opt('shapes') as string) : SHAPES;
   for (const a of [oldAddon, newAddon]) a.setThreads(threads);
   console.log(`A/B, ${threads} thread(s), ${pairs} pairs: old ${files[0]}, new ${files[1]}${rotate > 1 ? `, B cycled through ${rotate} copies` : ''}`);
   for (const s of shapes) {
@@ -61,10 +61,7 @@ function main(): void {
     const heap = new Float32Array(aLen + cLen + copies * bLen);
     for (let i = 0; i < heap.length; i++) heap[i] = Math.random() - 0.5;
     let call = 0;
-    const run = (x: NativeAddon) => (): void => {
-      const bOff = aLen + cLen + (call++ % copies) * bLen;
-      x.sgemm(heap, s.ta, s.tb, s.m, s.n, s.k, 1, 0, s.ta ? s.m : s.k, bOff, s.tb ? s.k : s.n, 0, aLen, s.n, -1, 0);
-    };
+    const run = (x: NativeAddon) => (): void => sgemmOn(x, s, heap, 0, aLen + cLen + (call++ % copies) * bLen, aLen);
     const fOld = run(oldAddon), fNew = run(newAddon);
     fOld();
     fNew();
@@ -78,7 +75,10 @@ function main(): void {
     };
     const tOld: number[] = [], tNew: number[] = [], ratio: number[] = [];
     for (let p = 0; p < pairs; p++) {
-      const [o, n] = p % 2 === 0 ? [time(fOld), time(fNew)] : (() => { const nn = time(fNew); return [time(fOld), nn]; })();
+      const newFirst = p % 2 === 1;
+      const early = newFirst ? time(fNew) : 0;
+      const o = time(fOld);
+      const n = newFirst ? early : time(fNew);
       tOld.push(o);
       tNew.push(n);
       ratio.push(n / o);

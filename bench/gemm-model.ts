@@ -14,7 +14,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync } from '
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { median, runAsScript } from './common.js';
+import { median, printColumns, runAsScript } from './common.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -80,9 +80,7 @@ function main(): void {
       byMode.set(name, e);
     }
     const rows = [...byMode].map(([name, e]) => [name, median(e.us).toFixed(1), median(e.pct).toFixed(1), `${Math.min(...e.pct).toFixed(1)}-${Math.max(...e.pct).toFixed(1)}`]);
-    const header = ['what runs', 'median µs', '% of peak', 'range'];
-    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-    for (const r of [header, ...rows]) console.log(r.map((c, i) => c.padEnd(widths[i])).join('  '));
+    printColumns(['what runs', 'median µs', '% of peak', 'range'], rows);
   } finally {
     cleanup();
   }

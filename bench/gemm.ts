@@ -16,9 +16,10 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { NativeAddon } from '../src/kernels/native/addon.js';
 import { loadNative } from '../src/node/native-addon.js';
 import { peerEnv } from './peer-env.js';
-import { median } from './common.js';
+import { median, printColumns } from './common.js';
 
 export interface GemmShape { readonly m: number; readonly n: number; readonly k: number; readonly ta: boolean; readonly tb: boolean; readonly what: string }
 
@@ -32,6 +33,14 @@ export const SHAPES: readonly GemmShape[] = [
   { m: 256, n: 4096, k: 256, ta: false, tb: false, what: 'fwd 256x256 · 256x4096' },
   { m: 1024, n: 1024, k: 256, ta: true, tb: false, what: 'dW 1024x256 · 256x1024' },
 ];
+
+/**
+ * One SGEMM of `s` on `heap` (alpha 1, beta 0, no bias or activation), its operands at
+ * the given float offsets, densely stored as the shape says.
+ */
+export function sgemmOn(addon: NativeAddon, s: Omit<GemmShape, 'what'>, heap: Float32Array, aOff: number, bOff: number, cOff: number): void {
+  addon.sgemm(heap, s.ta, s.tb, s.m, s.n, s.k, 1, aOff, s.ta ? s.m : s.k, bOff, s.tb ? s.k : s.n, 0, cOff, s.n, -1, 0);
+}
 
 /** FMA peak in GFLOP/s: lanes × 2 flops × 2 FMA pipes per cycle (Zen 3/4, Skylake-X and later) × GHz × threads. */
 export function peakGflops(isa: string, mhz: number, threads: number): number {
@@ -88,7 +97,7 @@ function main(): void {
     const aLen = s.m * s.k, bLen = s.k * s.n, cLen = s.m * s.n;
     const heap = new Float32Array(aLen + bLen + cLen);
     for (let i = 0; i < aLen + bLen; i++) heap[i] = Math.random() - 0.5;
-    const call = (): void => addon.sgemm(heap, s.ta, s.tb, s.m, s.n, s.k, 1, 0, s.ta ? s.m : s.k, aLen, s.tb ? s.k : s.n, 0, aLen + bLen, s.n, -1, 0);
+    const call = (): void => sgemmOn(addon, s, heap, 0, aLen, aLen + bLen);
     const flops = 2 * s.m * s.n * s.k;
     // Enough calls per sample to last ~50 ms, so timer and call overhead vanish.
     call();
@@ -116,8 +125,7 @@ function main(): void {
       ...(peer ? [p ? p.toFixed(1) : '-', p ? (p / med).toFixed(2) : '-'] : []),
       ...(peer && threads === 1 ? [pc ? pc.toFixed(1) : '-', pc ? (pc / median(gfCpu)).toFixed(2) : '-'] : [])]);
   }
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  for (const r of [header, ...rows]) console.log(r.map((c, i) => c.padEnd(widths[i])).join('  '));
+  printColumns(header, rows);
 }
 
 /** torch.matmul GFLOP/s (median) per shape, with the same threads and a matched ISA. */
