@@ -28,6 +28,11 @@ export function extractKernel(source: string): string {
   return source.slice(start, end);
 }
 
+/** The C++ compiler command: CXX, which may carry a launcher or flags ("ccache g++") as make allows, or c++. */
+export function cxxCommand(): string[] {
+  return (process.env.CXX || 'c++').trim().split(/\s+/);
+}
+
 /** Builds the model in a temporary directory; returns its path and a cleanup. */
 export function buildModel(): { exe: string; cleanup: () => void } {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'lipbench-gemm-model-'));
@@ -36,8 +41,7 @@ export function buildModel(): { exe: string; cleanup: () => void } {
     writeFileSync(path.join(dir, 'kern_avx2.inc'), extractKernel(readFileSync(path.join(here, '..', 'native', 'lipbench_native.cc'), 'utf8')));
     copyFileSync(path.join(here, 'gemm-model.cc'), path.join(dir, 'gemm-model.cc'));
     const exe = path.join(dir, 'gemm-model');
-    // CXX may carry a launcher or flags ("ccache g++"), as make allows.
-    const [cxx, ...cxxArgs] = (process.env.CXX || 'c++').trim().split(/\s+/);
+    const [cxx, ...cxxArgs] = cxxCommand();
     const cc = spawnSync(cxx, [...cxxArgs, '-O3', '-std=c++17', '-o', exe, path.join(dir, 'gemm-model.cc')], { encoding: 'utf8' });
     if (cc.status !== 0) throw new Error(`compiling the model with ${cxx} failed: ${(cc.error?.message ?? cc.stderr ?? '').trim()}`);
     return { exe, cleanup };

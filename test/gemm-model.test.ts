@@ -7,16 +7,18 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { buildModel, extractKernel } from '../bench/gemm-model.js';
+import { buildModel, cxxCommand, extractKernel } from '../bench/gemm-model.js';
 
 const avx2 = (() => {
   try {
-    return process.arch === 'x64' && /\bavx2\b/.test(readFileSync('/proc/cpuinfo', 'utf8')) && /\bfma\b/.test(readFileSync('/proc/cpuinfo', 'utf8'));
+    const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
+    return process.arch === 'x64' && /\bavx2\b/.test(cpuinfo) && /\bfma\b/.test(cpuinfo);
   } catch {
     return false;
   }
 })();
-const hasCxx = spawnSync(process.env.CXX || 'c++', ['--version']).status === 0;
+const [cxx, ...cxxArgs] = cxxCommand();
+const hasCxx = spawnSync(cxx, [...cxxArgs, '--version']).status === 0;
 
 describe('bench/gemm-model', () => {
   it('finds the AVX2 micro-kernel in the addon source, and says so when it cannot', () => {
