@@ -22,6 +22,21 @@ namespace {
 
 using KernFn = void (*)(int, const float*, const float*, float*, long, float);
 const KernFn kEdge[7] = {nullptr, kern_avx2<1, 6>, kern_avx2<2, 6>, kern_avx2<3, 6>, kern_avx2<4, 6>, kern_avx2<5, 6>, kern_avx2<6, 6>};
+// As the addon: a last row panel of 1 or 2 rows runs two adjacent panels in one call.
+const KernFn kPair[3] = {nullptr, kern_avx2<1, 6, 2>, kern_avx2<2, 6, 2>};
+
+/**
+ * Row panel pn of column panel q (of `panels`, side by side kc * 16 floats apart from bq0,
+ * the first's packed B) into C at c (q's columns): the edge panel of 1 or 2 rows pairs
+ * an even q with q + 1, which then skips it.
+ */
+inline void tile(int M, int pn, int q, int panels, int kc, const float* a, const float* bq, float* c, long ldc, float beta) {
+  const int mr = std::min(6, M - pn * 6);
+  if (mr >= 3) return kEdge[mr](kc, a, bq, c, ldc, beta);
+  if (q % 2 == 1) return;
+  if (q + 1 < panels) return kPair[mr](kc, a, bq, c, ldc, beta);
+  kEdge[mr](kc, a, bq, c, ldc, beta);
+}
 
 __attribute__((target("avx2,fma"))) double fma_burn(long iters) {
   __m256 acc[12];
@@ -77,9 +92,8 @@ struct Model {
         if (packB) pack_b(kb, j0, panels);
         for (int q = 0; q < panels; q++)
           for (int pn = 0; pn < npan(); pn++) {
-            const int mr = std::min(6, M - pn * 6);
-            kEdge[mr](kc, ap + (static_cast<long>(kb) * npan() + pn) * 6 * kcb, bp + q * 16L * kc, c + static_cast<long>(pn) * 6 * N + j0 + q * 16,
-                      N, kb == 0 ? 0.f : 1.f);
+            tile(M, pn, q, panels, kc, ap + (static_cast<long>(kb) * npan() + pn) * 6 * kcb, bp + q * 16L * kc,
+                 c + static_cast<long>(pn) * 6 * N + j0 + q * 16, N, kb == 0 ? 0.f : 1.f);
           }
       }
     }
@@ -144,7 +158,8 @@ int main(int argc, char** argv) {
     return 0;
   }
   const double flops = 2.0 * m.M * m.N * m.K;
-  const char* names[] = {"micro-kernel alone (one B panel in L1, A from L2)", "blocked loop, no packing", "with B's packing", "with A's packing", "with both"};
+  const bool two = m.P >= 2;
+  const char* names[] = {"micro-kernel alone (B panels in L1, A from L2)", "blocked loop, no packing", "with B's packing", "with A's packing", "with both"};
   for (int r = 0; r < reps; r++) {
     for (int mode = 0; mode < 5; mode++) {
       double t = now();
@@ -156,8 +171,10 @@ int main(int argc, char** argv) {
           for (int kb = 0; kb < m.nkb(); kb++)
             for (int q = 0; q < m.N / 16; q++)
               for (int pn = 0; pn < m.npan(); pn++)
-                kEdge[std::min(6, m.M - pn * 6)](std::min(m.kcb, m.K - kb * m.kcb), m.ap + (static_cast<long>(kb) * m.npan() + pn) * 6 * m.kcb, m.bp,
-                                                 m.c + static_cast<long>(pn) * 6 * m.N, m.N, kb == 0 ? 0.f : 1.f);
+                // The same one or two packed panels (two when the edge pairs) for every q.
+                tile(m.M, pn, two ? q : 0, two ? m.N / 16 : 1, std::min(m.kcb, m.K - kb * m.kcb),
+                     m.ap + (static_cast<long>(kb) * m.npan() + pn) * 6 * m.kcb, m.bp + (two ? q % 2 : 0) * 16L * std::min(m.kcb, m.K - kb * m.kcb),
+                     m.c + static_cast<long>(pn) * 6 * m.N, m.N, kb == 0 ? 0.f : 1.f);
         } else {
           m.run(mode == 4 || mode == 3, mode == 4 || mode == 2);
         }

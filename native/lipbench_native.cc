@@ -54,6 +54,9 @@ struct Isa {
   // batch of 128 rows on a 6-row kernel does not run 6 rows' FMAs for its last 2; null
   // where an ISA has none (the full kernel then runs into a scratch tile).
   KernFn edge[16];
+  // pair[r] computes r rows of two adjacent full panels in one call (kern_avx2's P = 2),
+  // for the row counts whose edge kernel has too few accumulator chains; null otherwise.
+  KernFn pair[3];
 };
 
 static void kern_generic(int kc, const float* A, const float* B, float* C, long ldc, float beta) {
@@ -78,26 +81,43 @@ static void kern_generic(int kc, const float* A, const float* B, float* C, long 
 #ifdef LB_X86
 // R rows of a tile packed MR wide: R == MR is the full kernel, R < MR an edge kernel. Each
 // element is one FMA chain over k in the same order whatever R is, so the bits agree.
-template <int R, int MR = 6>
+// P = 2 runs two adjacent B panels at once (the second kc * 16 floats on, its C 16 columns
+// on): an edge of 1 or 2 rows has only 2R or 4R accumulator chains per panel, fewer than
+// this core's FMA latency x pipes (4 x 2), so one panel at a time leaves FMA slots idle.
+template <int R, int MR = 6, int P = 1>
 __attribute__((target("avx2,fma"))) static void kern_avx2(int kc, const float* A, const float* B, float* C, long ldc, float beta) {
-  __m256 c0[R], c1[R];
+  static_assert(P == 1 || P == 2, "one or two panels");
+  __m256 c0[R], c1[R], d0[R], d1[R];
+  const float* B2 = B + 16L * kc;
 #pragma GCC unroll 8
   for (int i = 0; i < R; i++) {
     c0[i] = _mm256_setzero_ps();
     c1[i] = _mm256_setzero_ps();
+    d0[i] = _mm256_setzero_ps();
+    d1[i] = _mm256_setzero_ps();
     // The tile's 16 floats may straddle two lines; fetch both while the k loop runs.
     _mm_prefetch(reinterpret_cast<const char*>(C + i * ldc), _MM_HINT_T0);
-    _mm_prefetch(reinterpret_cast<const char*>(C + i * ldc + 15), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(C + i * ldc + 16 * P - 1), _MM_HINT_T0);
   }
 #pragma GCC unroll 4
   for (int p = 0; p < kc; p++) {
     const __m256 b0 = _mm256_load_ps(B);
     const __m256 b1 = _mm256_load_ps(B + 8);
+    __m256 b2 = b0, b3 = b1;
+    if constexpr (P == 2) {
+      b2 = _mm256_load_ps(B2);
+      b3 = _mm256_load_ps(B2 + 8);
+      B2 += 16;
+    }
 #pragma GCC unroll 8
     for (int i = 0; i < R; i++) {
       const __m256 a = _mm256_broadcast_ss(A + i);
       c0[i] = _mm256_fmadd_ps(a, b0, c0[i]);
       c1[i] = _mm256_fmadd_ps(a, b1, c1[i]);
+      if constexpr (P == 2) {
+        d0[i] = _mm256_fmadd_ps(a, b2, d0[i]);
+        d1[i] = _mm256_fmadd_ps(a, b3, d1[i]);
+      }
     }
     A += MR;
     B += 16;
@@ -105,16 +125,20 @@ __attribute__((target("avx2,fma"))) static void kern_avx2(int kc, const float* A
   const __m256 vb = _mm256_set1_ps(beta);
 #pragma GCC unroll 8
   for (int i = 0; i < R; i++) {
-    float* c = C + i * ldc;
-    if (beta == 0.f) {
-      _mm256_storeu_ps(c, c0[i]);
-      _mm256_storeu_ps(c + 8, c1[i]);
-    } else if (beta == 1.f) {
-      _mm256_storeu_ps(c, _mm256_add_ps(_mm256_loadu_ps(c), c0[i]));
-      _mm256_storeu_ps(c + 8, _mm256_add_ps(_mm256_loadu_ps(c + 8), c1[i]));
-    } else {
-      _mm256_storeu_ps(c, _mm256_fmadd_ps(vb, _mm256_loadu_ps(c), c0[i]));
-      _mm256_storeu_ps(c + 8, _mm256_fmadd_ps(vb, _mm256_loadu_ps(c + 8), c1[i]));
+#pragma GCC unroll 2
+    for (int q = 0; q < P; q++) {
+      float* c = C + i * ldc + 16 * q;
+      const __m256 lo = q == 0 ? c0[i] : d0[i], hi = q == 0 ? c1[i] : d1[i];
+      if (beta == 0.f) {
+        _mm256_storeu_ps(c, lo);
+        _mm256_storeu_ps(c + 8, hi);
+      } else if (beta == 1.f) {
+        _mm256_storeu_ps(c, _mm256_add_ps(_mm256_loadu_ps(c), lo));
+        _mm256_storeu_ps(c + 8, _mm256_add_ps(_mm256_loadu_ps(c + 8), hi));
+      } else {
+        _mm256_storeu_ps(c, _mm256_fmadd_ps(vb, _mm256_loadu_ps(c), lo));
+        _mm256_storeu_ps(c + 8, _mm256_fmadd_ps(vb, _mm256_loadu_ps(c + 8), hi));
+      }
     }
   }
 }
@@ -232,7 +256,10 @@ Isa pick_isa(const std::string& f) {
     });
   }
   if ((f.empty() || f == "avx512" || f == "avx2") && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-    return with_edges<6>({"avx2", 6, 16, kern_avx2<6>, {}}, [](auto r) { return kern_avx2<decltype(r)::value, 6>; });
+    Isa isa = with_edges<6>({"avx2", 6, 16, kern_avx2<6>, {}, {}}, [](auto r) { return kern_avx2<decltype(r)::value, 6>; });
+    isa.pair[1] = kern_avx2<1, 6, 2>;
+    isa.pair[2] = kern_avx2<2, 6, 2>;
+    return isa;
   }
 #endif
   return {"generic", 4, 16, kern_generic, {}};
@@ -906,6 +933,15 @@ struct Im2colAT {
 };
 
 // ---------------------------------------------------------------------------------------
+/** C's mr x nr tile += bias[j], then ReLU when act == 1: after a tile's last k block. */
+inline void epilogue(float* c, long ldc, int mr, int nr, const float* bias, int act) {
+  for (int i = 0; i < mr; i++) {
+    float* ci = c + static_cast<long>(i) * ldc;
+    if (bias) for (int j = 0; j < nr; j++) ci[j] += bias[j];
+    if (act == 1) for (int j = 0; j < nr; j++) ci[j] = ci[j] > 0.f ? ci[j] : 0.f;
+  }
+}
+
 /** One MR x NR tile (possibly partial) of C from packed panels, with the epilogue on the last k block. */
 inline void compute_tile(const Isa& isa, int kc, const float* ap, const float* bp, float* c, long ldc, int mr, int nr,
                          float b, bool last, const float* bias, int act) {
@@ -924,13 +960,7 @@ inline void compute_tile(const Isa& isa, int kc, const float* ap, const float* b
       else for (int j = 0; j < nr; j++) ci[j] = b * ci[j] + ti[j];
     }
   }
-  if (last && (bias || act)) {
-    for (int i = 0; i < mr; i++) {
-      float* ci = c + static_cast<long>(i) * ldc;
-      if (bias) for (int j = 0; j < nr; j++) ci[j] += bias[j];
-      if (act == 1) for (int j = 0; j < nr; j++) ci[j] = ci[j] > 0.f ? ci[j] : 0.f;
-    }
-  }
+  if (last && (bias || act)) epilogue(c, ldc, mr, nr, bias, act);
 }
 
 /**
@@ -950,10 +980,26 @@ inline int row_block(int m, int MR) {
 inline void block_tiles(const Isa& isa, int kc, const float* ap, int mc, const float* bp, int nc, float* c, long ldc,
                         float b, bool last, const float* bias, int act) {
   const int MR = isa.mr, NR = isa.nr;
+  const int edge = mc % MR;
+  // The short last row tile (1 or 2 edge rows) of two adjacent full panels runs as one
+  // pair call, made at the even panel of the two.
+  const KernFn pair = edge > 0 && edge < 3 ? isa.pair[edge] : nullptr;
+  const int mfull = mc - edge;
   for (int jr = 0; jr < nc; jr += NR) {
-    for (int ir = 0; ir < mc; ir += MR) {
+    const bool full = jr + NR <= nc;
+    const bool pairs = pair && full;  // this panel's edge rows run apart from its loop below
+    for (int ir = 0; ir < (pairs ? mfull : mc); ir += MR) {
       compute_tile(isa, kc, ap + static_cast<long>(ir) * kc, bp + static_cast<long>(jr) * kc, c + static_cast<long>(ir) * ldc + jr,
                    ldc, std::min(MR, mc - ir), std::min(NR, nc - jr), b, last, bias ? bias + jr : nullptr, act);
+    }
+    if (!pairs || (jr / NR) % 2 == 1) continue;  // an odd full panel's edge ran with the even one's
+    float* ce = c + static_cast<long>(mfull) * ldc + jr;
+    const float* ae = ap + static_cast<long>(mfull) * kc;
+    if (jr + 2 * NR <= nc) {
+      pair(kc, ae, bp + static_cast<long>(jr) * kc, ce, ldc, b);
+      if (last && (bias || act)) epilogue(ce, ldc, edge, 2 * NR, bias ? bias + jr : nullptr, act);
+    } else {  // the last full panel, with no full partner
+      compute_tile(isa, kc, ae, bp + static_cast<long>(jr) * kc, ce, ldc, edge, NR, b, last, bias ? bias + jr : nullptr, act);
     }
   }
 }
@@ -1289,15 +1335,11 @@ void gemm(const AAcc& A, const BAcc& B, int M, int N, int K, float alpha, float 
           if (shareA) ap = Ash + (static_cast<long>(ib) * nkb + (pc - ks) / kcb) * ablk;
           else A.pack(Ap, i0, mcur, pc, kc, alpha, MR);
           if (localB) B.pack(Bl, pc, kc, jc + jp0 * NR, std::min((jp1 - jp0) * NR, nc - jp0 * NR), NR);
-          for (int jp = jp0; jp < jp1; jp++) {
-            const float* bp = localB ? Bl + static_cast<long>(jp - jp0) * NR * kc
-                                     : Bp + static_cast<long>(pc - ks) * ncp + static_cast<long>(jp) * NR * kc;
-            const int j = jc + jp * NR;
-            for (int ir = 0; ir < mcur; ir += MR) {
-              compute_tile(isa, kc, ap + static_cast<long>(ir) * kc, bp, C + static_cast<long>(i0 + ir) * ldc + j, ldc,
-                           std::min(MR, mcur - ir), std::min(NR, nc - jp * NR), b, last, bias ? bias + j : nullptr, act);
-            }
-          }
+          // The item's panels lie side by side in either buffer.
+          const float* bp = localB ? Bl : Bp + static_cast<long>(pc - ks) * ncp + static_cast<long>(jp0) * NR * kc;
+          const int j = jc + jp0 * NR;
+          block_tiles(isa, kc, ap, mcur, bp, std::min((jp1 - jp0) * NR, nc - jp0 * NR), C + static_cast<long>(i0) * ldc + j, ldc, b,
+                      last, bias ? bias + j : nullptr, act);
         }
       });
     }
