@@ -7,7 +7,7 @@
  * this VM's speed moves both. Prints each build's median GFLOP/s and the median of the
  * pairs' time ratios NEW ÷ OLD. `--rotate n` cycles B through n copies (a non-transposed
  * B only), so that every call reads B from memory, as after a weight update, instead of
- * from the caches. This is how the README's "interleaved A/B" figures for GEMM changes
+ * from the caches. This is how docs/performance.md's "interleaved A/B" figures for GEMM changes
  * are taken; it measures, it asserts nothing.
  */
 import { createRequire } from 'node:module';

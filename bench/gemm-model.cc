@@ -26,8 +26,8 @@ const KernFn kEdge[7] = {nullptr, kern_avx2<1, 6>, kern_avx2<2, 6>, kern_avx2<3,
 const KernFn kPair[3] = {nullptr, kern_avx2<1, 6, 2>, kern_avx2<2, 6, 2>};
 
 /**
- * Row panel pn of column panel q (of `panels`, side by side kc * 16 floats apart from bq0,
- * the first's packed B) into C at c (q's columns): the edge panel of 1 or 2 rows pairs
+ * Row panel pn of column panel q (of `panels`, their packed B side by side kc * 16 floats
+ * apart; bq is q's) into C at c (q's columns): the edge panel of 1 or 2 rows pairs
  * an even q with q + 1, which then skips it.
  */
 inline void tile(int M, int pn, int q, int panels, int kc, const float* a, const float* bq, float* c, long ldc, float beta) {

@@ -82,8 +82,9 @@ static void kern_generic(int kc, const float* A, const float* B, float* C, long 
 // R rows of a tile packed MR wide: R == MR is the full kernel, R < MR an edge kernel. Each
 // element is one FMA chain over k in the same order whatever R is, so the bits agree.
 // P = 2 runs two adjacent B panels at once (the second kc * 16 floats on, its C 16 columns
-// on): an edge of 1 or 2 rows has only 2R or 4R accumulator chains per panel, fewer than
-// this core's FMA latency x pipes (4 x 2), so one panel at a time leaves FMA slots idle.
+// on): an edge of 1 or 2 rows has only 2R accumulator chains per panel (4R with P = 2),
+// fewer than this core's FMA latency x pipes (4 x 2), so one panel at a time leaves FMA
+// slots idle.
 template <int R, int MR = 6, int P = 1>
 __attribute__((target("avx2,fma"))) static void kern_avx2(int kc, const float* A, const float* B, float* C, long ldc, float beta) {
   static_assert(P == 1 || P == 2, "one or two panels");
@@ -95,8 +96,10 @@ __attribute__((target("avx2,fma"))) static void kern_avx2(int kc, const float* A
     c1[i] = _mm256_setzero_ps();
     d0[i] = _mm256_setzero_ps();
     d1[i] = _mm256_setzero_ps();
-    // The tile's 16 floats may straddle two lines; fetch both while the k loop runs.
+    // The tile's 16 floats a row may straddle two lines (32 floats, three); fetch them
+    // while the k loop runs.
     _mm_prefetch(reinterpret_cast<const char*>(C + i * ldc), _MM_HINT_T0);
+    if constexpr (P == 2) _mm_prefetch(reinterpret_cast<const char*>(C + i * ldc + 16), _MM_HINT_T0);
     _mm_prefetch(reinterpret_cast<const char*>(C + i * ldc + 16 * P - 1), _MM_HINT_T0);
   }
 #pragma GCC unroll 4

@@ -1,5 +1,5 @@
 /**
- * bench/gemm-ab.ts: the README's interleaved A/B figures for GEMM changes are taken with
+ * bench/gemm-ab.ts: docs/performance.md's interleaved A/B figures for GEMM changes are taken with
  * it, so its shape list must read as documented and bad input must stop it with one line.
  */
 import { describe, it } from 'node:test';

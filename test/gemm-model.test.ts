@@ -1,5 +1,5 @@
 /**
- * bench/gemm-model.ts: the README's breakdown of a GEMM thread's time comes from this
+ * bench/gemm-model.ts: docs/performance.md's breakdown of a GEMM thread's time comes from this
  * model, so it must still find the addon's micro-kernel in the source, and the loop it
  * times must compute the product it claims to (edge rows, several k blocks and ranges).
  */

@@ -205,8 +205,10 @@ describe('native SGEMM vs a float64 reference', { skip }, () => {
       for (const isa of isas(addon).filter((x) => x !== 'generic')) {
         addon.setIsa(isa);
         const mr = addon.info().mr;
-        for (let rep = 0; rep < 6; rep++) {
-          const M = 3 * mr, n = pick([16, 37, 70]), k = pick([5, 100, 300]);
+        // n: one panel, two full and a partial one, three full (a pair of edge tiles and
+        // one alone), four full and a partial one.
+        for (const n of [16, 37, 48, 70, 48, 37]) {
+          const M = 3 * mr, k = pick([5, 100, 300]);
           const ta = rand() < 0.5, beta = pick([0, 1, 0.5]);
           const lda = ta ? M : k;
           const heap = randArray([M * k + k * n + M * n]);
