@@ -168,13 +168,14 @@ int main(int argc, char** argv) {
       t = now();
       for (int i = 0; i < calls; i++) {
         if (mode == 0) {
-          for (int kb = 0; kb < m.nkb(); kb++)
+          for (int kb = 0; kb < m.nkb(); kb++) {
+            const int kc = std::min(m.kcb, m.K - kb * m.kcb);
             for (int q = 0; q < m.N / 16; q++)
               for (int pn = 0; pn < m.npan(); pn++)
                 // The same one or two packed panels (two when the edge pairs) for every q.
-                tile(m.M, pn, two ? q : 0, two ? m.N / 16 : 1, std::min(m.kcb, m.K - kb * m.kcb),
-                     m.ap + (static_cast<long>(kb) * m.npan() + pn) * 6 * m.kcb, m.bp + (two ? q % 2 : 0) * 16L * std::min(m.kcb, m.K - kb * m.kcb),
-                     m.c + static_cast<long>(pn) * 6 * m.N, m.N, kb == 0 ? 0.f : 1.f);
+                tile(m.M, pn, two ? q : 0, two ? m.N / 16 : 1, kc, m.ap + (static_cast<long>(kb) * m.npan() + pn) * 6 * m.kcb,
+                     m.bp + (two ? q % 2 : 0) * 16L * kc, m.c + static_cast<long>(pn) * 6 * m.N, m.N, kb == 0 ? 0.f : 1.f);
+          }
         } else {
           m.run(mode == 4 || mode == 3, mode == 4 || mode == 2);
         }

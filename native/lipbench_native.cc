@@ -1325,6 +1325,7 @@ void gemm(const AAcc& A, const BAcc& B, int M, int N, int K, float alpha, float 
         const int i0 = ib * mc, mcur = std::min(mc, M - i0);
         const int jp0 = static_cast<int>(static_cast<long>(npan) * jg / jgroups);
         const int jp1 = static_cast<int>(static_cast<long>(npan) * (jg + 1) / jgroups);
+        const int j = jc + jp0 * NR, ncols = std::min((jp1 - jp0) * NR, nc - jp0 * NR);  // the item's columns
         float* Ap = nullptr;
         float* Bl = nullptr;
         Workspace& ws = workspace();
@@ -1337,12 +1338,10 @@ void gemm(const AAcc& A, const BAcc& B, int M, int N, int K, float alpha, float 
           const float* ap = Ap;
           if (shareA) ap = Ash + (static_cast<long>(ib) * nkb + (pc - ks) / kcb) * ablk;
           else A.pack(Ap, i0, mcur, pc, kc, alpha, MR);
-          if (localB) B.pack(Bl, pc, kc, jc + jp0 * NR, std::min((jp1 - jp0) * NR, nc - jp0 * NR), NR);
+          if (localB) B.pack(Bl, pc, kc, j, ncols, NR);
           // The item's panels lie side by side in either buffer.
           const float* bp = localB ? Bl : Bp + static_cast<long>(pc - ks) * ncp + static_cast<long>(jp0) * NR * kc;
-          const int j = jc + jp0 * NR;
-          block_tiles(isa, kc, ap, mcur, bp, std::min((jp1 - jp0) * NR, nc - jp0 * NR), C + static_cast<long>(i0) * ldc + j, ldc, b,
-                      last, bias ? bias + j : nullptr, act);
+          block_tiles(isa, kc, ap, mcur, bp, ncols, C + static_cast<long>(i0) * ldc + j, ldc, b, last, bias ? bias + j : nullptr, act);
         }
       });
     }

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 /** GitHub's anchor for a heading: lower case, punctuation other than - and _ dropped, spaces to -. */
-export function headingAnchor(heading: string): string {
+function headingAnchor(heading: string): string {
   return heading
     .trim()
     .toLowerCase()
@@ -36,7 +36,7 @@ function anchors(file: string): Set<string> {
 }
 
 /** [text](target) links outside code blocks and inline code, with their line numbers. */
-export function relativeLinks(markdown: string): { target: string; line: number }[] {
+function relativeLinks(markdown: string): { target: string; line: number }[] {
   const out: { target: string; line: number }[] = [];
   let inFence = false;
   markdown.split('\n').forEach((raw, i) => {
