@@ -1067,8 +1067,9 @@ constexpr long A_SHARED_BUDGET = 1L << 20;  // floats of A packed once per super
 // partial products (at most 8 x 128K floats) stay cheap to sum on one.
 constexpr int K_SPLIT_ITEMS = 8;
 // A parallel GEMM splits C by columns only (see gemm) when every thread gets at least
-// COL_SPLIT_MIN columns and M <= COL_SPLIT_TALL * N. Each thread then packs all of A, so a
-// tall product keeps the item path, which packs A once: in interleaved A/B on 2 threads
+// COL_SPLIT_MIN columns and M <= COL_SPLIT_TALL * N. Each thread then reads all of packed A
+// (packs all of it, or from A_SHARE_MIN its share of one copy), so a tall product keeps
+// the row split or the item path; measured before that sharing, in interleaved A/B on 2 threads
 // the split took 0.57-0.93x the time for M = 128-1024 and N = 128-1024, but 1.05-1.30x
 // for 4096 x 512 x 128 (M x K x N), 25088 x 576 x 128-512 and 8192 x 1152 x 128-512.
 constexpr int COL_SPLIT_MIN = 64;
@@ -1089,6 +1090,12 @@ constexpr int CLAIM_MIN = 2, CLAIM_MAX = 8;
 // to whole panels): 5 MiB, so that every range's sweep over it stays in the last-level
 // cache and 1024³'s A (4 MiB, 4.008 padded to 6-row or 14-row panels) still fits.
 constexpr long CLAIM_BUDGET = 5L << 18;
+// From this many floats of packed A (512 KB, Zen 3's L2) the threads of a column split
+// pack A once together rather than each all of it: in interleaved A/B on 2 threads, an
+// upper bound (each packing only half, wrong results) took 0.94-0.97x the time on 1024³
+// and 256x1024·1024x1024, but 0.99 on 128x784·784x512 (400 KB of A), and sharing
+// A there gained nothing (0.98-1.00).
+constexpr long A_SHARE_MIN = 1L << 17;
 // Row ranges of a tall product: from 4 MR-row panels up to a row block (MC rows).
 constexpr int ROW_CLAIM_MIN = 4;
 struct PanelClaims {
@@ -1116,14 +1123,27 @@ inline std::pair<int, int> fixed_share(int npan, int item, int nt, int width, in
 }
 
 /**
- * One thread's part of a column-split GEMM: it packs all of A once, then claims ranges of
+ * Block `blk` (row block blk / nkb, k block blk % nkb) of A packed for a column split: row
+ * blocks of row_block(M) rows, k blocks of balanced_kc(K), each mcb x kcb floats apart.
+ */
+template <class AAcc>
+void pack_a_block(const AAcc& A, float* Ap, int blk, int M, int K, float alpha, int MR) {
+  const int mcb = row_block(M, MR), kcb = balanced_kc(K);
+  const int nkb = (K + kcb - 1) / kcb, ib = blk / nkb, kb = blk % nkb;
+  A.pack(Ap + static_cast<long>(blk) * mcb * kcb, ib * mcb, std::min(mcb, M - ib * mcb), kb * kcb, std::min(kcb, K - kb * kcb),
+         alpha, MR);
+}
+
+/**
+ * One thread's part of a column-split GEMM: it packs all of A once (unless the threads
+ * packed it together beforehand: `Ash`, laid out the same way), then claims ranges of
  * NR-column panels and runs each through every k block in order, its B packed just before
  * use. Every element still adds its k blocks in the same order as gemm_block, so which
  * thread claims which range never changes a bit.
  */
 template <class AAcc, class BAcc>
 void gemm_cols_claimed(const AAcc& A, const BAcc& B, int M, int N, int K, float alpha, float beta, float* C, long ldc,
-                       const float* bias, int act, PanelClaims& claims) {
+                       const float* bias, int act, PanelClaims& claims, const float* Ash = nullptr) {
   const Isa isa = g_isa;
   const int MR = isa.mr, NR = isa.nr;
   Workspace& ws = workspace();
@@ -1134,11 +1154,12 @@ void gemm_cols_claimed(const AAcc& A, const BAcc& B, int M, int N, int K, float 
   // worker, the caller on its second item) packs nothing.
   int p0, p1;
   if (!claims.claim(p0, p1)) return;
-  float* Ap = Workspace::grow(ws.a, ws.ca, static_cast<size_t>(mblocks) * nkb * ablk);
-  for (int ib = 0; ib < mblocks; ib++)
-    for (int kb = 0; kb < nkb; kb++)
-      A.pack(Ap + (static_cast<long>(ib) * nkb + kb) * ablk, ib * mcb, std::min(mcb, M - ib * mcb), kb * kcb,
-             std::min(kcb, K - kb * kcb), alpha, MR);
+  const float* Ap = Ash;
+  if (!Ap) {
+    float* own = Workspace::grow(ws.a, ws.ca, static_cast<size_t>(mblocks) * nkb * ablk);
+    for (int blk = 0; blk < mblocks * nkb; blk++) pack_a_block(A, own, blk, M, K, alpha, MR);
+    Ap = own;
+  }
   // A range's packed B is kept for all its k blocks only when several row blocks reuse it
   // (then M*K <= CLAIM_BUDGET bounds K); with one row block, one k block at a time.
   const bool keepB = mblocks > 1;
@@ -1250,9 +1271,20 @@ void gemm(const AAcc& A, const BAcc& B, int M, int N, int K, float alpha, float 
     // cost up to 1.5x in the VM's slow phases.
     const int npan = (N + NR - 1) / NR;
     g_col_splits.fetch_add(1, std::memory_order_relaxed);
-    if (static_cast<long>(M + MR - 1) / MR * MR * K <= CLAIM_BUDGET) {
+    const long apad = static_cast<long>(M + MR - 1) / MR * MR * K;  // floats of packed A
+    if (apad <= CLAIM_BUDGET) {
       PanelClaims claims(npan, nt);
-      run_items(nt, nt, [&](int, int) { gemm_cols_claimed(A, B, M, N, K, alpha, beta, C, ldc, bias, act, claims); });
+      // An A too large for a core's L2 streams from the last-level cache on every range
+      // whoever packed it, so the threads pack it together, a block each, instead of each
+      // all of it.
+      float* Ash = nullptr;
+      if (apad >= A_SHARE_MIN) {
+        const int mcb = row_block(M, MR), kcb = balanced_kc(K);
+        const int blocks = (M + mcb - 1) / mcb * ((K + kcb - 1) / kcb);
+        Ash = Workspace::grow(g_shared.a, g_shared.ca, static_cast<size_t>(blocks) * mcb * kcb);
+        run_items(nt, blocks, [&](int, int blk) { pack_a_block(A, Ash, blk, M, K, alpha, MR); });
+      }
+      run_items(nt, nt, [&](int, int) { gemm_cols_claimed(A, B, M, N, K, alpha, beta, C, ldc, bias, act, claims, Ash); });
       return;
     }
     run_items(nt, nt, [&](int, int item) {

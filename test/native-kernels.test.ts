@@ -128,7 +128,8 @@ describe('native SGEMM vs a float64 reference', { skip }, () => {
       { m: 129, n: 600, k: 270, ta: false, tb: true, alpha: 0.5, beta: 0, bias: false, relu: false, pad: 2 },
       { m: 70, n: 3100, k: 20, ta: true, tb: true, alpha: 1, beta: 0, bias: true, relu: false, pad: 0 },
       // Wide enough to split C by columns, the threads claiming column ranges (M=128 is a
-      // dense layer at batch 128); the second has a remainder k block.
+      // dense layer at batch 128); the second has a remainder k block and an A over 512 KB,
+      // which the threads pack together (A_SHARE_MIN), a block each, before claiming.
       { m: 128, n: 512, k: 784, ta: false, tb: false, alpha: 1, beta: 0, bias: true, relu: true, pad: 0 },
       { m: 300, n: 1000, k: 1300, ta: true, tb: false, alpha: -0.5, beta: 1, bias: true, relu: false, pad: 1 },
       // The threads claim column ranges over several row blocks (M > 336); then an A too
