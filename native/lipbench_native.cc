@@ -1143,10 +1143,9 @@ constexpr int CLAIM_MIN = 2, CLAIM_MAX = 8;
 // cache and 1024³'s A (4 MiB, 4.008 padded to 6-row or 14-row panels) still fits.
 constexpr long CLAIM_BUDGET = 5L << 18;
 // From this many floats of packed A (512 KB, Zen 3's L2) the threads of a column split
-// pack A once together rather than each all of it: in interleaved A/B on 2 threads, an
-// upper bound (each packing only half, wrong results) took 0.94-0.97x the time on 1024³
-// and 256x1024·1024x1024, but 0.99 on 128x784·784x512 (400 KB of A), and sharing
-// A there gained nothing (0.98-1.00).
+// pack A once together rather than each all of it: in interleaved A/B on 2 threads
+// against packing per thread, 1024³ took 0.96-0.98x the time and 256x1024·1024x1024 0.99;
+// sharing a 400 KB A (128x784·784x512, which fits L2) gained nothing (0.99-1.04).
 constexpr long A_SHARE_MIN = 1L << 17;
 // Row ranges of a tall product: from 4 MR-row panels up to a row block (MC rows).
 constexpr int ROW_CLAIM_MIN = 4;
