@@ -1174,41 +1174,46 @@ inline std::pair<int, int> fixed_share(int npan, int item, int nt, int width, in
 }
 
 /**
- * Block `blk` (row block blk / nkb, k block blk % nkb) of A packed for a column split: row
- * blocks of row_block(M) rows, k blocks of balanced_kc(K), each mcb x kcb floats apart.
+ * How a column split lays out all of packed A: row blocks of row_block(M) rows by k blocks
+ * of balanced_kc(K), block (ib, kb) at index ib * nkb + kb, each mcb x kcb floats.
  */
-template <class AAcc>
-void pack_a_block(const AAcc& A, float* Ap, int blk, int M, int K, float alpha, int MR) {
-  const int mcb = row_block(M, MR), kcb = balanced_kc(K);
-  const int nkb = (K + kcb - 1) / kcb, ib = blk / nkb, kb = blk % nkb;
-  A.pack(Ap + static_cast<long>(blk) * mcb * kcb, ib * mcb, std::min(mcb, M - ib * mcb), kb * kcb, std::min(kcb, K - kb * kcb),
-         alpha, MR);
-}
+struct PackedA {
+  int M, K, mcb, kcb, mblocks, nkb;
+  PackedA(int M_, int K_, int MR)
+      : M(M_), K(K_), mcb(row_block(M_, MR)), kcb(balanced_kc(K_)), mblocks((M_ + mcb - 1) / mcb), nkb((K_ + kcb - 1) / kcb) {}
+  int blocks() const { return mblocks * nkb; }
+  long block_floats() const { return static_cast<long>(mcb) * kcb; }
+  /** Packs block `blk` of A into Ap (the whole layout's buffer). */
+  template <class AAcc>
+  void pack(const AAcc& A, float* Ap, int blk, float alpha, int MR) const {
+    const int ib = blk / nkb, kb = blk % nkb;
+    A.pack(Ap + blk * block_floats(), ib * mcb, std::min(mcb, M - ib * mcb), kb * kcb, std::min(kcb, K - kb * kcb), alpha, MR);
+  }
+};
 
 /**
- * One thread's part of a column-split GEMM: it packs all of A once (unless the threads
- * packed it together beforehand: `Ash`, laid out the same way), then claims ranges of
+ * One thread's part of a column-split GEMM: it packs all of A once as `layout` says (unless
+ * the threads packed it together beforehand: `Ash`, laid out the same way), then claims ranges of
  * NR-column panels and runs each through every k block in order, its B packed just before
  * use. Every element still adds its k blocks in the same order as gemm_block, so which
  * thread claims which range never changes a bit.
  */
 template <class AAcc, class BAcc>
 void gemm_cols_claimed(const AAcc& A, const BAcc& B, int M, int N, int K, float alpha, float beta, float* C, long ldc,
-                       const float* bias, int act, PanelClaims& claims, const float* Ash = nullptr) {
+                       const float* bias, int act, PanelClaims& claims, const PackedA& layout, const float* Ash = nullptr) {
   const Isa isa = g_isa;
   const int MR = isa.mr, NR = isa.nr;
   Workspace& ws = workspace();
-  const int mcb = row_block(M, MR), kcb = balanced_kc(K);
-  const int mblocks = (M + mcb - 1) / mcb, nkb = (K + kcb - 1) / kcb;
-  const long ablk = static_cast<long>(mcb) * kcb;
+  const int mcb = layout.mcb, kcb = layout.kcb, mblocks = layout.mblocks, nkb = layout.nkb;
+  const long ablk = layout.block_floats();
   // Claim before packing: a thread that arrives after the others took every range (a late
   // worker, the caller on its second item) packs nothing.
   int p0, p1;
   if (!claims.claim(p0, p1)) return;
   const float* Ap = Ash;
   if (!Ap) {
-    float* own = Workspace::grow(ws.a, ws.ca, static_cast<size_t>(mblocks) * nkb * ablk);
-    for (int blk = 0; blk < mblocks * nkb; blk++) pack_a_block(A, own, blk, M, K, alpha, MR);
+    float* own = Workspace::grow(ws.a, ws.ca, static_cast<size_t>(layout.blocks()) * ablk);
+    for (int blk = 0; blk < layout.blocks(); blk++) layout.pack(A, own, blk, alpha, MR);
     Ap = own;
   }
   // A range's packed B is kept for all its k blocks only when several row blocks reuse it
@@ -1323,14 +1328,13 @@ void gemm(const AAcc& A, const BAcc& B, int M, int N, int K, float alpha, float 
       // An A too large for a core's L2 streams from the last-level cache on every range
       // whoever packed it, so the threads pack it together, a block each, instead of each
       // all of it.
+      const PackedA layout(M, K, MR);
       float* Ash = nullptr;
       if (apad >= A_SHARE_MIN) {
-        const int mcb = row_block(M, MR), kcb = balanced_kc(K);
-        const int blocks = (M + mcb - 1) / mcb * ((K + kcb - 1) / kcb);
-        Ash = Workspace::grow(g_shared.a, g_shared.ca, static_cast<size_t>(blocks) * mcb * kcb);
-        run_items(nt, blocks, [&](int, int blk) { pack_a_block(A, Ash, blk, M, K, alpha, MR); });
+        Ash = Workspace::grow(g_shared.a, g_shared.ca, static_cast<size_t>(layout.blocks()) * layout.block_floats());
+        run_items(nt, layout.blocks(), [&](int, int blk) { layout.pack(A, Ash, blk, alpha, MR); });
       }
-      run_items(nt, nt, [&](int, int) { gemm_cols_claimed(A, B, M, N, K, alpha, beta, C, ldc, bias, act, claims, Ash); });
+      run_items(nt, nt, [&](int, int) { gemm_cols_claimed(A, B, M, N, K, alpha, beta, C, ldc, bias, act, claims, layout, Ash); });
       return;
     }
     run_items(nt, nt, [&](int, int item) {
