@@ -2513,6 +2513,50 @@ napi_value js_fma_peak(napi_env env, napi_callback_info info) {
   });
 }
 
+// kernelPeak(iters[, threads]): flops of `iters` calls per thread of the selected ISA's full
+// GEMM micro-kernel on one tile whose packed A and B (kc chosen so they take at most 24 KB)
+// stay in L1, accumulating into C (beta 1); pulled in items like fmaPeak, 0 on the
+// generic ISA. It is the ceiling a whole GEMM could reach with every load an L1 hit: the
+// register-only loop above does no loads, and on a shared VM the two can part (the load
+// ports and caches are what a neighbour contends for), which fmaPeak alone cannot show.
+napi_value js_kernel_peak(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args<2> a(env, info, 1);
+    const long iters = get_int(env, a.v[0]);
+    const int want = a.argc > 1 ? static_cast<int>(get_int(env, a.v[1])) : 1;
+    if (want < 1 || iters < 0) throw ArgError("bad iterations or thread count");
+    double flops = 0;
+    const Isa isa = g_isa;
+    {
+      const int MR = isa.mr, NR = isa.nr;
+      const int kc = std::min(256, 6144 / (MR + NR) / 16 * 16);
+      const int nt = std::min(want, g_threads);
+      const int items = 8 * nt;
+      std::vector<double> done(static_cast<size_t>(items), 0.0);
+      run_items(nt, items, [&](int, int item) {
+        const long k = item % 8;
+        const long calls = iters * (k + 1) / 8 - iters * k / 8;
+        // Its own tile per item, so that threads share no line. Powers of two: every
+        // product and sum is exact, and C's growth stays far from overflow.
+        const size_t na = static_cast<size_t>(MR) * kc, nb = static_cast<size_t>(NR) * kc, ncf = static_cast<size_t>(MR) * NR;
+        float* buf = static_cast<float*>(std::aligned_alloc(64, (na + nb + ncf) * sizeof(float)));
+        if (!buf) throw std::bad_alloc();
+        std::fill(buf, buf + na + nb, 1.f / 1024);
+        std::fill(buf + na + nb, buf + na + nb + ncf, 0.f);
+        for (long c = 0; c < calls; c++) isa.kern(kc, buf, buf + na, buf + na + nb, NR, 1.f);
+        volatile float sink = buf[na + nb];
+        (void)sink;
+        std::free(buf);
+        done[static_cast<size_t>(item)] = 2.0 * MR * NR * kc * calls;
+      });
+      for (double d : done) flops += d;
+    }
+    napi_value r;
+    napi_create_double(env, flops, &r);
+    return r;
+  });
+}
+
 std::string get_string(napi_env env, napi_value v) {
   size_t len = 0;
   if (napi_get_value_string_utf8(env, v, nullptr, 0, &len) != napi_ok) throw ArgError("expected a string");
@@ -2575,6 +2619,7 @@ NAPI_MODULE_INIT() {
       {"setIsa", js_set_isa},
       {"planThreads", js_plan_threads},
       {"fmaPeak", js_fma_peak},
+      {"kernelPeak", js_kernel_peak},
   };
   for (const auto& f : fns) {
     napi_value fn;

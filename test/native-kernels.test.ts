@@ -310,6 +310,32 @@ describe('fmaPeak', { skip }, () => {
   });
 });
 
+describe('kernelPeak', { skip }, () => {
+  it('runs the current ISA\'s micro-kernel on an L1-sized tile: 2·MR·NR·kc flops a call, the same count on any thread count', () => {
+    const addon = getAddon();
+    const initial = addon.info().isa;
+    const isas = [...new Set(['avx512', 'avx2', 'generic'].map((want) => addon.setIsa(want)))];
+    try {
+      for (const isa of isas) {
+        addon.setIsa(isa);
+        const { mr, nr, threads } = addon.info();
+        const perCall = addon.kernelPeak(1);
+        // kc: a multiple of 16, at most 256, with packed A and B in 24 KB (so in any L1 of 32 KB or more)
+        const kc = perCall / (2 * mr * nr);
+        assert.ok(Number.isInteger(kc) && kc > 0 && kc % 16 === 0 && kc <= 256, `${isa}: kc ${kc}`);
+        assert.ok((mr + nr) * kc * 4 <= 24576, `${isa}: A and B take ${(mr + nr) * kc * 4} bytes`);
+        // Cut into eighths per thread: 1003 calls are 1003 calls however they are split.
+        assert.equal(addon.kernelPeak(1003), 1003 * perCall, isa);
+        assert.equal(addon.kernelPeak(1003, threads), threads * 1003 * perCall, isa);
+        assert.equal(addon.kernelPeak(0), 0);
+      }
+    } finally {
+      addon.setIsa(initial);
+    }
+    assert.throws(() => addon.kernelPeak(10, 0), /thread count/);
+  });
+});
+
 describe('tfjs kernels on wasm+native', { skip }, () => {
   before(async () => {
     const require = createRequire(import.meta.url);

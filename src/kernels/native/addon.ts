@@ -79,6 +79,12 @@ export interface NativeAddon {
    * thread); time it for a measured peak.
    */
   fmaPeak(iters: number, threads?: number): number;
+  /**
+   * Flops done by `iters` calls of the current ISA's GEMM micro-kernel on one tile that
+   * stays in L1 (beta 1), on each of `threads` pool threads (default 1); time it for the
+   * ceiling a whole GEMM could reach with every load an L1 hit.
+   */
+  kernelPeak(iters: number, threads?: number): number;
 }
 
 /**
@@ -89,6 +95,7 @@ export interface NativeAddon {
 export const NATIVE_FUNCTIONS = [
   'sgemm', 'conv2d', 'conv2dBackpropFilter', 'conv2dBackpropInput', 'sumRows', 'sumInner', 'maxPoolGrad', 'avgPoolGrad', 'maxMin',
   'maxMinGrad', 'adamUpdate', 'binary', 'clip', 'linfStep', 'info', 'setThreads', 'setIsa', 'planThreads', 'fmaPeak',
+  'kernelPeak',
 ] as const satisfies readonly (keyof NativeAddon)[];
 const everyFunctionListed: [Exclude<keyof NativeAddon, (typeof NATIVE_FUNCTIONS)[number]>] extends [never] ? true : never = true;
 void everyFunctionListed;
