@@ -82,30 +82,16 @@ function main(): void {
     const u = process.cpuUsage();
     return u.user + u.system;
   };
-  /** The FMA loop's GFLOP/s: on one thread per CPU second, on the pool per wall second. */
-  const burn = (): number => {
-    const iters = isa === 'generic' ? 0 : 4e6;
-    if (threads === 1) {
-      const t = cpu();
-      const f = addon.fmaPeak(iters);
-      return f / ((cpu() - t) * 1e3);
-    }
-    const t = performance.now();
-    const f = addon.fmaPeak(iters, threads);
-    return f / ((performance.now() - t) * 1e6);
+  /** GFLOP/s of `work` (flops done on `threads` pool threads): on one thread per CPU second, on the pool per wall second. */
+  const rate = (work: () => number) => (): number => {
+    const t = threads === 1 ? cpu() : performance.now();
+    const f = work();
+    return threads === 1 ? f / ((cpu() - t) * 1e3) : f / ((performance.now() - t) * 1e6);
   };
-  /** The micro-kernel on an L1-resident tile, GFLOP/s timed as burn's. */
-  const ceiling = (): number => {
-    const calls = 20000;  // ~10 ms at 100 GFLOP/s on AVX2
-    if (threads === 1) {
-      const t = cpu();
-      const f = addon.kernelPeak(calls);
-      return f / ((cpu() - t) * 1e3);
-    }
-    const t = performance.now();
-    const f = addon.kernelPeak(calls, threads);
-    return f / ((performance.now() - t) * 1e6);
-  };
+  /** The register-only FMA loop. */
+  const burn = rate(() => addon.fmaPeak(isa === 'generic' ? 0 : 4e6, threads));
+  /** The micro-kernel on an L1-resident tile: ~10 ms at 100 GFLOP/s on AVX2. */
+  const ceiling = rate(() => addon.kernelPeak(20000, threads));
   burn();
   ceiling();
   const timing = threads === 1 ? 'CPU time' : `wall clock, ${threads} threads`;

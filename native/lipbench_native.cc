@@ -29,6 +29,7 @@
 #include <thread>
 #include <type_traits>
 #include <utility>
+#include <memory>
 #include <vector>
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -2482,78 +2483,81 @@ napi_value js_set_isa(napi_env env, napi_callback_info info) {
   });
 }
 
+/**
+ * The shared part of fmaPeak and kernelPeak: reads (iters[, threads]) and runs `iters` units
+ * of work per thread on `threads` pool threads (default 1: the calling thread), cut into 8
+ * items per thread pulled as the GEMM pulls its items, so a worker that joins late or not
+ * at all shows as a longer time for the same flops, never as fewer flops counted: the
+ * measured rate is what the pool actually delivered. work(item, n) does n units and
+ * returns their flops; prepare(items) runs first, on the calling thread.
+ */
+template <class Prepare, class Work>
+napi_value peak_items(napi_env env, napi_callback_info info, Prepare&& prepare, Work&& work) {
+  Args<2> a(env, info, 1);
+  const long iters = get_int(env, a.v[0]);
+  const int want = a.argc > 1 ? static_cast<int>(get_int(env, a.v[1])) : 1;
+  if (want < 1 || iters < 0) throw ArgError("bad iterations or thread count");
+  const int nt = std::min(want, g_threads);
+  const int items = 8 * nt;  // one thread runs all the items itself
+  prepare(items);
+  std::vector<double> done(static_cast<size_t>(items), 0.0);
+  run_items(nt, items, [&](int, int item) {
+    const long k = item % 8;  // eighths of one thread's iterations, so nt * iters in all
+    done[static_cast<size_t>(item)] = work(item, iters * (k + 1) / 8 - iters * k / 8);
+  });
+  double flops = 0;
+  for (double d : done) flops += d;
+  napi_value r;
+  napi_create_double(env, flops, &r);
+  return r;
+}
+
 // fmaPeak(iters[, threads]): flops of the register-only FMA loop, `iters` iterations per
-// thread for `threads` pool threads (default 1: the calling thread); the caller times it.
-// The work is cut into 8 items per thread, pulled as the GEMM pulls its items: a worker
-// that joins late or not at all shows as a longer time for the same flops, never as fewer
-// flops counted, so the measured peak is what the pool actually delivered.
+// thread (0 on the generic ISA, which has no such loop); the caller times it.
 napi_value js_fma_peak(napi_env env, napi_callback_info info) {
   return guarded(env, [&]() -> napi_value {
-    Args<2> a(env, info, 1);
-    const long iters = get_int(env, a.v[0]);
-    const int want = a.argc > 1 ? static_cast<int>(get_int(env, a.v[1])) : 1;
-    if (want < 1 || iters < 0) throw ArgError("bad iterations or thread count");
-    double flops = 0;
-#ifdef LB_X86
     const std::string isa = g_isa.name;
-    auto burn = [&](long n) { return isa == "avx512" ? fma_burn_avx512(n) : isa == "avx2" ? fma_burn_avx2(n) : 0.0; };
-    const int nt = std::min(want, g_threads);
-    // One thread runs all the items itself.
-    const int items = 8 * nt;
-    std::vector<double> done(static_cast<size_t>(items), 0.0);
-    run_items(nt, items, [&](int, int item) {
-      const long k = item % 8;  // eighths of one thread's iterations, so nt * iters in all
-      done[static_cast<size_t>(item)] = burn(iters * (k + 1) / 8 - iters * k / 8);
-    });
-    for (double d : done) flops += d;
+    return peak_items(env, info, [](int) {}, [&](int, long n) {
+#ifdef LB_X86
+      return isa == "avx512" ? fma_burn_avx512(n) : isa == "avx2" ? fma_burn_avx2(n) : 0.0;
+#else
+      (void)n;
+      return 0.0;
 #endif
-    napi_value r;
-    napi_create_double(env, flops, &r);
-    return r;
+    });
   });
 }
 
 // kernelPeak(iters[, threads]): flops of `iters` calls per thread of the selected ISA's full
 // GEMM micro-kernel on one tile whose packed A and B (kc chosen so they take at most 24 KB)
-// stay in L1, accumulating into C (beta 1); pulled in items like fmaPeak, 0 on the
-// generic ISA. It is the ceiling a whole GEMM could reach with every load an L1 hit: the
-// register-only loop above does no loads, and on a shared VM the two can part (the load
-// ports and caches are what a neighbour contends for), which fmaPeak alone cannot show.
+// stay in L1, accumulating into C (beta 1). It is the ceiling a whole GEMM could reach with
+// every load an L1 hit: the register-only loop above does no loads, and on a shared VM the
+// two can part (the load ports and caches are what a neighbour contends for), which
+// fmaPeak alone cannot show.
 napi_value js_kernel_peak(napi_env env, napi_callback_info info) {
   return guarded(env, [&]() -> napi_value {
-    Args<2> a(env, info, 1);
-    const long iters = get_int(env, a.v[0]);
-    const int want = a.argc > 1 ? static_cast<int>(get_int(env, a.v[1])) : 1;
-    if (want < 1 || iters < 0) throw ArgError("bad iterations or thread count");
-    double flops = 0;
     const Isa isa = g_isa;
-    {
-      const int MR = isa.mr, NR = isa.nr;
-      const int kc = std::min(256, 6144 / (MR + NR) / 16 * 16);
-      const int nt = std::min(want, g_threads);
-      const int items = 8 * nt;
-      std::vector<double> done(static_cast<size_t>(items), 0.0);
-      run_items(nt, items, [&](int, int item) {
-        const long k = item % 8;
-        const long calls = iters * (k + 1) / 8 - iters * k / 8;
-        // Its own tile per item, so that threads share no line. Powers of two: every
-        // product and sum is exact, and C's growth stays far from overflow.
-        const size_t na = static_cast<size_t>(MR) * kc, nb = static_cast<size_t>(NR) * kc, ncf = static_cast<size_t>(MR) * NR;
-        float* buf = static_cast<float*>(std::aligned_alloc(64, (na + nb + ncf) * sizeof(float)));
-        if (!buf) throw std::bad_alloc();
-        std::fill(buf, buf + na + nb, 1.f / 1024);
-        std::fill(buf + na + nb, buf + na + nb + ncf, 0.f);
-        for (long c = 0; c < calls; c++) isa.kern(kc, buf, buf + na, buf + na + nb, NR, 1.f);
-        volatile float sink = buf[na + nb];
-        (void)sink;
-        std::free(buf);
-        done[static_cast<size_t>(item)] = 2.0 * MR * NR * kc * calls;
-      });
-      for (double d : done) flops += d;
-    }
-    napi_value r;
-    napi_create_double(env, flops, &r);
-    return r;
+    const int MR = isa.mr, NR = isa.nr;
+    const int kc = std::min(256, 6144 / (MR + NR) / 16 * 16);
+    // A tile per item, whole lines apart, so that threads share no line. Powers of two:
+    // every product and sum is exact, and C's growth stays far from overflow.
+    const long na = static_cast<long>(MR) * kc, nb = static_cast<long>(NR) * kc;
+    const long tile = (na + nb + MR * NR + 15) / 16 * 16;
+    std::unique_ptr<float, decltype(&std::free)> buf(nullptr, &std::free);
+    return peak_items(env, info,
+                      [&](int items) {
+                        buf.reset(static_cast<float*>(std::aligned_alloc(64, items * tile * sizeof(float))));
+                        if (!buf) throw std::bad_alloc();
+                        for (int i = 0; i < items; i++) {
+                          std::fill_n(buf.get() + i * tile, na + nb, 1.f / 1024);
+                          std::fill_n(buf.get() + i * tile + na + nb, tile - na - nb, 0.f);
+                        }
+                      },
+                      [&](int item, long calls) {
+                        float* t = buf.get() + item * tile;
+                        for (long c = 0; c < calls; c++) isa.kern(kc, t, t + na, t + na + nb, NR, 1.f);
+                        return 2.0 * MR * NR * kc * calls;
+                      });
   });
 }
 
