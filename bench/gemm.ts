@@ -5,15 +5,17 @@
  * (forward X·W, weight gradient Xᵀ·dY, input gradient dY·Wᵀ at batch 128-256), against two
  * FMA peaks: the nominal one (flops/cycle of the ISA × "cpu MHz" from /proc/cpuinfo, the
  * base clock, which boost exceeds) and a measured one, a register-only FMA loop (fmaPeak)
- * timed just before and just after each GEMM sample, so clock boost, a neighbour's load
- * and this VM's slow phases cancel out of the ratio. On one thread both are timed in
+ * timed before and after each GEMM sample (with the kernel ceiling below between the
+ * loop and the sample, ~10 ms each), so clock boost, a neighbour's load and this VM's
+ * slow phases largely cancel out of the ratio. On one thread both are timed in
  * process CPU time; on several, the loop's work is pulled by the pool's threads and both are
  * timed on the wall clock. `--peer` times torch.matmul on the same shapes with the same
  * thread count (bench/peer_gemm.py, run before ours: its ratio is not paired).
  * A third reference, the kernel ceiling (kernelPeak: the addon's own micro-kernel on a tile
  * that stays in L1), is timed the same way and shown beside the FMA peak: the loop does
- * no loads, and on a shared VM a neighbour contends for load ports and caches, not for
- * the FMA pipes, so when the ceiling falls below the FMA peak no GEMM can close the gap.
+ * no loads, and when the ceiling falls below it (on the Zen 3 VM to 0.87-0.99 of it,
+ * moving with the VM's phase, for a reason its lack of performance counters hid), no
+ * GEMM built on that kernel can close the gap.
  * For a single-core figure pin the process: `taskset -c 0 npm run bench:gemm -- --threads 1`.
  */
 import { spawnSync } from 'node:child_process';

@@ -554,10 +554,15 @@ struct Workspace {
   size_t ca = 0, cb = 0, cc = 0;
   static float* grow(float*& p, size_t& cap, size_t need) {
     if (need > cap) {
+      // Emptied first, so that a failed allocation leaves no stale capacity for the next
+      // call to trust (it once kept the new size with a null pointer).
       std::free(p);
-      cap = (need + 4095) & ~size_t(4095);
-      p = static_cast<float*>(std::aligned_alloc(64, cap * sizeof(float)));
+      p = nullptr;
+      cap = 0;
+      const size_t c = (need + 4095) & ~size_t(4095);
+      p = static_cast<float*>(std::aligned_alloc(64, c * sizeof(float)));
       if (!p) throw std::bad_alloc();
+      cap = c;
     }
     return p;
   }
@@ -2485,7 +2490,8 @@ napi_value js_set_isa(napi_env env, napi_callback_info info) {
 
 /**
  * The shared part of fmaPeak and kernelPeak: reads (iters[, threads]) and runs `iters` units
- * of work per thread on `threads` pool threads (default 1: the calling thread), cut into 8
+ * of work per thread on `threads` pool threads (default 1: the calling thread; at most the
+ * pool's size, so asking for more counts fewer flops, never more), cut into 8
  * items per thread pulled as the GEMM pulls its items, so a worker that joins late or not
  * at all shows as a longer time for the same flops, never as fewer flops counted: the
  * measured rate is what the pool actually delivered. work(item, n) does n units and
@@ -2531,9 +2537,10 @@ napi_value js_fma_peak(napi_env env, napi_callback_info info) {
 // kernelPeak(iters[, threads]): flops of `iters` calls per thread of the selected ISA's full
 // GEMM micro-kernel on one tile whose packed A and B (kc chosen so they take at most 24 KB)
 // stay in L1, accumulating into C (beta 1). It is the ceiling a whole GEMM could reach with
-// every load an L1 hit: the register-only loop above does no loads, and on a shared VM the
-// two can part (the load ports and caches are what a neighbour contends for), which
-// fmaPeak alone cannot show.
+// every load an L1 hit. The register-only loop above does no loads, and the two can part:
+// on the Zen 3 VM the kernel ran at 0.87-0.99 of the loop depending on the VM's phase (why,
+// the VM's lack of performance counters did not let me tell), which fmaPeak alone hides.
+// The tiles are kept between calls (per calling thread), so a timed call does not page-fault.
 napi_value js_kernel_peak(napi_env env, napi_callback_info info) {
   return guarded(env, [&]() -> napi_value {
     const Isa isa = g_isa;
@@ -2543,18 +2550,21 @@ napi_value js_kernel_peak(napi_env env, napi_callback_info info) {
     // every product and sum is exact, and C's growth stays far from overflow.
     const long na = static_cast<long>(MR) * kc, nb = static_cast<long>(NR) * kc;
     const long tile = (na + nb + MR * NR + 15) / 16 * 16;
-    std::unique_ptr<float, decltype(&std::free)> buf(nullptr, &std::free);
+    // The calling thread's buffer; the items, on pool threads, see it through `tiles`
+    // (a thread_local named there would be each worker's own, empty one).
+    thread_local float* buf = nullptr;
+    thread_local size_t cap = 0;
+    float* tiles = nullptr;
     return peak_items(env, info,
                       [&](int items) {
-                        buf.reset(static_cast<float*>(std::aligned_alloc(64, items * tile * sizeof(float))));
-                        if (!buf) throw std::bad_alloc();
+                        tiles = Workspace::grow(buf, cap, static_cast<size_t>(items * tile));
                         for (int i = 0; i < items; i++) {
-                          std::fill_n(buf.get() + i * tile, na + nb, 1.f / 1024);
-                          std::fill_n(buf.get() + i * tile + na + nb, tile - na - nb, 0.f);
+                          std::fill_n(tiles + i * tile, na + nb, 1.f / 1024);
+                          std::fill_n(tiles + i * tile + na + nb, tile - na - nb, 0.f);
                         }
                       },
                       [&](int item, long calls) {
-                        float* t = buf.get() + item * tile;
+                        float* t = tiles + item * tile;
                         for (long c = 0; c < calls; c++) isa.kern(kc, t, t + na, t + na + nb, NR, 1.f);
                         return 2.0 * MR * NR * kc * calls;
                       });

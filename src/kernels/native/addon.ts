@@ -74,14 +74,15 @@ export interface NativeAddon {
    */
   planThreads(affinity: number, hw: number, cgroupRoot: string, selfCgroup: string, env: string | null): { threads: number; quota: number };
   /**
-   * Flops done by a register-only FMA loop of `iters` iterations on the current ISA (0 on
-   * generic), run once on each of `threads` pool threads at once (default 1, the calling
-   * thread); time it for a measured peak.
+   * Flops done by a register-only FMA loop of `iters` iterations per thread on the current
+   * ISA (0 on generic), on `threads` pool threads (default 1, the calling thread; capped
+   * at the pool's size), cut into 8 items per thread that the threads pull as a GEMM's
+   * items are pulled; time it for a measured peak.
    */
   fmaPeak(iters: number, threads?: number): number;
   /**
-   * Flops done by `iters` calls of the current ISA's GEMM micro-kernel on one tile that
-   * stays in L1 (beta 1), on each of `threads` pool threads (default 1); time it for the
+   * Flops done by `iters` calls per thread of the current ISA's GEMM micro-kernel on one
+   * tile that stays in L1 (beta 1), on `threads` pool threads as fmaPeak; time it for the
    * ceiling a whole GEMM could reach with every load an L1 hit.
    */
   kernelPeak(iters: number, threads?: number): number;
