@@ -29,7 +29,6 @@
 #include <thread>
 #include <type_traits>
 #include <utility>
-#include <memory>
 #include <vector>
 
 #if defined(__x86_64__) || defined(__i386__)

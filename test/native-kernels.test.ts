@@ -24,6 +24,14 @@ import {
 
 const skip = nativeSkip;
 
+/** The micro-kernels this CPU can run: setIsa falls back to a lower one when it lacks the asked one. */
+function isas(addon: NativeAddon): string[] {
+  const initial = addon.info().isa;
+  const found = new Set(['avx512', 'avx2', 'generic'].map((want) => addon.setIsa(want)));
+  addon.setIsa(initial);
+  return [...found];
+}
+
 describe('native SGEMM vs a float64 reference', { skip }, () => {
   interface Case { m: number; n: number; k: number; ta: boolean; tb: boolean; alpha: number; beta: number; bias: boolean; relu: boolean; pad: number; threads?: number }
 
@@ -80,14 +88,6 @@ describe('native SGEMM vs a float64 reference', { skip }, () => {
     } finally {
       addon.setIsa(initial);
     }
-  }
-
-  /** The micro-kernels this CPU can run: setIsa falls back to a lower one when it lacks the asked one. */
-  function isas(addon: NativeAddon): string[] {
-    const initial = addon.info().isa;
-    const found = new Set(['avx512', 'avx2', 'generic'].map((want) => addon.setIsa(want)));
-    addon.setIsa(initial);
-    return [...found];
   }
 
   it('reports its micro-kernel, and can switch to the lower ones', () => {
@@ -314,9 +314,8 @@ describe('kernelPeak', { skip }, () => {
   it('runs the current ISA\'s micro-kernel on an L1-sized tile: 2·MR·NR·kc flops a call, the same count on any thread count', () => {
     const addon = getAddon();
     const initial = addon.info().isa;
-    const isas = [...new Set(['avx512', 'avx2', 'generic'].map((want) => addon.setIsa(want)))];
     try {
-      for (const isa of isas) {
+      for (const isa of isas(addon)) {
         addon.setIsa(isa);
         const { mr, nr, threads } = addon.info();
         const perCall = addon.kernelPeak(1);
