@@ -1,0 +1,124 @@
+// Built and run by bench/kernel-loads.ts (which also checks the assembly for spills): how
+// an AVX2 micro-kernel's loads per k step bear on its FMA rate, every operand in L1. Each
+// variant is an extern "C" noipa function, so that the runner finds its code by name.
+// Prints one line per variant: name, loads per k step, FMAs per k step, then the
+// GFLOP/s of every round (rounds interleave the variants, so a drift moves all of them).
+#include <immintrin.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+
+namespace {
+
+constexpr int KC = 256;
+
+// R rows x V vectors of 8 columns. MODE 0 loads B's V vectors and broadcasts A's R values
+// every step; MODE 1 holds A's R values in registers (B's loads only); MODE 2 holds B's V
+// vectors (A's broadcasts only). R*V accumulators + the held operands must fit 16 ymm
+// registers, or the compiler spills and the loop loads more than its name says.
+template <int R, int V, int MODE>
+__attribute__((target("avx2,fma"), always_inline)) inline void tile(int kc, const float* A, const float* B, float* C) {
+  __m256 acc[R][V], held_a[R], b[V];
+#pragma GCC unroll 16
+  for (int i = 0; i < R; i++) {
+#pragma GCC unroll 4
+    for (int v = 0; v < V; v++) acc[i][v] = _mm256_setzero_ps();
+    if (MODE == 1) held_a[i] = _mm256_broadcast_ss(A + i);
+  }
+#pragma GCC unroll 4
+  for (int v = 0; v < V; v++) b[v] = _mm256_load_ps(B + 8 * v);
+#pragma GCC unroll 4
+  for (int p = 0; p < kc; p++) {
+    if (MODE != 2) {
+#pragma GCC unroll 4
+      for (int v = 0; v < V; v++) b[v] = _mm256_load_ps(B + 8 * v);
+    }
+#pragma GCC unroll 16
+    for (int i = 0; i < R; i++) {
+      const __m256 a = MODE == 1 ? held_a[i] : _mm256_broadcast_ss(A + i);
+#pragma GCC unroll 4
+      for (int v = 0; v < V; v++) acc[i][v] = _mm256_fmadd_ps(a, b[v], acc[i][v]);
+    }
+    A += R;
+    B += 8 * V;
+  }
+#pragma GCC unroll 16
+  for (int i = 0; i < R; i++)
+#pragma GCC unroll 4
+    for (int v = 0; v < V; v++) _mm256_storeu_ps(C + i * 8 * V + 8 * v, _mm256_add_ps(_mm256_loadu_ps(C + i * 8 * V + 8 * v), acc[i][v]));
+}
+
+}  // namespace
+
+#define KL(NAME, R, V, MODE) \
+  extern "C" __attribute__((noipa, target("avx2,fma"))) void NAME(int kc, const float* A, const float* B, float* C) { tile<R, V, MODE>(kc, A, B, C); }
+KL(kl_6x16, 6, 2, 0)
+KL(kl_4x24, 4, 3, 0)
+KL(kl_4x16, 4, 2, 0)
+KL(kl_4x16_b_loads_only, 4, 2, 1)
+KL(kl_4x16_a_broadcasts_only, 4, 2, 2)
+KL(kl_12x8, 12, 1, 0)
+#undef KL
+
+volatile float kl_sink;  // keeps the loop's result alive (global, so no stack operand)
+
+// 12 independent FMA chains, no loads: the yardstick (as the addon's fmaPeak).
+extern "C" __attribute__((noipa, target("avx2,fma"))) double kl_fma_loop(long n) {
+  __m256 a[12];
+#pragma GCC unroll 12
+  for (int i = 0; i < 12; i++) a[i] = _mm256_set1_ps(1 + i * 1e-3f);
+  const __m256 m = _mm256_set1_ps(0.999999f), c = _mm256_set1_ps(1e-7f);
+  for (long r = 0; r < n; r++) {
+#pragma GCC unroll 12
+    for (int i = 0; i < 12; i++) a[i] = _mm256_fmadd_ps(a[i], m, c);
+  }
+  __m256 s = a[0];
+#pragma GCC unroll 12
+  for (int i = 1; i < 12; i++) s = _mm256_add_ps(s, a[i]);
+  kl_sink = _mm256_cvtss_f32(s);
+  return 12.0 * n * 16;
+}
+
+int main(int argc, char** argv) {
+  const int rounds = argc > 1 ? std::atoi(argv[1]) : 31;
+  if (rounds < 1) return 2;
+  struct Variant { const char* name; void (*fn)(int, const float*, const float*, float*); int r, v; bool heldA, heldB; };
+  const Variant vs[] = {
+      {"6x16", kl_6x16, 6, 2, false, false},
+      {"4x24", kl_4x24, 4, 3, false, false},
+      {"4x16", kl_4x16, 4, 2, false, false},
+      {"4x16_b_loads_only", kl_4x16_b_loads_only, 4, 2, true, false},
+      {"4x16_a_broadcasts_only", kl_4x16_a_broadcasts_only, 4, 2, false, true},
+      {"12x8", kl_12x8, 12, 1, false, false},
+  };
+  constexpr int NV = sizeof vs / sizeof vs[0];
+  float* A = static_cast<float*>(std::aligned_alloc(64, sizeof(float) * 16 * KC));
+  float* B = static_cast<float*>(std::aligned_alloc(64, sizeof(float) * 32 * KC));
+  float* C = static_cast<float*>(std::aligned_alloc(64, sizeof(float) * 16 * 32));
+  for (int i = 0; i < 16 * KC; i++) A[i] = 1.f / 1024;
+  for (int i = 0; i < 32 * KC; i++) B[i] = 1.f / 1024;
+  for (int i = 0; i < 16 * 32; i++) C[i] = 0;
+  static double g[NV + 1][1000];
+  const int R = rounds > 1000 ? 1000 : rounds;
+  for (int it = 0; it < R; it++) {
+    for (int v = 0; v <= NV; v++) {
+      const auto t0 = std::chrono::steady_clock::now();
+      double flops = 0;
+      if (v == NV) {
+        flops = kl_fma_loop(800000);
+      } else {
+        for (int c = 0; c < 20000; c++) vs[v].fn(KC, A, B, C);
+        flops = 2.0 * KC * vs[v].r * vs[v].v * 8 * 20000;
+      }
+      g[v][it] = flops / std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / 1e9;
+    }
+  }
+  for (int v = 0; v <= NV; v++) {
+    if (v == NV) std::printf("fma_loop\t0\t12");
+    else std::printf("%s\t%d\t%d", vs[v].name, (vs[v].heldA ? 0 : vs[v].r) + (vs[v].heldB ? 0 : vs[v].v), vs[v].r * vs[v].v);
+    for (int it = 0; it < R; it++) std::printf("\t%.2f", g[v][it]);
+    std::printf("\n");
+  }
+  return C[3] < 0 ? 1 : 0;
+}
