@@ -21,8 +21,9 @@ constexpr int tile_kc(int r, int v) { return L1_FLOATS / (r + 8 * v) / 16 * 16 <
 // every step; MODE 1 holds A's R values in registers and loads B's vectors one at a time,
 // each used by its R FMAs before the next (B's loads only); MODE 2 holds B's V vectors (A's
 // broadcasts only); MODE 3 broadcasts A's R values at the start of each step, then streams
-// B's vectors as MODE 1 does (3x32 in 16 registers). R*V accumulators + the held operands + one loaded value must fit 16
-// ymm registers, or the compiler spills and the loop loads more than its name says.
+// B's vectors as MODE 1 does (3x32 in 16 registers). R*V accumulators + the held operands
+// + one loaded value must fit 16 ymm registers, or the compiler spills and the loop loads
+// more than its name says.
 template <int R, int V, int MODE>
 __attribute__((target("avx2,fma"), always_inline)) inline void tile(int kc, const float* A, const float* B, float* C) {
   __m256 acc[R][V], held_a[R], b[V];
