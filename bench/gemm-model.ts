@@ -33,6 +33,17 @@ export function cxxCommand(): string[] {
   return (process.env.CXX || 'c++').trim().split(/\s+/);
 }
 
+/**
+ * Compiles the C++ file `src` with CXX at -O3, C++17, and `args` (the output: `-o exe`, or
+ * `-S -o file.s`), bench/ on the include path for the headers the bench programs share
+ * (fma-loop.h); an error names the file and carries the compiler's message.
+ */
+export function compileCxx(src: string, args: readonly string[]): void {
+  const [cxx, ...cxxArgs] = cxxCommand();
+  const cc = spawnSync(cxx, [...cxxArgs, '-O3', '-std=c++17', '-I', here, ...args, src], { encoding: 'utf8' });
+  if (cc.status !== 0) throw new Error(`compiling ${path.basename(src)} with ${cxx} failed: ${(cc.error?.message ?? cc.stderr ?? '').trim()}`);
+}
+
 /** Builds the model in a temporary directory; returns its path and a cleanup. */
 export function buildModel(): { exe: string; cleanup: () => void } {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'lipbench-gemm-model-'));
@@ -41,9 +52,7 @@ export function buildModel(): { exe: string; cleanup: () => void } {
     writeFileSync(path.join(dir, 'kern_avx2.inc'), extractKernel(readFileSync(path.join(here, '..', 'native', 'lipbench_native.cc'), 'utf8')));
     copyFileSync(path.join(here, 'gemm-model.cc'), path.join(dir, 'gemm-model.cc'));
     const exe = path.join(dir, 'gemm-model');
-    const [cxx, ...cxxArgs] = cxxCommand();
-    const cc = spawnSync(cxx, [...cxxArgs, '-O3', '-std=c++17', '-o', exe, path.join(dir, 'gemm-model.cc')], { encoding: 'utf8' });
-    if (cc.status !== 0) throw new Error(`compiling the model with ${cxx} failed: ${(cc.error?.message ?? cc.stderr ?? '').trim()}`);
+    compileCxx(path.join(dir, 'gemm-model.cc'), ['-o', exe]);
     return { exe, cleanup };
   } catch (e) {
     cleanup();

@@ -9,6 +9,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "fma-loop.h"
+
 namespace {
 
 // k steps per call: at most KC, fewer for a tile whose packed A and B would take more than
@@ -86,25 +88,6 @@ KL(kl_12x8_a_broadcasts_only, 12, 1, 2)
 KL(kl_1x96_b_loads_only, 1, 12, 1)
 #undef KL
 
-volatile float kl_sink;  // keeps the loop's result alive (global, so no stack operand)
-
-// 12 independent FMA chains, no loads: the yardstick (as the addon's fmaPeak).
-extern "C" __attribute__((noipa, target("avx2,fma"))) double kl_fma_loop(long n) {
-  __m256 a[12];
-#pragma GCC unroll 12
-  for (int i = 0; i < 12; i++) a[i] = _mm256_set1_ps(1 + i * 1e-3f);
-  const __m256 m = _mm256_set1_ps(0.999999f), c = _mm256_set1_ps(1e-7f);
-  for (long r = 0; r < n; r++) {
-#pragma GCC unroll 12
-    for (int i = 0; i < 12; i++) a[i] = _mm256_fmadd_ps(a[i], m, c);
-  }
-  __m256 s = a[0];
-#pragma GCC unroll 12
-  for (int i = 1; i < 12; i++) s = _mm256_add_ps(s, a[i]);
-  kl_sink = _mm256_cvtss_f32(s);
-  return 12.0 * n * 16;
-}
-
 int main(int argc, char** argv) {
   const int rounds = argc > 1 ? std::atoi(argv[1]) : 31;
   if (rounds < 1) return 2;
@@ -138,7 +121,7 @@ int main(int argc, char** argv) {
       const auto t0 = std::chrono::steady_clock::now();
       double flops = 0;
       if (v == NV) {
-        flops = kl_fma_loop(4000000);  // ~8 ms, as long as a variant's 20000 calls
+        flops = fma_loop_avx2(4000000);  // ~8 ms, as long as a variant's 20000 calls
       } else {
         // The same k steps for every variant: 20000 calls of KC, or more calls of a shorter kc.
         const int kc = tile_kc(vs[v].r, vs[v].v), calls = 20000 * KC / kc;
@@ -149,7 +132,7 @@ int main(int argc, char** argv) {
     }
   }
   for (int v = 0; v <= NV; v++) {
-    if (v == NV) std::printf("fma_loop\t0\t0\t12");
+    if (v == NV) std::printf("fma_loop_avx2\t0\t0\t12");
     else std::printf("%s\t%d\t%d\t%d", vs[v].name, tile_kc(vs[v].r, vs[v].v), (vs[v].heldA ? 0 : vs[v].r) + (vs[v].heldB ? 0 : vs[v].v), vs[v].r * vs[v].v);
     for (int it = 0; it < R; it++) std::printf("\t%.2f", g[v][it]);
     std::printf("\n");

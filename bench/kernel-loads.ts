@@ -20,9 +20,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { median, printColumns, runAsScript } from './common.js';
-import { cxxCommand } from './gemm-model.js';
+import { compileCxx } from './gemm-model.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
+/** The yardstick's row and function (bench/fma-loop.h); the variants' functions are `kl_` + row name. */
+const FMA_ROW = 'fma_loop_avx2';
 
 export interface AsmCounts {
   /** Instructions with an operand addressed from %rsp or %rbp (spills, reloads, a frame). */
@@ -74,13 +76,9 @@ export function countAsm(asm: string): Map<string, AsmCounts> {
 /** Compiles bench/kernel-loads.cc in `dir`: the executable, and countAsm of its assembly. */
 export function buildKernelLoads(dir: string): { exe: string; counts: Map<string, AsmCounts> } {
   const src = path.join(here, 'kernel-loads.cc');
-  const [cxx, ...cxxArgs] = cxxCommand();
-  const flags = [...cxxArgs, '-O3', '-std=c++17'];
   const asmFile = path.join(dir, 'kl.s'), exe = path.join(dir, 'kl');
-  for (const args of [[...flags, '-S', '-o', asmFile, src], [...flags, '-o', exe, src]]) {
-    const cc = spawnSync(cxx, args, { encoding: 'utf8' });
-    if (cc.status !== 0) throw new Error(`compiling bench/kernel-loads.cc with ${cxx} failed: ${(cc.error?.message ?? cc.stderr ?? '').trim()}`);
-  }
+  compileCxx(src, ['-S', '-o', asmFile]);
+  compileCxx(src, ['-o', exe]);
   return { exe, counts: countAsm(readFileSync(asmFile, 'utf8')) };
 }
 
@@ -99,15 +97,15 @@ function main(): void {
       throw new Error(`bench/kernel-loads.cc failed: ${why}`);
     }
     const lines = run.stdout.trim().split('\n').map((l) => l.split('\t'));
-    const fma = lines.find((l) => l[0] === 'fma_loop')?.slice(4).map(Number);
-    if (!fma) throw new Error('bench/kernel-loads.cc printed no fma_loop line');
+    const fma = lines.find((l) => l[0] === FMA_ROW)?.slice(4).map(Number);
+    if (!fma) throw new Error(`bench/kernel-loads.cc printed no ${FMA_ROW} line`);
     const rows = lines.map(([name, kc, loads, fmas, ...g]) => {
       const gf = g.map(Number);
-      const asm = counts.get(`kl_${name}`);
+      const asm = counts.get(name === FMA_ROW ? name : `kl_${name}`);
       const held = asm === undefined ? '?' : `${asm.fmas} / ${asm.broadcasts} / ${asm.vectorLoads} / ${asm.fmaMemory}`;
       const stack = asm === undefined ? 'not found' : asm.stack > 0 ? `${asm.stack}: SPILLS?` : 'none';
-      const perFmaPair = name === 'fma_loop' ? '0' : (Number(loads) / (Number(fmas) / 2)).toFixed(2);
-      return [name, name === 'fma_loop' ? '-' : kc, loads, fmas, perFmaPair, median(gf).toFixed(1), median(gf.map((x, i) => x / fma[i])).toFixed(3), held, stack];
+      const perFmaPair = name === FMA_ROW ? '0' : (Number(loads) / (Number(fmas) / 2)).toFixed(2);
+      return [name, name === FMA_ROW ? '-' : kc, loads, fmas, perFmaPair, median(gf).toFixed(1), median(gf.map((x, i) => x / fma[i])).toFixed(3), held, stack];
     });
     printColumns(['variant', 'kc', 'loads/k', 'FMAs/k', 'loads per 2 FMAs', 'GFLOP/s', '÷ FMA loop', 'asm: FMAs / bcasts / loads / FMA mem', 'stack operands'], rows);
     if (rows.some((r) => r[8] !== 'none')) {

@@ -37,7 +37,7 @@ describe('bench/kernel-loads', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'lipbench-kl-test-'));
     try {
       const { counts } = buildKernelLoads(dir);
-      const names = ['kl_6x16', 'kl_4x24', 'kl_4x16', 'kl_4x16_b_loads_only', 'kl_4x16_a_broadcasts_only', 'kl_12x8', 'kl_6x16_a_broadcasts_only', 'kl_3x32_b_loads_only', 'kl_3x32', 'kl_12x8_a_broadcasts_only', 'kl_1x96_b_loads_only', 'kl_fma_loop'];
+      const names = ['kl_6x16', 'kl_4x24', 'kl_4x16', 'kl_4x16_b_loads_only', 'kl_4x16_a_broadcasts_only', 'kl_12x8', 'kl_6x16_a_broadcasts_only', 'kl_3x32_b_loads_only', 'kl_3x32', 'kl_12x8_a_broadcasts_only', 'kl_1x96_b_loads_only', 'fma_loop_avx2'];
       for (const n of names) {
         const c = counts.get(n);
         assert.ok(c, `${n} not found in the assembly`);
