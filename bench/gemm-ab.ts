@@ -13,7 +13,8 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { missingNativeFunctions, type NativeAddon } from '../src/kernels/native/addon.js';
-import { SHAPES, sgemmOn } from './gemm.js';
+import { sgemmOn } from './gemm.js';
+import { SHAPES } from './gemm-shapes.js';
 import { median, runAsScript } from './common.js';
 
 export interface AbShape { readonly m: number; readonly k: number; readonly n: number; readonly ta: boolean; readonly tb: boolean }

@@ -1,5 +1,5 @@
 /**
- * `npm run bench:gemm -- [--isa avx2] [--threads 1] [--reps 7] [--peer]`
+ * `npm run bench:gemm -- [--isa avx2] [--threads 1] [--reps 7] [--peer] [--blas]`
  *
  * GFLOP/s of the native addon's SGEMM on 1024³ and the shapes MLP training issues
  * (forward X·W, weight gradient Xᵀ·dY, input gradient dY·Wᵀ at batch 128-256), against two
@@ -10,7 +10,9 @@
  * slow phases largely cancel out of the ratio. On one thread both are timed in
  * process CPU time; on several, the loop's work is pulled by the pool's threads and both are
  * timed on the wall clock. `--peer` times torch.matmul on the same shapes with the same
- * thread count (bench/peer_gemm.py, run before ours: its ratio is not paired).
+ * thread count (bench/peer_gemm.py, run before ours: its ratio is not paired). `--blas`
+ * adds the installed OpenBLAS and BLIS builds' "% measured", each sample of theirs divided
+ * by the same FMA loop beside it (bench/blas-peers.ts; also run before ours).
  * A third reference, the kernel ceiling (kernelPeak: the addon's own micro-kernel on a tile
  * that stays in L1), is timed the same way and shown beside the FMA peak: the loop does
  * no loads, and when the ceiling falls below it (on the Zen 3 VM to 0.87-0.99 of it,
@@ -25,20 +27,9 @@ import { fileURLToPath } from 'node:url';
 import type { NativeAddon } from '../src/kernels/native/addon.js';
 import { loadNative } from '../src/node/native-addon.js';
 import { peerEnv } from './peer-env.js';
-import { median, printColumns } from './common.js';
-
-export interface GemmShape { readonly m: number; readonly n: number; readonly k: number; readonly ta: boolean; readonly tb: boolean; readonly what: string }
-
-export const SHAPES: readonly GemmShape[] = [
-  { m: 1024, n: 1024, k: 1024, ta: false, tb: false, what: '1024³' },
-  { m: 128, n: 512, k: 784, ta: false, tb: false, what: 'fwd 128x784 · 784x512' },
-  { m: 784, n: 512, k: 128, ta: true, tb: false, what: 'dW 784x128 · 128x512' },
-  { m: 128, n: 784, k: 512, ta: false, tb: true, what: 'dX 128x512 · 512x784' },
-  { m: 256, n: 1024, k: 1024, ta: false, tb: false, what: 'fwd 256x1024 · 1024x1024' },
-  { m: 256, n: 256, k: 4096, ta: false, tb: false, what: 'fwd 256x4096 · 4096x256' },
-  { m: 256, n: 4096, k: 256, ta: false, tb: false, what: 'fwd 256x256 · 256x4096' },
-  { m: 1024, n: 1024, k: 256, ta: true, tb: false, what: 'dW 1024x256 · 256x1024' },
-];
+import { median, printColumns, runAsScript } from './common.js';
+import { SHAPES, type GemmShape } from './gemm-shapes.js';
+import { installedLibraries, runBlasPeers } from './blas-peers.js';
 
 /**
  * One SGEMM of `s` on `heap` (alpha 1, beta 0, no bias or activation), its operands at
@@ -78,7 +69,9 @@ function main(): void {
   const peak = peakGflops(isa, mhz, threads);
   console.log(`native sgemm: ${isa}, ${threads} thread(s); peak ${peak.toFixed(1)} GFLOP/s = ${isa === 'avx512' ? 16 : isa === 'avx2' ? 8 : 4} lanes x 2 flops x 2 FMA pipes x ${(mhz / 1000).toFixed(3)} GHz (nominal "cpu MHz") x ${threads}`);
   const peer = argv.includes('--peer') ? runPeer(threads) : undefined;
-  const header = ['shape', 'tA', 'tB', 'median GF/s', 'best GF/s', '% nominal', ...(threads === 1 ? ['CPU-time GF/s'] : []), '% measured', '% kernel ceiling', ...(peer ? ['torch GF/s', 'torch/ours', ...(threads === 1 ? ['torch CPU-time GF/s', 'torch/ours CPU'] : [])] : [])];
+  const blas = argv.includes('--blas') ? runBlasPeers(installedLibraries(), threads, reps) : [];
+  for (const r of blas) console.log(`${r.library.name}: ${r.library.path}${r.config ? ` (${r.config})` : ''}, timed before ours against the same FMA loop`);
+  const header = ['shape', 'tA', 'tB', 'median GF/s', 'best GF/s', '% nominal', ...(threads === 1 ? ['CPU-time GF/s'] : []), '% measured', '% kernel ceiling', ...(peer ? ['torch GF/s', 'torch/ours', ...(threads === 1 ? ['torch CPU-time GF/s', 'torch/ours CPU'] : [])] : []), ...blas.map((r) => `${r.library.name} % measured`)];
   /** Process CPU microseconds: with one thread, the time this process actually ran, whatever its neighbours do. */
   const cpu = (): number => {
     const u = process.cpuUsage();
@@ -133,7 +126,8 @@ function main(): void {
     rows.push([s.what, String(s.ta), String(s.tb), med.toFixed(1), Math.max(...gf).toFixed(1), ((100 * med) / peak).toFixed(0),
       ...(threads === 1 ? [median(gfCpu).toFixed(1)] : []), Number.isFinite(median(ratios)) ? (100 * median(ratios)).toFixed(0) : '-', (100 * median(ceilRatios)).toFixed(0),
       ...(peer ? [p ? p.toFixed(1) : '-', p ? (p / med).toFixed(2) : '-'] : []),
-      ...(peer && threads === 1 ? [pc ? pc.toFixed(1) : '-', pc ? (pc / median(gfCpu)).toFixed(2) : '-'] : [])]);
+      ...(peer && threads === 1 ? [pc ? pc.toFixed(1) : '-', pc ? (pc / median(gfCpu)).toFixed(2) : '-'] : []),
+      ...blas.map((r) => (100 * median(r.rows[SHAPES.indexOf(s)].ratios)).toFixed(0))]);
   }
   printColumns(header, rows);
 }
@@ -150,4 +144,4 @@ function runPeer(threads: number): Map<string, number> {
   return new Map(Object.entries(JSON.parse(r.stdout) as Record<string, number>));
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) main();
+runAsScript(import.meta.url, 'bench:gemm', main);
