@@ -1,7 +1,10 @@
 // An outside check on lipbench's SGEMM figures: another BLAS library's sgemm_ (loaded with
-// dlopen, so OpenBLAS and BLIS need no headers) timed on the same shapes against the same
+// dlopen, so OpenBLAS and BLIS need no headers; called without the hidden string-length
+// arguments of gfortran's convention, as C callers of those two do) timed on the same shapes against the same
 // register-only FMA loop (fma-loop.h) that the addon's fmaPeak runs, measured before and
-// after each sample, the larger of the two the yardstick (as bench/gemm.ts does).
+// after each sample, the larger of the two the yardstick (as bench/gemm.ts does, with a
+// longer loop: 20M iterations, ~40 ms, against fmaPeak's ~8 ms). The loop is AVX2's: on an
+// AVX-512 CPU it is not the peak, and bench/blas-peers.ts refuses to run there.
 //
 //   blas-peers LIBRARY THREADS REPS "m,k,n,ta,tb;..."
 //
@@ -53,6 +56,22 @@ static double fma_rate(int threads) {
   for (int i = 0; i < threads; i++) pool.emplace_back([] { fma_loop_avx2(N); });
   for (auto& th : pool) th.join();
   return threads * 12.0 * N * 16 / (wall() - t) / 1e9;
+}
+
+// A JSON string literal of s: quotes, backslashes and control characters escaped.
+static std::string json_string(const std::string& s) {
+  std::string out = "\"";
+  for (const unsigned char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (c < 0x20) {
+      char buf[8];
+      snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out + "\"";
 }
 
 struct Shape {
@@ -107,7 +126,7 @@ int main(int argc, char** argv) {
   if (auto q = reinterpret_cast<int (*)()>(dlsym(h, "bli_arch_query_id"))) {
     if (auto s = reinterpret_cast<const char* (*)(int)>(dlsym(h, "bli_arch_string"))) config = std::string("BLIS, sub-configuration ") + s(q());
   }
-  printf("{\"library\":\"%s\",\"config\":\"%s\"}\n", lib, config.c_str());
+  printf("{\"library\":%s,\"config\":%s}\n", json_string(lib).c_str(), json_string(config).c_str());
   fflush(stdout);
 
   srand(1);
@@ -139,10 +158,10 @@ int main(int argc, char** argv) {
         return 3;
       }
     }
-    // Enough calls per sample to last ~50 ms.
+    // Enough calls per sample to last ~50 ms (rounded up, as bench/gemm.ts does).
     double t = wall();
     call();
-    const int inner = std::max(1, static_cast<int>(0.05 / std::max(wall() - t, 1e-5)));
+    const int inner = std::max(1, static_cast<int>(std::ceil(0.05 / std::max(wall() - t, 1e-5))));
     const double flops = 2.0 * s.m * s.n * s.k * inner;
     std::string gf = "[", ratio = "[";
     for (int r = 0; r < reps; r++) {

@@ -1,6 +1,6 @@
-// The register-only FMA loop that bench/gemm-model.cc and bench/kernel-loads.cc divide by,
-// as the addon's fmaPeak: 12 independent accumulator chains (more than latency x pipes on
-// Zen 3/4 and Skylake), no loads. Each of those programs is one translation unit and
+// The register-only FMA loop that bench/gemm-model.cc, bench/kernel-loads.cc and
+// bench/blas-peers.cc divide by, as the addon's fmaPeak: 12 independent accumulator chains
+// (more than latency x pipes on Zen 3/4 and Skylake), no loads. Each of those programs is one translation unit and
 // includes this once, so the definition lives here. extern "C" and noipa so that
 // bench/kernel-loads.ts finds its code in the assembly by name; its loops are unrolled and
 // its result goes to a global, so it keeps every value in registers (no stack operand).

@@ -1,6 +1,8 @@
 /**
  * The SGEMM shapes the GEMM benches time (bench/gemm.ts, bench/gemm-ab.ts,
- * bench/blas-peers.ts): 1024³ and the products MLP training issues at batch 128-256.
+ * bench/blas-peers.ts): 1024³ and the products MLP training issues at batch 128-256. A
+ * module of their own so that gemm.ts (which runs blas-peers.ts for --blas) and
+ * blas-peers.ts do not import each other.
  */
 export interface GemmShape { readonly m: number; readonly n: number; readonly k: number; readonly ta: boolean; readonly tb: boolean; readonly what: string }
 

@@ -12,7 +12,8 @@
  * timed on the wall clock. `--peer` times torch.matmul on the same shapes with the same
  * thread count (bench/peer_gemm.py, run before ours: its ratio is not paired). `--blas`
  * adds the installed OpenBLAS and BLIS builds' "% measured", each sample of theirs divided
- * by the same FMA loop beside it (bench/blas-peers.ts; also run before ours).
+ * by the same FMA loop (the AVX2 one, so only on an AVX2-only CPU) beside it
+ * (bench/blas-peers.ts; also run before ours).
  * A third reference, the kernel ceiling (kernelPeak: the addon's own micro-kernel on a tile
  * that stays in L1), is timed the same way and shown beside the FMA peak: the loop does
  * no loads, and when the ceiling falls below it (on the Zen 3 VM to 0.87-0.99 of it,
@@ -29,7 +30,7 @@ import { loadNative } from '../src/node/native-addon.js';
 import { peerEnv } from './peer-env.js';
 import { median, printColumns, runAsScript } from './common.js';
 import { SHAPES, type GemmShape } from './gemm-shapes.js';
-import { installedLibraries, runBlasPeers } from './blas-peers.js';
+import { cpuFlags, installedLibraries, runBlasPeers, yardstickProblem } from './blas-peers.js';
 
 /**
  * One SGEMM of `s` on `heap` (alpha 1, beta 0, no bias or activation), its operands at
@@ -69,6 +70,8 @@ function main(): void {
   const peak = peakGflops(isa, mhz, threads);
   console.log(`native sgemm: ${isa}, ${threads} thread(s); peak ${peak.toFixed(1)} GFLOP/s = ${isa === 'avx512' ? 16 : isa === 'avx2' ? 8 : 4} lanes x 2 flops x 2 FMA pipes x ${(mhz / 1000).toFixed(3)} GHz (nominal "cpu MHz") x ${threads}`);
   const peer = argv.includes('--peer') ? runPeer(threads) : undefined;
+  const blasProblem = argv.includes('--blas') ? (isa === 'avx2' ? yardstickProblem(cpuFlags()) : `the addon runs ${isa}, and the peers' yardstick is the AVX2 FMA loop`) : undefined;
+  if (blasProblem) throw new Error(`--blas: ${blasProblem}`);
   const libraries = argv.includes('--blas') ? installedLibraries() : [];
   if (argv.includes('--blas') && libraries.length === 0) console.log('--blas: no OpenBLAS or BLIS build installed (apt-get install libopenblas0-pthread libblis4-pthread libblis4-openmp)');
   const blas = libraries.length > 0 ? runBlasPeers(libraries, threads, reps) : [];
@@ -94,7 +97,7 @@ function main(): void {
   const timing = threads === 1 ? 'CPU time' : `wall clock, ${threads} threads`;
   console.log(`measured FMA peak (${timing}): ${median(Array.from({ length: 5 }, burn)).toFixed(1)} GFLOP/s; kernel ceiling (micro-kernel on an L1-resident tile, ${timing}): ${median(Array.from({ length: 5 }, ceiling)).toFixed(1)} GFLOP/s`);
   const rows: string[][] = [];
-  for (const s of SHAPES) {
+  for (const [si, s] of SHAPES.entries()) {
     const aLen = s.m * s.k, bLen = s.k * s.n, cLen = s.m * s.n;
     const heap = new Float32Array(aLen + bLen + cLen);
     for (let i = 0; i < aLen + bLen; i++) heap[i] = Math.random() - 0.5;
@@ -129,7 +132,7 @@ function main(): void {
       ...(threads === 1 ? [median(gfCpu).toFixed(1)] : []), Number.isFinite(median(ratios)) ? (100 * median(ratios)).toFixed(0) : '-', (100 * median(ceilRatios)).toFixed(0),
       ...(peer ? [p ? p.toFixed(1) : '-', p ? (p / med).toFixed(2) : '-'] : []),
       ...(peer && threads === 1 ? [pc ? pc.toFixed(1) : '-', pc ? (pc / median(gfCpu)).toFixed(2) : '-'] : []),
-      ...blas.map((r) => (100 * median(r.rows[SHAPES.indexOf(s)].ratios)).toFixed(0))]);
+      ...blas.map((r) => (100 * median(r.rows[si].ratios)).toFixed(0))]);
   }
   printColumns(header, rows);
 }
