@@ -19,7 +19,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { median, printColumns, runAsScript } from './common.js';
+import { argvOptions, median, printColumns, runAsScript } from './common.js';
 import { compileCxx } from './gemm-model.js';
 import { SHAPES, type GemmShape } from './gemm-shapes.js';
 
@@ -141,22 +141,15 @@ export function percentCell(ratios: readonly number[]): string {
 
 function main(): void {
   const argv = process.argv.slice(2);
-  const opt = (name: string): string | undefined => {
-    const i = argv.indexOf(`--${name}`);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
-  const int = (name: string, def: number): number => {
-    const v = Number(opt(name) ?? def);
-    if (!Number.isInteger(v) || v < 1) throw new Error(`--${name}: expected a positive integer, got ${opt(name)}`);
-    return v;
-  };
+  const { int } = argvOptions(argv);
   const problem = yardstickProblem(cpuFlags());
   if (problem) throw new Error(problem);
   const threads = int('threads', 1), reps = int('reps', 7);
   const extra = parseLibs(argv.flatMap((a, i) => (a === '--lib' && i + 1 < argv.length ? [argv[i + 1]] : [])));
   for (const l of extra) if (!existsSync(l.path)) throw new Error(`--lib ${l.name}: ${l.path} does not exist`);
-  const libraries = [...installedLibraries(), ...extra];
-  const missing = DEBIAN_LIBRARIES.filter((l) => !existsSync(l.path));
+  const installed = installedLibraries();
+  const libraries = [...installed, ...extra];
+  const missing = DEBIAN_LIBRARIES.filter((l) => !installed.includes(l));
   if (missing.length > 0) console.log(`not installed (skipped): ${missing.map((l) => `${l.name} ${l.path}`).join(', ')}`);
   if (libraries.length === 0) throw new Error('no BLAS library to run: apt-get install libopenblas0-pthread libblis4-pthread, or pass --lib NAME=PATH');
   const runs = runBlasPeers(libraries, threads, reps);

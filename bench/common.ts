@@ -42,3 +42,20 @@ export function runAsScript(moduleUrl: string, name: string, main: () => void): 
     process.exit(2);
   }
 }
+
+/**
+ * The bench scripts' `--name value` options: `opt` the value after `--name` (undefined when
+ * absent), `int` a positive integer (the default when absent; an error names the option).
+ */
+export function argvOptions(argv: readonly string[]): { opt: (name: string) => string | undefined; int: (name: string, def: number) => number } {
+  const opt = (name: string): string | undefined => {
+    const i = argv.indexOf(`--${name}`);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const int = (name: string, def: number): number => {
+    const v = Number(opt(name) ?? def);
+    if (!Number.isInteger(v) || v < 1) throw new Error(`--${name}: expected a positive integer, got ${opt(name)}`);
+    return v;
+  };
+  return { opt, int };
+}

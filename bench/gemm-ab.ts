@@ -15,7 +15,7 @@ import path from 'node:path';
 import { missingNativeFunctions, type NativeAddon } from '../src/kernels/native/addon.js';
 import { sgemmOn } from './gemm.js';
 import { SHAPES } from './gemm-shapes.js';
-import { median, runAsScript } from './common.js';
+import { argvOptions, median, runAsScript } from './common.js';
 
 export interface AbShape { readonly m: number; readonly k: number; readonly n: number; readonly ta: boolean; readonly tb: boolean }
 
@@ -42,15 +42,7 @@ function main(): void {
   const argv = process.argv.slice(2);
   const files = argv.filter((a, i) => !a.startsWith('--') && (i === 0 || !argv[i - 1].startsWith('--')));
   if (files.length !== 2) throw new Error('usage: bench/gemm-ab.ts OLD.node NEW.node [--threads n] [--pairs n] [--shapes m,k,n,ta,tb;...] [--rotate n]');
-  const opt = (name: string): string | undefined => {
-    const i = argv.indexOf(`--${name}`);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
-  const int = (name: string, def: number): number => {
-    const v = Number(opt(name) ?? def);
-    if (!Number.isInteger(v) || v < 1) throw new Error(`--${name}: expected a positive integer, got ${opt(name)}`);
-    return v;
-  };
+  const { opt, int } = argvOptions(argv);
   const [oldAddon, newAddon] = files.map(load);
   const threads = int('threads', 2), pairs = int('pairs', 15), rotate = int('rotate', 1);
   const shapes: readonly AbShape[] = opt('shapes') ? parseShapes(opt('shapes') as string) : SHAPES;

@@ -14,7 +14,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync } from '
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { median, printColumns, runAsScript } from './common.js';
+import { argvOptions, median, printColumns, runAsScript } from './common.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -68,13 +68,8 @@ function main(): void {
       throw new Error(`unknown argument ${argv[i]}: expected ${known.map((k) => `--${k} <n>`).join(', ')}`);
     }
   }
-  const opt = (name: string, def: number): number => {
-    const i = argv.indexOf(`--${name}`);
-    const v = i >= 0 ? Number(argv[i + 1]) : def;
-    if (!Number.isInteger(v) || v <= 0) throw new Error(`--${name}: expected a positive integer, got ${argv[i + 1]}`);
-    return v;
-  };
-  const m = opt('m', 128), k = opt('k', 784), n = opt('n', 256), ldb = opt('ldb', 512), kc = opt('kc', 196), panels = opt('panels', 4), reps = opt('reps', 3);
+  const { int } = argvOptions(argv);
+  const m = int('m', 128), k = int('k', 784), n = int('n', 256), ldb = int('ldb', 512), kc = int('kc', 196), panels = int('panels', 4), reps = int('reps', 3);
   if (n % 16 !== 0 || ldb < n) throw new Error('--n must be a multiple of 16 and --ldb at least --n');
   const { exe, cleanup } = buildModel();
   try {

@@ -70,10 +70,11 @@ function main(): void {
   const peak = peakGflops(isa, mhz, threads);
   console.log(`native sgemm: ${isa}, ${threads} thread(s); peak ${peak.toFixed(1)} GFLOP/s = ${isa === 'avx512' ? 16 : isa === 'avx2' ? 8 : 4} lanes x 2 flops x 2 FMA pipes x ${(mhz / 1000).toFixed(3)} GHz (nominal "cpu MHz") x ${threads}`);
   const peer = argv.includes('--peer') ? runPeer(threads) : undefined;
-  const blasProblem = argv.includes('--blas') ? (isa === 'avx2' ? yardstickProblem(cpuFlags()) : `the addon runs ${isa}, and the peers' yardstick is the AVX2 FMA loop`) : undefined;
+  const wantBlas = argv.includes('--blas');
+  const blasProblem = wantBlas ? (isa === 'avx2' ? yardstickProblem(cpuFlags()) : `the addon runs ${isa}, and the peers' yardstick is the AVX2 FMA loop`) : undefined;
   if (blasProblem) throw new Error(`--blas: ${blasProblem}`);
-  const libraries = argv.includes('--blas') ? installedLibraries() : [];
-  if (argv.includes('--blas') && libraries.length === 0) console.log('--blas: no OpenBLAS or BLIS build installed (apt-get install libopenblas0-pthread libblis4-pthread libblis4-openmp)');
+  const libraries = wantBlas ? installedLibraries() : [];
+  if (wantBlas && libraries.length === 0) console.log('--blas: no OpenBLAS or BLIS build installed (apt-get install libopenblas0-pthread libblis4-pthread libblis4-openmp)');
   const blas = libraries.length > 0 ? runBlasPeers(libraries, threads, reps) : [];
   for (const r of blas) console.log(`${r.library.name}: ${r.library.path}${r.config ? ` (${r.config})` : ''}, timed before ours against the same FMA loop`);
   const header = ['shape', 'tA', 'tB', 'median GF/s', 'best GF/s', '% nominal', ...(threads === 1 ? ['CPU-time GF/s'] : []), '% measured', '% kernel ceiling', ...(peer ? ['torch GF/s', 'torch/ours', ...(threads === 1 ? ['torch CPU-time GF/s', 'torch/ours CPU'] : [])] : []), ...blas.map((r) => `${r.library.name} % measured`)];
